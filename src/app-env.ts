@@ -1,0 +1,16 @@
+import type { EndUser } from "./auth/end-user";
+import type { BrokerConfig } from "./config";
+import type { Env } from "./env";
+
+/** Hono's typing for this app: the Worker env plus per-request variables. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    config: BrokerConfig;
+    /** Set by `requireEndUser` on routes that need an end-user JWT. */
+    user: EndUser;
+    /** Safe facts for the request's log line; never a token, key or secret. */
+    logFields: Record<string, string | number | null | undefined>;
+  };
+}

@@ -1,0 +1,196 @@
+import {
+  DEFAULT_AUDIT_RETENTION_DAYS,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+  MIN_ADMIN_TOKEN_CHARS,
+  MIN_HS256_SECRET_BYTES,
+} from "./constants";
+import type { Env } from "./env";
+import { misconfigured } from "./errors";
+
+/**
+ * The only reader of `env`. Each part of the configuration is checked the first
+ * time it is needed and remembered per `env` object, so that one bad setting
+ * (say, AmiVoice credentials) breaks only the routes that use it, with a
+ * `misconfigured` error that names the variable and never its value.
+ */
+
+export type AuthConfig =
+  | {
+      mode: "jwks";
+      jwksUrl: URL;
+      issuer: string;
+      audience: string;
+      clientRefClaim: string;
+    }
+  | {
+      mode: "hs256";
+      secret: Uint8Array;
+      issuer?: string;
+      audience?: string;
+      clientRefClaim: string;
+    };
+
+/** What vendor adapters may read: named vars, already trimmed and checked. */
+export interface VarReader {
+  /** The value, or undefined when unset or blank. */
+  optional(name: string): string | undefined;
+  /** A vendor base URL: https, or http on a loopback host (local emulators). */
+  baseUrl(name: string, fallback: string): string;
+}
+
+export interface BrokerConfig {
+  auth(): AuthConfig;
+  /** Undefined when `ADMIN_TOKEN` is unset: the audit API is then disabled. */
+  adminToken(): string | undefined;
+  allowedOrigins(): ReadonlySet<string>;
+  upstreamTimeoutMs(): number;
+  auditRetentionSeconds(): number;
+  vars: VarReader;
+}
+
+const configs = new WeakMap<Env, BrokerConfig>();
+
+export function getConfig(env: Env): BrokerConfig {
+  let config = configs.get(env);
+  if (!config) {
+    config = buildConfig(env);
+    configs.set(env, config);
+  }
+  return config;
+}
+
+function buildConfig(env: Env): BrokerConfig {
+  const vars = varReader(env);
+  return {
+    vars,
+    auth: once(() => readAuth(vars)),
+    adminToken: once(() => readAdminToken(vars)),
+    allowedOrigins: once(() => readAllowedOrigins(vars)),
+    upstreamTimeoutMs: once(() =>
+      positiveInteger(vars, "UPSTREAM_TIMEOUT_MS", DEFAULT_UPSTREAM_TIMEOUT_MS, 60_000),
+    ),
+    auditRetentionSeconds: once(
+      () => positiveInteger(vars, "AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, 3650) * 86_400,
+    ),
+  };
+}
+
+/** Memoises a result or the error thrown computing it. */
+function once<T>(compute: () => T): () => T {
+  let outcome: { value: T } | { error: unknown } | undefined;
+  return () => {
+    if (!outcome) {
+      try {
+        outcome = { value: compute() };
+      } catch (error) {
+        outcome = { error };
+      }
+    }
+    if ("error" in outcome) throw outcome.error;
+    return outcome.value;
+  };
+}
+
+function varReader(env: Env): VarReader {
+  const raw = env as unknown as Record<string, unknown>;
+  const optional = (name: string): string | undefined => {
+    const value = raw[name];
+    if (value === undefined || value === null) return undefined;
+    const text = String(value).trim();
+    return text === "" ? undefined : text;
+  };
+  return {
+    optional,
+    baseUrl(name, fallback) {
+      const text = optional(name) ?? fallback;
+      if (!isAllowedBaseUrl(text)) {
+        throw misconfigured(`${name} must be an https URL (http is allowed only for localhost)`);
+      }
+      return text.replace(/\/+$/, "");
+    },
+  };
+}
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+function isAllowedBaseUrl(text: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return false;
+  }
+  if (url.search || url.hash || url.username || url.password) return false;
+  return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
+}
+
+function readAuth(vars: VarReader): AuthConfig {
+  const jwksUrl = vars.optional("AUTH_JWKS_URL");
+  const secret = vars.optional("AUTH_HS256_SECRET");
+  const issuer = vars.optional("AUTH_ISSUER");
+  const audience = vars.optional("AUTH_AUDIENCE");
+  const clientRefClaim = vars.optional("CLIENT_REF_CLAIM") ?? "sub";
+
+  if (jwksUrl && secret) {
+    throw misconfigured("AUTH_JWKS_URL and AUTH_HS256_SECRET are both set; configure exactly one auth mode");
+  }
+  if (jwksUrl) {
+    if (!isAllowedBaseUrl(jwksUrl.split("?")[0] ?? jwksUrl)) {
+      throw misconfigured("AUTH_JWKS_URL must be an https URL (http is allowed only for localhost)");
+    }
+    if (!issuer || !audience) {
+      throw misconfigured("JWKS mode needs AUTH_ISSUER and AUTH_AUDIENCE to be set");
+    }
+    return { mode: "jwks", jwksUrl: new URL(jwksUrl), issuer, audience, clientRefClaim };
+  }
+  if (secret) {
+    const bytes = new TextEncoder().encode(secret);
+    if (bytes.byteLength < MIN_HS256_SECRET_BYTES) {
+      throw misconfigured(`AUTH_HS256_SECRET must be at least ${MIN_HS256_SECRET_BYTES} bytes long`);
+    }
+    return { mode: "hs256", secret: bytes, issuer, audience, clientRefClaim };
+  }
+  throw misconfigured("end-user auth is not configured: set AUTH_JWKS_URL or AUTH_HS256_SECRET");
+}
+
+function readAdminToken(vars: VarReader): string | undefined {
+  const token = vars.optional("ADMIN_TOKEN");
+  if (token !== undefined && token.length < MIN_ADMIN_TOKEN_CHARS) {
+    throw misconfigured(`ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_CHARS} characters long`);
+  }
+  return token;
+}
+
+function readAllowedOrigins(vars: VarReader): ReadonlySet<string> {
+  const origins = new Set<string>();
+  for (const entry of (vars.optional("ALLOWED_ORIGINS") ?? "").split(",")) {
+    const origin = entry.trim();
+    if (origin === "") continue;
+    if (!isExactOrigin(origin)) {
+      throw misconfigured(
+        "ALLOWED_ORIGINS must list exact origins like https://app.example.com, separated by commas",
+      );
+    }
+    origins.add(origin);
+  }
+  return origins;
+}
+
+function isExactOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.origin === text;
+  } catch {
+    return false;
+  }
+}
+
+function positiveInteger(vars: VarReader, name: string, fallback: number, max: number): number {
+  const text = vars.optional(name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw misconfigured(`${name} must be a whole number from 1 to ${max}`);
+  }
+  return value;
+}

@@ -1,0 +1,30 @@
+/** Largest request body the broker reads; larger ones get `413`. */
+export const MAX_REQUEST_BODY_BYTES = 16 * 1024;
+
+/** Largest vendor response body the broker reads before giving up with `upstream_error`. */
+export const MAX_UPSTREAM_BODY_BYTES = 64 * 1024;
+
+/** Default for `UPSTREAM_TIMEOUT_MS`: how long one vendor or JWKS call may take. */
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 5_000;
+
+/** Default for `AUDIT_RETENTION_DAYS`. */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 90;
+
+/** Clock skew allowed between the identity provider and the broker. */
+export const JWT_CLOCK_TOLERANCE_SECONDS = 60;
+
+/** Shortest `AUTH_HS256_SECRET` accepted (RFC 7518 §3.2 asks for a key at least as long as the hash). */
+export const MIN_HS256_SECRET_BYTES = 32;
+
+/** Shortest `ADMIN_TOKEN` accepted, so that a guessable admin token cannot be deployed. */
+export const MIN_ADMIN_TOKEN_CHARS = 32;
+
+/** Longest `client_ref` accepted; Soniox's `client_reference_id` allows 256 characters. */
+export const MAX_CLIENT_REF_CHARS = 256;
+
+/** How long a browser may cache a CORS preflight answer. */
+export const CORS_MAX_AGE_SECONDS = 600;
+
+/** Audit listing: default and largest page size. */
+export const DEFAULT_AUDIT_PAGE_SIZE = 100;
+export const MAX_AUDIT_PAGE_SIZE = 1000;

@@ -1,0 +1,36 @@
+/**
+ * Bindings, vars and secrets of the Worker. Everything is optional here on
+ * purpose: `config.ts` reads these, checks them and names what is missing.
+ * Vars may arrive as numbers when written unquoted in `wrangler.toml`.
+ */
+export interface Env {
+  /** KV namespace holding the audit trail (`wrangler kv namespace create AUDIT`). */
+  AUDIT: KVNamespace;
+
+  /** JWKS mode: URL of the identity provider's key set, e.g. `https://idp.example.com/.well-known/jwks.json`. */
+  AUTH_JWKS_URL?: string;
+  /** Expected `iss` claim. Required in JWKS mode, checked when set in HS256 mode. */
+  AUTH_ISSUER?: string;
+  /** Expected `aud` claim. Required in JWKS mode, checked when set in HS256 mode. */
+  AUTH_AUDIENCE?: string;
+  /** Secret. HS256 mode: the shared secret your backend signs end-user tokens with (32+ bytes). */
+  AUTH_HS256_SECRET?: string;
+  /** Claim that identifies the end user; becomes `client_ref`. Default `sub`. */
+  CLIENT_REF_CLAIM?: string;
+
+  /** Secret. Bearer token for `GET /v1/audit` (32+ characters, e.g. `openssl rand -hex 32`). */
+  ADMIN_TOKEN?: string;
+  /** Comma-separated exact browser origins allowed to call the broker. */
+  ALLOWED_ORIGINS?: string;
+  /** Milliseconds one vendor or JWKS call may take. */
+  UPSTREAM_TIMEOUT_MS?: string | number;
+  /** Days an audit record is kept. */
+  AUDIT_RETENTION_DAYS?: string | number;
+
+  /** Secret. Soniox API key from console.soniox.com; unset disables Soniox. */
+  SONIOX_API_KEY?: string;
+  SONIOX_BASE_URL?: string;
+  /** Secret. Speechmatics API key from the portal's Manage > API Keys; unset disables Speechmatics. */
+  SPEECHMATICS_API_KEY?: string;
+  SPEECHMATICS_BASE_URL?: string;
+}

@@ -1,0 +1,38 @@
+import type { MiddlewareHandler } from "hono";
+import { CORS_MAX_AGE_SECONDS } from "../constants";
+import { brokerError } from "../errors";
+import type { AppEnv } from "../app-env";
+
+const ALLOWED_METHODS = "GET, POST, OPTIONS";
+const ALLOWED_HEADERS = "Authorization, Content-Type, X-Request-Id";
+const EXPOSED_HEADERS = "X-Request-Id, Retry-After";
+
+/**
+ * Exact-origin allowlist from `ALLOWED_ORIGINS`. A request without `Origin`
+ * (mobile apps, servers) passes; a browser origin not on the list gets `403`
+ * and no CORS headers. `*` is never sent.
+ */
+export const cors: MiddlewareHandler<AppEnv> = async (c, next) => {
+  c.header("Vary", "Origin");
+  const origin = c.req.header("Origin");
+  if (origin === undefined) return next();
+
+  if (!c.var.config.allowedOrigins().has(origin)) {
+    throw brokerError("forbidden", "this origin is not allowed to call the broker", {
+      internal: "origin not in ALLOWED_ORIGINS",
+    });
+  }
+  const isPreflight = c.req.method === "OPTIONS" && c.req.header("Access-Control-Request-Method") !== undefined;
+  if (isPreflight) {
+    return c.body(null, 204, {
+      "Access-Control-Allow-Origin": origin,
+      "Access-Control-Allow-Methods": ALLOWED_METHODS,
+      "Access-Control-Allow-Headers": ALLOWED_HEADERS,
+      "Access-Control-Max-Age": String(CORS_MAX_AGE_SECONDS),
+      Vary: "Origin",
+    });
+  }
+  await next();
+  c.res.headers.set("Access-Control-Allow-Origin", origin);
+  c.res.headers.set("Access-Control-Expose-Headers", EXPOSED_HEADERS);
+};

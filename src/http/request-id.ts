@@ -1,0 +1,28 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../app-env";
+import { getConfig } from "../config";
+import { logLine } from "../log";
+
+/** A caller's own id is kept when it is short and plain, so traces line up across systems. */
+const CALLER_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/** First middleware: request id, config, and one log line per request. */
+export const requestContext: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const callerId = c.req.header("X-Request-Id");
+  const requestId = callerId && CALLER_REQUEST_ID.test(callerId) ? callerId : crypto.randomUUID();
+  c.set("requestId", requestId);
+  c.set("config", getConfig(c.env));
+  c.set("logFields", {});
+  const started = Date.now();
+  await next();
+  c.res.headers.set("X-Request-Id", requestId);
+  logLine(c.res.status >= 500 ? "error" : "info", {
+    msg: "request",
+    request_id: requestId,
+    method: c.req.method,
+    path: new URL(c.req.url).pathname,
+    status: c.res.status,
+    duration_ms: Date.now() - started,
+    ...c.var.logFields,
+  });
+};

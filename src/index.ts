@@ -1,0 +1,56 @@
+import { Hono } from "hono";
+import type { AppEnv } from "./app-env";
+import type { Deps } from "./deps";
+import { BrokerError, brokerError, errorBody } from "./errors";
+import { cors } from "./http/cors";
+import { requestContext } from "./http/request-id";
+import { auditRoutes } from "./routes/audit";
+import { keysRoutes } from "./routes/keys";
+import { vendorsRoutes } from "./routes/vendors";
+
+/** Routes and the methods they answer, so other methods get `405` with `Allow`. */
+const ROUTE_METHODS: Record<string, string> = {
+  "/healthz": "GET",
+  "/v1/vendors": "GET",
+  "/v1/keys/:vendor": "POST",
+  "/v1/audit": "GET",
+  "/v1/audit/:id": "GET",
+};
+
+export function createApp(deps: Deps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use(requestContext);
+  app.use(async (c, next) => {
+    await next();
+    c.res.headers.set("Cache-Control", "no-store");
+  });
+  app.use(cors);
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.route("/v1/vendors", vendorsRoutes());
+  app.route("/v1/keys", keysRoutes(deps));
+  app.route("/v1/audit", auditRoutes());
+
+  for (const [path, allowed] of Object.entries(ROUTE_METHODS)) {
+    app.all(path, (c) => {
+      c.header("Allow", allowed);
+      throw brokerError("method_not_allowed", `${c.req.method} is not allowed here; use ${allowed}`);
+    });
+  }
+  app.notFound(() => {
+    throw brokerError("not_found", "no such route");
+  });
+  app.onError((error, c) => {
+    const known = error instanceof BrokerError ? error : undefined;
+    const rendered = known ?? brokerError("internal_error", "internal error");
+    c.var.logFields.code = rendered.code;
+    if (known?.internal) c.var.logFields.reason = known.internal;
+    if (!known) c.var.logFields.reason = error instanceof Error ? error.name : "non-error thrown";
+    return c.json(errorBody(rendered, c.var.requestId), rendered.status, rendered.headers);
+  });
+
+  return app;
+}
+
+export default createApp({ now: () => new Date(), fetch: (input, init) => fetch(input, init) });

@@ -1,0 +1,165 @@
+import * as z from "zod/mini";
+import { AuditStore } from "./audit/store";
+import type { AuditRecord } from "./audit/record";
+import type { EndUser } from "./auth/end-user";
+import type { BrokerConfig } from "./config";
+import { brokerError } from "./errors";
+import { parseOrThrow } from "./http/validation";
+import { newIssuanceId, sha256Hex } from "./ids";
+import { logLine } from "./log";
+import { adapterFor, type VendorId } from "./vendors/registry";
+import type { AppliedOptions, MintedKey, VendorAdapter } from "./vendors/types";
+import { UpstreamFailure, vendorSender } from "./vendors/upstream";
+
+/** Longest user agent kept in an audit record. */
+const MAX_USER_AGENT_CHARS = 256;
+
+export interface MintContext {
+  config: BrokerConfig;
+  kv: KVNamespace;
+  fetch: typeof fetch;
+  now: () => Date;
+  user: EndUser;
+  request: { requestId: string; ip: string | null; origin: string | null; userAgent: string | null };
+}
+
+export interface MintResponse extends AppliedOptions {
+  vendor: string;
+  key: string;
+  expires_at: string;
+  ttl_seconds: number;
+  client_ref: string;
+  issuance_id: string;
+}
+
+/**
+ * The mint flow: check the vendor is configured, validate the body against the
+ * vendor's rules, call the vendor, and record the outcome before answering.
+ * No key leaves without its audit record.
+ */
+export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContext): Promise<MintResponse> {
+  const adapter = adapterFor(vendorId);
+  const settings = adapter.settings(ctx.config.vars);
+  if (settings === undefined) {
+    throw brokerError("vendor_not_configured", `vendor "${vendorId}" is not configured on this broker`);
+  }
+  const { ttl_seconds, ...options } = parseOrThrow(requestSchema(vendorId, adapter), body, `${vendorId} request`);
+  const broken = adapter.checkOptions?.(options);
+  if (broken) throw brokerError("invalid_request", `invalid ${vendorId} request: ${broken}`);
+  const ttlSeconds = ttl_seconds ?? adapter.ttl.default;
+
+  const now = ctx.now();
+  const id = newIssuanceId(now);
+  const callerIp = ctx.request.ip ?? undefined;
+  let upstreamStatus: number | null = null;
+  const send = vendorSender({
+    vendor: vendorId,
+    fetch: ctx.fetch,
+    timeoutMs: ctx.config.upstreamTimeoutMs(),
+    readFailure: adapter.readFailure,
+  });
+  const store = new AuditStore(ctx.kv, ctx.config.auditRetentionSeconds());
+  const baseRecord = {
+    id,
+    at: now.toISOString(),
+    vendor: vendorId,
+    client_ref: ctx.user.clientRef,
+    issuer: ctx.user.issuer,
+    subject: ctx.user.subject,
+    ttl_seconds: ttlSeconds,
+    ip: ctx.request.ip,
+    origin: ctx.request.origin,
+    user_agent: ctx.request.userAgent?.slice(0, MAX_USER_AGENT_CHARS) ?? null,
+    request_id: ctx.request.requestId,
+  };
+
+  let minted: MintedKey;
+  try {
+    minted = await adapter.mint({
+      settings,
+      options,
+      ttlSeconds,
+      clientRef: ctx.user.clientRef,
+      callerIp,
+      now,
+      send: async (request) => {
+        const reply = await send(request);
+        upstreamStatus = reply.status;
+        return reply;
+      },
+    });
+  } catch (error) {
+    if (error instanceof UpstreamFailure) {
+      await recordFailure(store, {
+        ...baseRecord,
+        outcome: "upstream_error",
+        expires_at: null,
+        options,
+        upstream_status: error.upstreamStatus,
+        error_code: error.code,
+        key_fingerprint: null,
+        vendor_key_id: null,
+      });
+    }
+    throw error;
+  }
+
+  const record: AuditRecord = {
+    ...baseRecord,
+    outcome: "issued",
+    expires_at: minted.expiresAt.toISOString(),
+    options: minted.applied,
+    upstream_status: upstreamStatus,
+    error_code: null,
+    key_fingerprint: (await sha256Hex(minted.key)).slice(0, 16),
+    vendor_key_id: minted.vendorKeyId ?? null,
+  };
+  try {
+    await store.write(record);
+  } catch (error) {
+    throw brokerError("audit_unavailable", "the key could not be recorded for audit, so it was not issued; retry later", {
+      internal: `audit write failed for ${id}: ${error instanceof Error ? error.name : "unknown"}`,
+    });
+  }
+
+  return {
+    ...minted.applied,
+    vendor: vendorId,
+    key: minted.key,
+    expires_at: record.expires_at as string,
+    ttl_seconds: ttlSeconds,
+    client_ref: ctx.user.clientRef,
+    issuance_id: id,
+  };
+}
+
+/** A failed mint is recorded too; if that write fails, the caller still gets the vendor error. */
+async function recordFailure(store: AuditStore, record: AuditRecord): Promise<void> {
+  try {
+    await store.write(record);
+  } catch (writeError) {
+    logLine("error", {
+      msg: "audit write failed for an upstream error",
+      issuance_id: record.id,
+      request_id: record.request_id,
+      error: writeError instanceof Error ? writeError.name : "unknown",
+    });
+  }
+}
+
+const requestSchemas = new Map<VendorId, z.ZodMiniType>();
+
+/** `ttl_seconds` plus the vendor's own fields; unknown fields, `client_ref` among them, are rejected. */
+function requestSchema(vendorId: VendorId, adapter: VendorAdapter) {
+  let schema = requestSchemas.get(vendorId);
+  if (!schema) {
+    const { min, max } = adapter.ttl;
+    const range = `ttl_seconds must be an integer from ${min} to ${max} for ${vendorId}`;
+    schema = z.strictObject({
+      ttl_seconds: z.optional(z.int().check(z.minimum(min, range), z.maximum(max, range))),
+      ...adapter.fields,
+    });
+    requestSchemas.set(vendorId, schema);
+  }
+  return schema as z.ZodMiniType<{ ttl_seconds?: number } & AppliedOptions>;
+}

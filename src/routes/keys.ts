@@ -1,0 +1,36 @@
+import { Hono } from "hono";
+import * as z from "zod/mini";
+import type { AppEnv } from "../app-env";
+import { requireEndUser } from "../auth/middleware";
+import type { Deps } from "../deps";
+import { brokerError } from "../errors";
+import { readJsonObject } from "../http/body";
+import { mintKey } from "../mint";
+import { vendorIdSchema } from "../vendors/registry";
+
+/** POST /v1/keys/{vendor}: validate, then hand over to the mint service. */
+export function keysRoutes({ now, fetch }: Deps) {
+  return new Hono<AppEnv>().post("/:vendor", requireEndUser, async (c) => {
+    const vendor = z.safeParse(vendorIdSchema, c.req.param("vendor"));
+    if (!vendor.success) {
+      throw brokerError("unknown_vendor", "no such vendor; GET /v1/vendors lists the configured ones");
+    }
+    c.var.logFields.vendor = vendor.data;
+    const body = await readJsonObject(c.req.raw);
+    const minted = await mintKey(vendor.data, body, {
+      config: c.var.config,
+      kv: c.env.AUDIT,
+      fetch,
+      now,
+      user: c.var.user,
+      request: {
+        requestId: c.var.requestId,
+        ip: c.req.header("CF-Connecting-IP") ?? null,
+        origin: c.req.header("Origin") ?? null,
+        userAgent: c.req.header("User-Agent") ?? null,
+      },
+    });
+    c.var.logFields.issuance_id = minted.issuance_id;
+    return c.json(minted, 201);
+  });
+}

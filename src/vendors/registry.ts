@@ -1,0 +1,18 @@
+import * as z from "zod/mini";
+import { soniox } from "./soniox";
+import { speechmatics } from "./speechmatics";
+import type { VendorAdapter } from "./types";
+
+/** Every vendor the broker knows. The route's `:vendor` is checked against these ids. */
+export const vendors = { soniox, speechmatics } as const;
+
+export type VendorId = keyof typeof vendors;
+
+export const vendorIds = Object.keys(vendors) as VendorId[];
+
+export const vendorIdSchema = z.enum(vendorIds as [VendorId, ...VendorId[]]);
+
+/** The adapters with their settings and options types erased, for code that handles any vendor. */
+export function adapterFor(id: VendorId): VendorAdapter {
+  return vendors[id] as unknown as VendorAdapter;
+}

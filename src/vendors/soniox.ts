@@ -1,0 +1,63 @@
+import * as z from "zod/mini";
+import type { VarReader } from "../config";
+import type { MintInput, MintedKey, VendorAdapter } from "./types";
+import { parseVendorJson, tryJson, type VendorFailureReading } from "./upstream";
+
+/** @see https://soniox.com/docs/api-reference/auth/create_temporary_api_key */
+const DEFAULT_BASE_URL = "https://api.soniox.com";
+const PATH = "/v1/auth/temporary-api-key";
+
+interface SonioxSettings {
+  apiKey: string;
+  baseUrl: string;
+}
+
+const fields = {
+  usage_type: z._default(z.enum(["transcribe_websocket", "tts_rt"]), "transcribe_websocket"),
+  single_use: z.optional(z.boolean()),
+  max_session_duration_seconds: z.optional(
+    z.int().check(z.minimum(1), z.maximum(18_000)),
+  ),
+};
+
+type SonioxOptions = z.output<z.ZodMiniObject<typeof fields>>;
+
+const createdKey = z.object({ api_key: z.string().check(z.minLength(1)), expires_at: z.iso.datetime({ offset: true }) });
+
+const errorBody = z.object({
+  message: z.optional(z.string()),
+  validation_errors: z.optional(
+    z.array(z.object({ location: z.optional(z.string()), message: z.optional(z.string()) })),
+  ),
+});
+
+export const soniox = {
+  name: "soniox",
+  ttl: { min: 1, max: 3600, default: 300 },
+  fields,
+
+  settings(vars: VarReader): SonioxSettings | undefined {
+    const apiKey = vars.optional("SONIOX_API_KEY");
+    if (!apiKey) return undefined;
+    return { apiKey, baseUrl: vars.baseUrl("SONIOX_BASE_URL", DEFAULT_BASE_URL) };
+  },
+
+  readFailure(_status: number, text: string): VendorFailureReading {
+    const parsed = z.safeParse(errorBody, tryJson(text));
+    if (!parsed.success) return {};
+    const details = (parsed.data.validation_errors ?? [])
+      .map((e) => [e.location?.replace(/^body\.payload\./, ""), e.message].filter(Boolean).join(": "))
+      .filter(Boolean);
+    return { message: details.length > 0 ? details.join("; ") : parsed.data.message };
+  },
+
+  async mint({ settings, options, ttlSeconds, clientRef, send }: MintInput<SonioxSettings, SonioxOptions>): Promise<MintedKey> {
+    const reply = await send({
+      url: settings.baseUrl + PATH,
+      headers: { Authorization: `Bearer ${settings.apiKey}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ ...options, expires_in_seconds: ttlSeconds, client_reference_id: clientRef }),
+    });
+    const created = parseVendorJson(this.name, reply, createdKey);
+    return { key: created.api_key, expiresAt: new Date(created.expires_at), applied: { ...options } };
+  },
+} satisfies VendorAdapter<SonioxSettings, SonioxOptions>;

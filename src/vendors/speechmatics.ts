@@ -1,0 +1,74 @@
+import * as z from "zod/mini";
+import type { VarReader } from "../config";
+import type { MintInput, MintedKey, VendorAdapter } from "./types";
+import { parseVendorJson, tryJson, type VendorFailureReading } from "./upstream";
+
+/** @see https://docs.speechmatics.com/get-started/authentication#temporary-keys */
+const DEFAULT_BASE_URL = "https://mp.speechmatics.com";
+const PATH = "/v1/api_keys";
+
+interface SpeechmaticsSettings {
+  apiKey: string;
+  baseUrl: string;
+}
+
+const fields = {
+  type: z._default(z.enum(["rt", "batch"]), "rt"),
+  region: z.optional(z.enum(["eu", "usa", "au"])),
+};
+
+type SpeechmaticsOptions = z.output<z.ZodMiniObject<typeof fields>>;
+
+const createdKey = z.object({ key_value: z.string().check(z.minLength(1)) });
+
+const errorBody = z.object({
+  detail: z.optional(z.string()),
+  message: z.optional(z.string()),
+  error: z.optional(z.string()),
+});
+
+export const speechmatics = {
+  name: "speechmatics",
+  ttl: { min: 60, max: 3600, default: 300 },
+  fields,
+
+  checkOptions(options: SpeechmaticsOptions): string | undefined {
+    return options.region !== undefined && options.type !== "batch"
+      ? 'region is only valid with type "batch"'
+      : undefined;
+  },
+
+  settings(vars: VarReader): SpeechmaticsSettings | undefined {
+    const apiKey = vars.optional("SPEECHMATICS_API_KEY");
+    if (!apiKey) return undefined;
+    return { apiKey, baseUrl: vars.baseUrl("SPEECHMATICS_BASE_URL", DEFAULT_BASE_URL) };
+  },
+
+  readFailure(_status: number, text: string): VendorFailureReading {
+    const parsed = z.safeParse(errorBody, tryJson(text));
+    if (!parsed.success) return {};
+    return { message: parsed.data.detail ?? parsed.data.message ?? parsed.data.error };
+  },
+
+  async mint({
+    settings,
+    options,
+    ttlSeconds,
+    clientRef,
+    now,
+    send,
+  }: MintInput<SpeechmaticsSettings, SpeechmaticsOptions>): Promise<MintedKey> {
+    // client_ref goes on rt keys too: rt ignores it, and it keeps every key traceable to its user.
+    const reply = await send({
+      url: `${settings.baseUrl}${PATH}?type=${options.type}`,
+      headers: { Authorization: `Bearer ${settings.apiKey}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ ttl: ttlSeconds, client_ref: clientRef, region: options.region }),
+    });
+    const created = parseVendorJson(this.name, reply, createdKey);
+    return {
+      key: created.key_value,
+      expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
+      applied: { ...options },
+    };
+  },
+} satisfies VendorAdapter<SpeechmaticsSettings, SpeechmaticsOptions>;

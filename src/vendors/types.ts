@@ -1,0 +1,54 @@
+import type { z } from "zod/mini";
+import type { VarReader } from "../config";
+import type { ReadVendorFailure, SendToVendor } from "./upstream";
+
+/** Values an adapter reports as applied; echoed in the response and stored in the audit. */
+export type AppliedOptions = Record<string, string | number | boolean | undefined>;
+
+export interface TtlRange {
+  min: number;
+  max: number;
+  default: number;
+}
+
+export interface MintInput<Settings, Options> {
+  settings: Settings;
+  /** The vendor's own body fields, validated and with defaults applied. */
+  options: Options;
+  ttlSeconds: number;
+  /** The verified end user; never taken from the request body. */
+  clientRef: string;
+  /** `CF-Connecting-IP`, when the platform supplied one. */
+  callerIp: string | undefined;
+  now: Date;
+  send: SendToVendor;
+}
+
+export interface MintedKey {
+  key: string;
+  expiresAt: Date;
+  applied: AppliedOptions;
+  /** The vendor's id for the credential, when it has one (kept in the audit). */
+  vendorKeyId?: string;
+}
+
+/**
+ * One vendor. Adding a vendor means one file implementing this, one line in
+ * the registry, and its tests.
+ */
+export interface VendorAdapter<Settings = unknown, Options = unknown> {
+  /** Human-readable vendor name used in messages. */
+  readonly name: string;
+  readonly ttl: TtlRange;
+  /** The vendor's request-body fields besides `ttl_seconds`. */
+  readonly fields: Record<string, z.ZodMiniType>;
+  /** Rules between fields that a per-field schema cannot express; returns a message when broken. */
+  checkOptions?(options: Options): string | undefined;
+  /**
+   * Reads credentials and base URL. Undefined when the vendor's secret is unset
+   * (the vendor is disabled); throws `misconfigured` when settings are invalid.
+   */
+  settings(vars: VarReader): Settings | undefined;
+  readFailure: ReadVendorFailure;
+  mint(input: MintInput<Settings, Options>): Promise<MintedKey>;
+}

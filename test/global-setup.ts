@@ -1,0 +1,24 @@
+import { exportJWK, generateKeyPair, type JWK } from "jose";
+import type { TestProject } from "vitest/node";
+import { emulators, startEmulator } from "./emulator/server";
+import { SIGNING_KEY_IDS, type SigningAlgorithm } from "./provided-context";
+
+/** Starts the vendor emulator and the test identity provider before any test file runs. */
+export default async function setup(project: TestProject) {
+  const signingKeys = {} as Record<SigningAlgorithm, JWK>;
+  const publicKeys: JWK[] = [];
+  for (const [alg, kid] of Object.entries(SIGNING_KEY_IDS) as [SigningAlgorithm, string][]) {
+    const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+    signingKeys[alg] = { ...(await exportJWK(privateKey)), kid, alg };
+    publicKeys.push({ ...(await exportJWK(publicKey)), kid, alg, use: "sig" });
+  }
+  const publicJwks = { keys: publicKeys };
+  const emulator = await startEmulator({ publicJwks });
+
+  project.provide("emulatorUrl", emulator.url);
+  project.provide("signingKeys", signingKeys);
+  project.provide("publicJwks", publicJwks);
+  project.provide("masterKeys", Object.fromEntries(emulators.map((e) => [e.vendor, e.masterKey])));
+
+  return () => emulator.close();
+}

@@ -1,0 +1,97 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env as workerEnv } from "cloudflare:workers";
+import { inject, vi } from "vitest";
+import worker from "../../src/index";
+import type { Env } from "../../src/env";
+
+export const emulatorUrl = inject("emulatorUrl");
+export const masterKeys = inject("masterKeys");
+
+export const ISSUER = "https://idp.test.example";
+export const AUDIENCE = "edge-key-broker-tests";
+export const HS256_SECRET = "hs256-test-secret-that-is-long-enough-0123";
+export const ADMIN_TOKEN = "admin-token-for-tests-0123456789abcdef0123";
+
+/** A broker configured like production: JWKS auth, both vendors on the emulator, a real KV namespace. */
+export function brokerEnv(overrides: Partial<Env> = {}): Env {
+  return {
+    ...(workerEnv as unknown as Env),
+    AUTH_JWKS_URL: `${emulatorUrl}/jwks.json`,
+    AUTH_ISSUER: ISSUER,
+    AUTH_AUDIENCE: AUDIENCE,
+    ADMIN_TOKEN,
+    ALLOWED_ORIGINS: "https://app.example.com,http://localhost:5173",
+    SONIOX_API_KEY: masterKeys.soniox,
+    SONIOX_BASE_URL: emulatorUrl,
+    SPEECHMATICS_API_KEY: masterKeys.speechmatics,
+    SPEECHMATICS_BASE_URL: emulatorUrl,
+    ...overrides,
+  };
+}
+
+export interface CallOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  /** A value to send as JSON, or a string sent as is. */
+  body?: unknown;
+  env?: Partial<Env> | Env;
+}
+
+/** Sends one request through the real Worker entry point. */
+export async function call(path: string, options: CallOptions = {}): Promise<Response> {
+  const headers = new Headers(options.headers);
+  let body: string | undefined;
+  if (typeof options.body === "string") body = options.body;
+  else if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    if (!headers.has("content-type")) headers.set("content-type", "application/json");
+  }
+  const request = new Request(`https://broker.test${path}`, {
+    method: options.method ?? (body === undefined ? "GET" : "POST"),
+    headers,
+    body,
+  });
+  const env = "AUDIT" in (options.env ?? {}) ? (options.env as Env) : brokerEnv(options.env);
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(request, env, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+/** A fresh end-user id, so tests sharing the KV namespace and emulator can find their own records. */
+export function uniqueUser(label = "user"): string {
+  return `${label}-${crypto.randomUUID()}`;
+}
+
+export interface ErrorJson {
+  error: { code: string; message: string; request_id: string };
+}
+
+/** Asserts the documented error envelope and returns it. */
+export async function expectError(response: Response, status: number, code: string): Promise<ErrorJson["error"]> {
+  const text = await response.text();
+  if (response.status !== status) {
+    throw new Error(`expected ${status} ${code}, got ${response.status}: ${text}`);
+  }
+  const body = JSON.parse(text) as ErrorJson;
+  if (body.error?.code !== code) throw new Error(`expected code ${code}, got ${text}`);
+  if (body.error.request_id !== response.headers.get("x-request-id")) {
+    throw new Error("error request_id does not match X-Request-Id");
+  }
+  return body.error;
+}
+
+/** Records every console line written while `run` executes. */
+export async function captureLogs<T>(run: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
+  const lines: string[] = [];
+  const spies = (["log", "info", "warn", "error", "debug"] as const).map((level) =>
+    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+      lines.push(args.map((arg) => (typeof arg === "string" ? arg : JSON.stringify(arg))).join(" "));
+    }),
+  );
+  try {
+    return { result: await run(), lines };
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+}

@@ -1,0 +1,14 @@
+import type { RecordedRequest } from "../emulator/types";
+import { emulatorUrl } from "./broker";
+
+/** The requests the vendor emulator received for one end user, oldest first. */
+export async function receivedFor(clientRef: string): Promise<RecordedRequest[]> {
+  const response = await fetch(`${emulatorUrl}/__emulator/requests`);
+  const all = (await response.json()) as RecordedRequest[];
+  return all.filter((request) => JSON.stringify(request.body).includes(JSON.stringify(clientRef)));
+}
+
+/** Base URL that makes the emulator answer with an injected fault. */
+export function faultUrl(fault: string): string {
+  return `${emulatorUrl}/fault/${fault}`;
+}
