@@ -6,5 +6,7 @@ export default defineConfig({
   test: {
     globalSetup: ["./test/global-setup.ts"],
     include: ["test/**/*.test.ts"],
+    // Request log lines are printed only for failing tests.
+    silent: "passed-only",
   },
 });

@@ -66,9 +66,7 @@ function buildConfig(env: Env): BrokerConfig {
     auth: once(() => readAuth(vars)),
     adminToken: once(() => readAdminToken(vars)),
     allowedOrigins: once(() => readAllowedOrigins(vars)),
-    upstreamTimeoutMs: once(() =>
-      positiveInteger(vars, "UPSTREAM_TIMEOUT_MS", DEFAULT_UPSTREAM_TIMEOUT_MS, 60_000),
-    ),
+    upstreamTimeoutMs: once(() => positiveInteger(vars, "UPSTREAM_TIMEOUT_MS", DEFAULT_UPSTREAM_TIMEOUT_MS, 60_000)),
     auditRetentionSeconds: once(
       () => positiveInteger(vars, "AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, 3650) * 86_400,
     ),
@@ -167,9 +165,7 @@ function readAllowedOrigins(vars: VarReader): ReadonlySet<string> {
     const origin = entry.trim();
     if (origin === "") continue;
     if (!isExactOrigin(origin)) {
-      throw misconfigured(
-        "ALLOWED_ORIGINS must list exact origins like https://app.example.com, separated by commas",
-      );
+      throw misconfigured("ALLOWED_ORIGINS must list exact origins like https://app.example.com, separated by commas");
     }
     origins.add(origin);
   }

@@ -117,9 +117,13 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
   try {
     await store.write(record);
   } catch (error) {
-    throw brokerError("audit_unavailable", "the key could not be recorded for audit, so it was not issued; retry later", {
-      internal: `audit write failed for ${id}: ${error instanceof Error ? error.name : "unknown"}`,
-    });
+    throw brokerError(
+      "audit_unavailable",
+      "the key could not be recorded for audit, so it was not issued; retry later",
+      {
+        internal: `audit write failed for ${id}: ${error instanceof Error ? error.name : "unknown"}`,
+      },
+    );
   }
 
   return {

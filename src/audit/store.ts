@@ -50,8 +50,7 @@ export class AuditStore {
   }
 
   async list(query: AuditQuery): Promise<AuditPage> {
-    const prefix =
-      query.clientRef === undefined ? ALL_PREFIX : `${REF_PREFIX}${await clientRefHash(query.clientRef)}:`;
+    const prefix = query.clientRef === undefined ? ALL_PREFIX : `${REF_PREFIX}${await clientRefHash(query.clientRef)}:`;
     let position = decodeCursor(query.cursor);
     const records: AuditRecord[] = [];
 

@@ -26,10 +26,26 @@ const HS256_ALGORITHMS = ["HS256"];
  */
 const remoteKeySets = new Map<string, JWTVerifyGetKey>();
 
+/** The key set could not be loaded: the identity provider's fault, not the token's. */
+class KeySetUnavailable extends Error {
+  constructor(readonly reason: string) {
+    super("JWKS unavailable");
+  }
+}
+
 function remoteKeySet(url: URL, timeoutMs: number): JWTVerifyGetKey {
   let keySet = remoteKeySets.get(url.href);
   if (!keySet) {
-    keySet = createRemoteJWKSet(url, { timeoutDuration: timeoutMs });
+    const remote = createRemoteJWKSet(url, { timeoutDuration: timeoutMs });
+    keySet = async (header, token) => {
+      try {
+        return await remote(header, token);
+      } catch (error) {
+        if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
+        // Anything else came from downloading or reading the key set.
+        throw new KeySetUnavailable(error instanceof Error ? `${error.name}: ${error.message}` : "unknown");
+      }
+    };
     remoteKeySets.set(url.href, keySet);
   }
   return keySet;
@@ -110,27 +126,13 @@ function verificationFailure(error: unknown): BrokerError {
   if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
     return unauthenticated("token was signed by an unknown key", "no matching key");
   }
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || isKeySetFetchFailure(error)) {
+  if (error instanceof KeySetUnavailable) {
     return brokerError("auth_unavailable", "the identity provider's keys could not be fetched; retry later", {
-      internal: error instanceof Error ? `${error.name}: ${error.message}` : "jwks fetch failed",
+      internal: error.reason,
     });
   }
   if (error instanceof errors.JOSEError) {
     return unauthenticated("token is malformed or not a valid JWT", error.code);
   }
   return unauthenticated("token is malformed or not a valid JWT", "unparseable");
-}
-
-/**
- * jose reports a failed key-set download as a plain JOSEError (bad status or
- * body) or lets fetch's TypeError through (connection refused); both mean the
- * identity provider is unreachable, not that the token is bad.
- */
-function isKeySetFetchFailure(error: unknown): boolean {
-  if (error instanceof TypeError) return true;
-  return (
-    error instanceof errors.JOSEError &&
-    error.code === "ERR_JOSE_GENERIC" &&
-    /JSON Web Key Set/.test(error.message)
-  );
 }

@@ -4,7 +4,11 @@ import type { core } from "zod/mini";
 import { brokerError } from "../errors";
 
 /** Validates `input` against `schema`, or throws `invalid_request` with a message naming each bad field. */
-export function parseOrThrow<Schema extends z.ZodMiniType>(schema: Schema, input: unknown, what: string): z.output<Schema> {
+export function parseOrThrow<Schema extends z.ZodMiniType>(
+  schema: Schema,
+  input: unknown,
+  what: string,
+): z.output<Schema> {
   const result = safeParse(schema, input);
   if (result.success) return result.data;
   const problems = result.error.issues.map(describeIssue);
@@ -14,6 +18,8 @@ export function parseOrThrow<Schema extends z.ZodMiniType>(schema: Schema, input
 /** zod/mini ships no locale, so messages are written here, in one place. */
 function describeIssue(issue: core.$ZodIssue): string {
   const field = issue.path.length > 0 ? issue.path.join(".") : "value";
+  // Checks given their own message (ranges, patterns) state the whole rule.
+  if (issue.message.startsWith(`${field} `)) return issue.message;
   switch (issue.code) {
     case "unrecognized_keys":
       return `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.join(", ")}`;
@@ -23,8 +29,7 @@ function describeIssue(issue: core.$ZodIssue): string {
       return `${field} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
     case "too_small":
     case "too_big":
-      // Range checks carry their own message, which states the whole range.
-      return issue.message.startsWith(field) ? issue.message : `${field} is out of range`;
+      return `${field} is out of range`;
     case "invalid_format":
       return `${field} must be a valid ${issue.format}`;
     default:

@@ -28,8 +28,7 @@ export const auditQuerySchema = z.strictObject({
 /** GET /v1/audit and GET /v1/audit/{issuance_id}, for the operator (ADMIN_TOKEN). */
 export function auditRoutes() {
   return new Hono<AppEnv>()
-    .use(requireAdmin)
-    .get("/", async (c) => {
+    .get("/", requireAdmin, async (c) => {
       const query = parseOrThrow(auditQuerySchema, c.req.query(), "audit query");
       const since = query.since === undefined ? undefined : new Date(query.since);
       const until = query.until === undefined ? undefined : new Date(query.until);
@@ -46,7 +45,7 @@ export function auditRoutes() {
       });
       return c.json(page);
     })
-    .get("/:id", async (c) => {
+    .get("/:id", requireAdmin, async (c) => {
       const id = c.req.param("id");
       const record = ISSUANCE_ID_PATTERN.test(id)
         ? await store(c.env.AUDIT, c.var.config.auditRetentionSeconds()).get(id)

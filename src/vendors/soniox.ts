@@ -15,14 +15,15 @@ interface SonioxSettings {
 const fields = {
   usage_type: z._default(z.enum(["transcribe_websocket", "tts_rt"]), "transcribe_websocket"),
   single_use: z.optional(z.boolean()),
-  max_session_duration_seconds: z.optional(
-    z.int().check(z.minimum(1), z.maximum(18_000)),
-  ),
+  max_session_duration_seconds: z.optional(z.int().check(z.minimum(1), z.maximum(18_000))),
 };
 
 type SonioxOptions = z.output<z.ZodMiniObject<typeof fields>>;
 
-const createdKey = z.object({ api_key: z.string().check(z.minLength(1)), expires_at: z.iso.datetime({ offset: true }) });
+const createdKey = z.object({
+  api_key: z.string().check(z.minLength(1)),
+  expires_at: z.iso.datetime({ offset: true }),
+});
 
 const errorBody = z.object({
   message: z.optional(z.string()),
@@ -51,7 +52,13 @@ export const soniox = {
     return { message: details.length > 0 ? details.join("; ") : parsed.data.message };
   },
 
-  async mint({ settings, options, ttlSeconds, clientRef, send }: MintInput<SonioxSettings, SonioxOptions>): Promise<MintedKey> {
+  async mint({
+    settings,
+    options,
+    ttlSeconds,
+    clientRef,
+    send,
+  }: MintInput<SonioxSettings, SonioxOptions>): Promise<MintedKey> {
     const reply = await send({
       url: settings.baseUrl + PATH,
       headers: { Authorization: `Bearer ${settings.apiKey}`, "Content-Type": "application/json" },

@@ -142,7 +142,12 @@ function failureFor(vendor: string, reply: VendorReply, readFailure: ReadVendorF
   const { status } = reply;
   const internal = `${vendor} answered ${status}`;
   if (status >= 300 && status < 400) {
-    return new UpstreamFailure("upstream_error", `${vendor} answered with a redirect, which the broker does not follow`, status, internal);
+    return new UpstreamFailure(
+      "upstream_error",
+      `${vendor} answered with a redirect, which the broker does not follow`,
+      status,
+      internal,
+    );
   }
   const reading = status >= 400 && status < 500 ? safeRead(readFailure, status, reply.text) : {};
   const detail = reading.message ? `: ${truncate(reading.message)}` : "";

@@ -72,14 +72,20 @@ async function handle(req: IncomingMessage, res: ServerResponse, recorded: Recor
     return send(res, jsonReply(404, { error: "not found" }));
   }
   recorded.push(record(emulator.vendor, req, url, rawBody));
-  if (fault === undefined) return send(res, emulator.handle({ query: url.searchParams, headers: req.headers, rawBody }));
-  return applyFault(res, fault, emulator, () => emulator.handle({ query: url.searchParams, headers: req.headers, rawBody }));
+  if (fault === undefined)
+    return send(res, emulator.handle({ query: url.searchParams, headers: req.headers, rawBody }));
+  return applyFault(res, fault, emulator, () =>
+    emulator.handle({ query: url.searchParams, headers: req.headers, rawBody }),
+  );
 }
 
 async function applyFault(res: ServerResponse, fault: Fault, emulator: VendorEmulator, normal: () => EmulatorReply) {
   switch (fault) {
     case "rate-limited": {
-      const reply = emulator.errorReply(429, "Requests per minute limit for temporary API key creation has been exceeded.");
+      const reply = emulator.errorReply(
+        429,
+        "Requests per minute limit for temporary API key creation has been exceeded.",
+      );
       return send(res, { ...reply, headers: { ...reply.headers, "retry-after": FAULT_RETRY_AFTER_SECONDS } });
     }
     case "server-error":

@@ -21,7 +21,8 @@ interface ValidationError {
 }
 
 function errorReply(status: number, message: string, validationErrors: ValidationError[] = []): EmulatorReply {
-  const errorType = { 400: "invalid_request", 401: "unauthenticated", 429: "limit_exceeded" }[status] ?? "internal_error";
+  const errorType =
+    { 400: "invalid_request", 401: "unauthenticated", 429: "limit_exceeded" }[status] ?? "internal_error";
   return json(status, {
     status_code: status,
     error_type: errorType,
@@ -34,8 +35,10 @@ function errorReply(status: number, message: string, validationErrors: Validatio
 function rangeError(field: string, value: unknown, min: number, max: number): ValidationError | undefined {
   const location = `body.payload.${field}`;
   if (!isInteger(value)) return { error_type: "int_type", location, message: "Input should be a valid integer" };
-  if (value < min) return { error_type: "greater_than_equal", location, message: `Input should be greater than or equal to ${min}` };
-  if (value > max) return { error_type: "less_than_equal", location, message: `Input should be less than or equal to ${max}` };
+  if (value < min)
+    return { error_type: "greater_than_equal", location, message: `Input should be greater than or equal to ${min}` };
+  if (value > max)
+    return { error_type: "less_than_equal", location, message: `Input should be less than or equal to ${max}` };
   return undefined;
 }
 
@@ -66,16 +69,25 @@ export const soniox: VendorEmulator = {
         message: "Input should be 'transcribe_websocket' or 'tts_rt'",
       });
     }
-    const ttlError = body.expires_in_seconds === undefined
-      ? { error_type: "missing", location: "body.payload.expires_in_seconds", message: "Field required" }
-      : rangeError("expires_in_seconds", body.expires_in_seconds, 1, 3600);
+    const ttlError =
+      body.expires_in_seconds === undefined
+        ? { error_type: "missing", location: "body.payload.expires_in_seconds", message: "Field required" }
+        : rangeError("expires_in_seconds", body.expires_in_seconds, 1, 3600);
     if (ttlError) errors.push(ttlError);
     const ref = body.client_reference_id;
     if (ref !== undefined && (typeof ref !== "string" || ref.length > 256)) {
-      errors.push({ error_type: "string_too_long", location: "body.payload.client_reference_id", message: "String should have at most 256 characters" });
+      errors.push({
+        error_type: "string_too_long",
+        location: "body.payload.client_reference_id",
+        message: "String should have at most 256 characters",
+      });
     }
     if (body.single_use !== undefined && typeof body.single_use !== "boolean") {
-      errors.push({ error_type: "bool_type", location: "body.payload.single_use", message: "Input should be a valid boolean" });
+      errors.push({
+        error_type: "bool_type",
+        location: "body.payload.single_use",
+        message: "Input should be a valid boolean",
+      });
     }
     if (body.max_session_duration_seconds !== undefined) {
       const error = rangeError("max_session_duration_seconds", body.max_session_duration_seconds, 1, 18000);
@@ -83,11 +95,19 @@ export const soniox: VendorEmulator = {
     }
     for (const field of Object.keys(body)) {
       if (!KNOWN_FIELDS.has(field)) {
-        errors.push({ error_type: "extra_forbidden", location: `body.payload.${field}`, message: "Extra inputs are not permitted" });
+        errors.push({
+          error_type: "extra_forbidden",
+          location: `body.payload.${field}`,
+          message: "Extra inputs are not permitted",
+        });
       }
     }
     if (errors.length > 0) {
-      return errorReply(400, "Your request did not pass validation. One or more fields in the request body are missing or have invalid values. See `validation_errors` for the specific field and retry with corrected values.", errors);
+      return errorReply(
+        400,
+        "Your request did not pass validation. One or more fields in the request body are missing or have invalid values. See `validation_errors` for the specific field and retry with corrected values.",
+        errors,
+      );
     }
     const expiresAt = new Date(Date.now() + (body.expires_in_seconds as number) * 1000);
     return json(201, { api_key: `temp:${randomToken(26)}`, expires_at: expiresAt.toISOString() });

@@ -34,7 +34,20 @@ export interface CallOptions {
   headers?: Record<string, string>;
   /** A value to send as JSON, or a string sent as is. */
   body?: unknown;
-  env?: Partial<Env> | Env;
+  /** Overrides on top of `brokerEnv()`. */
+  env?: Partial<Env>;
+}
+
+/** The real audit namespace, except that every write fails as in a KV outage. */
+export function kvWithFailingWrites(): KVNamespace {
+  const real = (workerEnv as unknown as Env).AUDIT;
+  return {
+    get: real.get.bind(real),
+    getWithMetadata: real.getWithMetadata.bind(real),
+    list: real.list.bind(real),
+    delete: real.delete.bind(real),
+    put: () => Promise.reject(new Error("simulated KV outage")),
+  } as unknown as KVNamespace;
 }
 
 /** Sends one request through the real Worker entry point. */
@@ -51,7 +64,7 @@ export async function call(path: string, options: CallOptions = {}): Promise<Res
     headers,
     body,
   });
-  const env = "AUDIT" in (options.env ?? {}) ? (options.env as Env) : brokerEnv(options.env);
+  const env = brokerEnv(options.env);
   const ctx = createExecutionContext();
   const response = await worker.fetch(request, env, ctx);
   await waitOnExecutionContext(ctx);

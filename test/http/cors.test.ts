@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { call, expectError } from "../helpers/broker";
+import { bearer } from "../helpers/tokens";
+
+const preflightHeaders = (origin: string) => ({
+  Origin: origin,
+  "Access-Control-Request-Method": "POST",
+  "Access-Control-Request-Headers": "authorization, content-type",
+});
+
+describe("CORS", () => {
+  it("answers a preflight from an allowed origin", async () => {
+    const response = await call("/v1/keys/soniox", {
+      method: "OPTIONS",
+      headers: preflightHeaders("https://app.example.com"),
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    expect(response.headers.get("access-control-allow-methods")).toContain("POST");
+    expect(response.headers.get("access-control-allow-headers")).toContain("Authorization");
+    expect(response.headers.get("vary")).toBe("Origin");
+  });
+
+  it("adds CORS headers to real answers, errors included, for an allowed origin", async () => {
+    const headers = { ...(await bearer("alice")), Origin: "http://localhost:5173" };
+    const ok = await call("/v1/keys/soniox", { method: "POST", headers });
+    expect(ok.status).toBe(201);
+    expect(ok.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
+    expect(ok.headers.get("access-control-expose-headers")).toContain("X-Request-Id");
+    expect(ok.headers.get("vary")).toBe("Origin");
+
+    const failed = await call("/v1/keys/soniox", { method: "POST", headers, body: { ttl_seconds: 0 } });
+    expect(failed.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
+    await expectError(failed, 400, "invalid_request");
+  });
+
+  it("refuses a disallowed origin with 403 and no CORS headers", async () => {
+    for (const response of [
+      await call("/v1/keys/soniox", { method: "OPTIONS", headers: preflightHeaders("https://evil.example") }),
+      await call("/v1/keys/soniox", {
+        method: "POST",
+        headers: { ...(await bearer("alice")), Origin: "https://evil.example" },
+      }),
+      await call("/v1/keys/soniox", { method: "POST", headers: { ...(await bearer("alice")), Origin: "null" } }),
+    ]) {
+      expect(response.headers.get("access-control-allow-origin")).toBeNull();
+      expect(response.headers.get("access-control-allow-methods")).toBeNull();
+      await expectError(response, 403, "forbidden");
+    }
+  });
+
+  it("matches origins exactly: no suffix, scheme or port tricks", async () => {
+    for (const origin of [
+      "https://app.example.com.evil.example",
+      "http://app.example.com",
+      "https://app.example.com:8443",
+    ]) {
+      await expectError(await call("/healthz", { headers: { Origin: origin } }), 403, "forbidden");
+    }
+  });
+
+  it("refuses every browser origin when ALLOWED_ORIGINS is empty", async () => {
+    await expectError(
+      await call("/healthz", { headers: { Origin: "https://app.example.com" }, env: { ALLOWED_ORIGINS: "" } }),
+      403,
+      "forbidden",
+    );
+  });
+
+  it("lets requests without Origin through, without CORS headers", async () => {
+    const response = await call("/v1/keys/soniox", { method: "POST", headers: await bearer("mobile-user") });
+    expect(response.status).toBe(201);
+    expect(response.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("never answers with a wildcard", async () => {
+    const response = await call("/healthz", {
+      headers: { Origin: "https://app.example.com" },
+      env: { ALLOWED_ORIGINS: "*" },
+    });
+    const error = await expectError(response, 500, "misconfigured");
+    expect(error.message).toContain("ALLOWED_ORIGINS");
+  });
+});
