@@ -6,6 +6,8 @@
 export interface Env {
   /** KV namespace holding the audit trail (`wrangler kv namespace create AUDIT`). */
   AUDIT: KVNamespace;
+  /** Optional Workers rate limiting binding: mints per client_ref (see wrangler.toml). Unbound: no limit. */
+  MINT_RATE_LIMITER?: RateLimit;
 
   /** JWKS mode: URL of the identity provider's key set, e.g. `https://idp.example.com/.well-known/jwks.json`. */
   AUTH_JWKS_URL?: string;

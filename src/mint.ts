@@ -17,6 +17,7 @@ const MAX_USER_AGENT_CHARS = 256;
 export interface MintContext {
   config: BrokerConfig;
   kv: KVNamespace;
+  rateLimiter: RateLimit | undefined;
   fetch: typeof fetch;
   now: () => Date;
   user: EndUser;
@@ -47,6 +48,7 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
   const broken = adapter.checkOptions?.(options);
   if (broken) throw brokerError("invalid_request", `invalid ${vendorId} request: ${broken}`);
   const ttlSeconds = ttl_seconds ?? adapter.ttl.default;
+  await enforceRateLimit(ctx.rateLimiter, ctx.user.clientRef);
 
   const now = ctx.now();
   const id = newIssuanceId(now);
@@ -135,6 +137,19 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     client_ref: ctx.user.clientRef,
     issuance_id: id,
   };
+}
+
+/** The binding's window is 10 or 60 seconds; 60 is the safe hint when we cannot know which. */
+const RATE_LIMIT_RETRY_AFTER_SECONDS = "60";
+
+async function enforceRateLimit(limiter: RateLimit | undefined, clientRef: string): Promise<void> {
+  if (!limiter) return;
+  const { success } = await limiter.limit({ key: clientRef });
+  if (!success) {
+    throw brokerError("rate_limited", "too many keys requested for this user; retry later", {
+      headers: { "Retry-After": RATE_LIMIT_RETRY_AFTER_SECONDS },
+    });
+  }
 }
 
 /** A failed mint is recorded too; if that write fails, the caller still gets the vendor error. */

@@ -20,6 +20,7 @@ export function keysRoutes({ now, fetch }: Deps) {
     const minted = await mintKey(vendor.data, body, {
       config: c.var.config,
       kv: c.env.AUDIT,
+      rateLimiter: c.env.MINT_RATE_LIMITER,
       fetch,
       now,
       user: c.var.user,
