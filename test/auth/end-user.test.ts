@@ -1,6 +1,7 @@
 import { base64url, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { AUDIENCE, call, emulatorUrl, expectError, HS256_SECRET, ISSUER, uniqueUser } from "../helpers/broker";
+import { jwksFetches } from "../helpers/emulator";
 import { publicJwks, signToken, type TestAlgorithm, type TokenOptions } from "../helpers/tokens";
 
 /** GET /v1/vendors is the cheapest route that needs an end-user token. */
@@ -143,6 +144,18 @@ describe("end-user JWT in JWKS mode", () => {
     const text = await response.text();
     expect(text).not.toContain(token);
     expect(text).not.toContain(token.split(".")[1] as string);
+  });
+
+  it("fetches the key set once per isolate and does not refetch for unknown kids during the cooldown", async () => {
+    // A query string of its own gives this test a key-set cache entry of its own.
+    const query = `isolate=${crypto.randomUUID()}`;
+    const env = { AUTH_JWKS_URL: `${emulatorUrl}/jwks.json?${query}` };
+    for (let i = 0; i < 3; i++) expect((await withUser(uniqueUser(), {}, env)).status).toBe(200);
+    expect(await jwksFetches(query)).toBe(1);
+    for (let i = 0; i < 3; i++) {
+      await expectError(await withUser("x", { kid: `rotated-${i}` }, env), 401, "unauthenticated");
+    }
+    expect(await jwksFetches(query)).toBe(1);
   });
 
   it("answers 503 auth_unavailable when the key set cannot be fetched and none is cached", async () => {

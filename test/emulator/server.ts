@@ -9,9 +9,9 @@ import type { EmulatorReply, RecordedRequest, VendorEmulator } from "./types";
  *
  *   POST {vendor path}                    the vendor's issuance API, enforcing its documented rules
  *   POST /fault/{fault}/{vendor path}     the same vendor, answering with an injected failure
- *   GET  /jwks.json                       the test identity provider's public keys
+ *   GET  /jwks.json                       the test identity provider's public keys (fetches are recorded)
  *   GET  /jwks-unavailable                an identity provider that is down
- *   GET  /__emulator/requests             every vendor request received so far
+ *   GET  /__emulator/requests             every vendor and JWKS request received so far
  */
 export const emulators: VendorEmulator[] = [soniox, speechmatics];
 
@@ -59,7 +59,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, recorded: Recor
   const url = new URL(req.url ?? "/", "http://emulator");
   const rawBody = await readBody(req);
 
-  if (req.method === "GET" && url.pathname === "/jwks.json") return send(res, jsonReply(200, publicJwks));
+  if (req.method === "GET" && url.pathname === "/jwks.json") {
+    recorded.push(record("jwks", req, url, rawBody));
+    return send(res, jsonReply(200, publicJwks));
+  }
   if (req.method === "GET" && url.pathname === "/jwks-unavailable") return send(res, jsonReply(503, { error: "down" }));
   if (req.method === "GET" && url.pathname === "/__emulator/requests") return send(res, jsonReply(200, recorded));
 

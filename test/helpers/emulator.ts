@@ -12,3 +12,11 @@ export async function receivedFor(clientRef: string): Promise<RecordedRequest[]>
 export function faultUrl(fault: string): string {
   return `${emulatorUrl}/fault/${fault}`;
 }
+
+/** How many times the key set at `url` (path and query as sent) was fetched. */
+export async function jwksFetches(query: string): Promise<number> {
+  const response = await fetch(`${emulatorUrl}/__emulator/requests`);
+  const all = (await response.json()) as RecordedRequest[];
+  return all.filter((request) => request.vendor === "jwks" && new URLSearchParams(request.query).toString() === query)
+    .length;
+}
