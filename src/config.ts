@@ -36,6 +36,8 @@ export interface VarReader {
   optional(name: string): string | undefined;
   /** A vendor base URL: https, or http on a loopback host (local emulators). */
   baseUrl(name: string, fallback: string): string;
+  /** `true` or `false`; unset means false. */
+  flag(name: string): boolean;
 }
 
 export interface BrokerConfig {
@@ -105,6 +107,12 @@ function varReader(env: Env): VarReader {
         throw misconfigured(`${name} must be an https URL (http is allowed only for localhost)`);
       }
       return text.replace(/\/+$/, "");
+    },
+    flag(name) {
+      const text = optional(name)?.toLowerCase();
+      if (text === undefined || text === "false") return false;
+      if (text === "true") return true;
+      throw misconfigured(`${name} must be true or false`);
     },
   };
 }

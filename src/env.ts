@@ -35,4 +35,24 @@ export interface Env {
   /** Secret. Speechmatics API key from the portal's Manage > API Keys; unset disables Speechmatics. */
   SPEECHMATICS_API_KEY?: string;
   SPEECHMATICS_BASE_URL?: string;
+
+  /** Secret. AmiVoice service ID from MyPage; set with AMIVOICE_SPW, or use AMIVOICE_ISSUER_KEY instead. */
+  AMIVOICE_SID?: string;
+  /** Secret. AmiVoice service password from MyPage (not the MyPage login password). */
+  AMIVOICE_SPW?: string;
+  /** Secret. AmiVoice API key issued on MyPage with the "Issuable" setting; instead of SID/SPW. */
+  AMIVOICE_ISSUER_KEY?: string;
+  AMIVOICE_BASE_URL?: string;
+  /** `true` refuses AmiVoice keys that cannot be bound to the caller's IPv4 address. */
+  AMIVOICE_REQUIRE_IP_BINDING?: string | boolean;
+
+  /** Secret. AceData platform token; unset disables AceData. */
+  ACEDATA_PLATFORM_TOKEN?: string;
+  /** AceData application id (UUID) that keys are created for. */
+  ACEDATA_APPLICATION_ID?: string;
+  ACEDATA_BASE_URL?: string;
+  /** Largest `limited_amount` an end user may ask for, and the default when they ask for none. */
+  ACEDATA_MAX_AMOUNT?: string | number;
+  /** Domain every AceData key is bound to (sent as `host`). */
+  ACEDATA_HOST?: string;
 }

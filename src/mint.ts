@@ -45,7 +45,7 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     throw brokerError("vendor_not_configured", `vendor "${vendorId}" is not configured on this broker`);
   }
   const { ttl_seconds, ...options } = parseOrThrow(requestSchema(vendorId, adapter), body, `${vendorId} request`);
-  const broken = adapter.checkOptions?.(options);
+  const broken = adapter.checkOptions?.(options, settings);
   if (broken) throw brokerError("invalid_request", `invalid ${vendorId} request: ${broken}`);
   const ttlSeconds = ttl_seconds ?? adapter.ttl.default;
   await enforceRateLimit(ctx.rateLimiter, ctx.user.clientRef);

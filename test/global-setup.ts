@@ -1,5 +1,6 @@
 import { exportJWK, generateKeyPair, type JWK } from "jose";
 import type { TestProject } from "vitest/node";
+import { amivoiceAccount } from "./emulator/amivoice";
 import { emulators, startEmulator } from "./emulator/server";
 import { SIGNING_KEY_IDS, type SigningAlgorithm } from "./provided-context";
 
@@ -18,6 +19,7 @@ export default async function setup(project: TestProject) {
   project.provide("emulatorUrl", emulator.url);
   project.provide("signingKeys", signingKeys);
   project.provide("publicJwks", publicJwks);
+  project.provide("amivoiceAccount", amivoiceAccount);
   project.provide("masterKeys", Object.fromEntries(emulators.map((e) => [e.vendor, e.masterKey])));
 
   return () => emulator.close();

@@ -15,5 +15,7 @@ declare module "vitest" {
     publicJwks: { keys: JWK[] };
     /** The master key each emulated vendor account accepts. */
     masterKeys: Record<string, string>;
+    /** The emulated AmiVoice account: service id and password, and API keys with and without "Issuable". */
+    amivoiceAccount: { sid: string; spw: string; issuableKey: string; notIssuableKey: string };
   }
 }

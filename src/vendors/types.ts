@@ -42,8 +42,11 @@ export interface VendorAdapter<Settings = unknown, Options = unknown> {
   readonly ttl: TtlRange;
   /** The vendor's request-body fields besides `ttl_seconds`. */
   readonly fields: Record<string, z.ZodMiniType>;
-  /** Rules between fields that a per-field schema cannot express; returns a message when broken. */
-  checkOptions?(options: Options): string | undefined;
+  /**
+   * Rules a per-field schema cannot express (between fields, or against the
+   * operator's settings); returns a message when one is broken.
+   */
+  checkOptions?(options: Options, settings: Settings): string | undefined;
   /**
    * Reads credentials and base URL. Undefined when the vendor's secret is unset
    * (the vendor is disabled); throws `misconfigured` when settings are invalid.

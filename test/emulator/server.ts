@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { acedata } from "./acedata";
+import { amivoice } from "./amivoice";
 import { soniox } from "./soniox";
 import { speechmatics } from "./speechmatics";
 import type { EmulatorReply, RecordedRequest, VendorEmulator } from "./types";
@@ -9,11 +11,12 @@ import type { EmulatorReply, RecordedRequest, VendorEmulator } from "./types";
  *
  *   POST {vendor path}                    the vendor's issuance API, enforcing its documented rules
  *   POST /fault/{fault}/{vendor path}     the same vendor, answering with an injected failure
+ *   POST /t/{tag}/…                       any of the above, recorded under a test's own tag
  *   GET  /jwks.json                       the test identity provider's public keys (fetches are recorded)
  *   GET  /jwks-unavailable                an identity provider that is down
  *   GET  /__emulator/requests             every vendor and JWKS request received so far
  */
-export const emulators: VendorEmulator[] = [soniox, speechmatics];
+export const emulators: VendorEmulator[] = [soniox, speechmatics, amivoice, acedata];
 
 export const FAULTS = [
   "rate-limited",
@@ -60,21 +63,21 @@ async function handle(req: IncomingMessage, res: ServerResponse, recorded: Recor
   const rawBody = await readBody(req);
 
   if (req.method === "GET" && url.pathname === "/jwks.json") {
-    recorded.push(record("jwks", req, url, rawBody));
+    recorded.push(record("jwks", undefined, req, url, rawBody));
     return send(res, jsonReply(200, publicJwks));
   }
   if (req.method === "GET" && url.pathname === "/jwks-unavailable") return send(res, jsonReply(503, { error: "down" }));
   if (req.method === "GET" && url.pathname === "/__emulator/requests") return send(res, jsonReply(200, recorded));
 
-  const faultMatch = /^\/fault\/([a-z-]+)(\/.*)$/.exec(url.pathname);
-  const fault = faultMatch?.[1] as Fault | undefined;
-  const path = faultMatch?.[2] ?? url.pathname;
+  const [, tag, fault, path] = /^(?:\/t\/([\w-]+))?(?:\/fault\/([a-z-]+))?(\/.*)$/.exec(url.pathname) as [
+    string,
+    string | undefined,
+    Fault | undefined,
+    string,
+  ];
   const emulator = emulators.find((e) => e.path === path && e.method === req.method);
-  if (!emulator) {
-    recorded.push(record("unknown", req, url, rawBody));
-    return send(res, jsonReply(404, { error: "not found" }));
-  }
-  recorded.push(record(emulator.vendor, req, url, rawBody));
+  recorded.push(record(emulator?.vendor ?? "unknown", tag, req, url, rawBody));
+  if (!emulator) return send(res, jsonReply(404, { error: "not found" }));
   if (fault === undefined)
     return send(res, emulator.handle({ query: url.searchParams, headers: req.headers, rawBody }));
   return applyFault(res, fault, emulator, () =>
@@ -100,7 +103,7 @@ async function applyFault(res: ServerResponse, fault: Fault, emulator: VendorEmu
     case "redirect":
       return send(res, { status: 307, headers: { location: "http://127.0.0.1:9/elsewhere" }, body: "" });
     case "malformed":
-      return send(res, jsonReply(201, { unexpected: true }));
+      return send(res, emulator.malformedReply);
     case "oversized": {
       // Chunked, with no Content-Length, so only a streaming cap can catch it.
       res.writeHead(201, { "content-type": "application/json" });
@@ -117,9 +120,16 @@ async function applyFault(res: ServerResponse, fault: Fault, emulator: VendorEmu
   }
 }
 
-function record(vendor: string, req: IncomingMessage, url: URL, rawBody: string): RecordedRequest {
+function record(
+  vendor: string,
+  tag: string | undefined,
+  req: IncomingMessage,
+  url: URL,
+  rawBody: string,
+): RecordedRequest {
   return {
     vendor,
+    tag: tag ?? null,
     method: req.method ?? "",
     path: url.pathname,
     query: Object.fromEntries(url.searchParams),

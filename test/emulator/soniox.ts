@@ -48,6 +48,7 @@ export const soniox: VendorEmulator = {
   path: "/v1/auth/temporary-api-key",
   masterKey: "soniox-master-key-for-tests",
   errorReply: (status, message) => errorReply(status, message),
+  malformedReply: json(201, { expires_at: new Date().toISOString() }),
 
   handle({ headers, rawBody }) {
     if (headers.authorization !== `Bearer ${this.masterKey}`) {

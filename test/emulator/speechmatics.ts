@@ -17,6 +17,7 @@ export const speechmatics: VendorEmulator = {
   path: "/v1/api_keys",
   masterKey: "speechmatics-master-key-for-tests",
   errorReply,
+  malformedReply: json(201, { apikey_id: "no-key-here" }),
 
   handle({ query, headers, rawBody }) {
     if (headers.authorization !== `Bearer ${this.masterKey}`) return errorReply(401, "Permission Denied");

@@ -4,6 +4,8 @@ export type IncomingHeaders = Record<string, string | string[] | undefined>;
 /** A request as the emulator received it, kept so tests can assert on the exact wire request. */
 export interface RecordedRequest {
   vendor: string;
+  /** The `/t/{tag}` a test put in front of the path to find its own requests; null without one. */
+  tag: string | null;
   method: string;
   path: string;
   query: Record<string, string>;
@@ -29,6 +31,8 @@ export interface VendorEmulator {
   handle(request: { query: URLSearchParams; headers: IncomingHeaders; rawBody: string }): EmulatorReply;
   /** The vendor's own error body, for injected faults. */
   errorReply(status: number, message: string): EmulatorReply;
+  /** A success status whose body holds no key, for the malformed fault. */
+  malformedReply: EmulatorReply;
 }
 
 export function json(status: number, value: unknown, headers: Record<string, string> = {}): EmulatorReply {

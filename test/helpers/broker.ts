@@ -7,12 +7,15 @@ import type { Env } from "../../src/env";
 export const emulatorUrl = inject("emulatorUrl");
 export const masterKeys = inject("masterKeys");
 
+/** An AceData application id as the operator would configure it. */
+export const ACEDATA_APPLICATION_ID = "107f8d0f-e465-4a7e-a49e-d633d26f7aa2";
+
 export const ISSUER = "https://idp.test.example";
 export const AUDIENCE = "edge-key-broker-tests";
 export const HS256_SECRET = "hs256-test-secret-that-is-long-enough-0123";
 export const ADMIN_TOKEN = "admin-token-for-tests-0123456789abcdef0123";
 
-/** A broker configured like production: JWKS auth, both vendors on the emulator, a real KV namespace. */
+/** A broker configured like production: JWKS auth, every vendor on the emulator, a real KV namespace. */
 export function brokerEnv(overrides: Partial<Env> = {}): Env {
   return {
     ...(workerEnv as unknown as Env),
@@ -25,6 +28,11 @@ export function brokerEnv(overrides: Partial<Env> = {}): Env {
     SONIOX_BASE_URL: emulatorUrl,
     SPEECHMATICS_API_KEY: masterKeys.speechmatics,
     SPEECHMATICS_BASE_URL: emulatorUrl,
+    AMIVOICE_ISSUER_KEY: masterKeys.amivoice,
+    AMIVOICE_BASE_URL: emulatorUrl,
+    ACEDATA_PLATFORM_TOKEN: masterKeys.acedata,
+    ACEDATA_APPLICATION_ID,
+    ACEDATA_BASE_URL: emulatorUrl,
     ...overrides,
   };
 }

@@ -13,6 +13,18 @@ export function faultUrl(fault: string): string {
   return `${emulatorUrl}/fault/${fault}`;
 }
 
+/** A base URL of the test's own, so it can find requests that carry no client_ref (AmiVoice, AceData). */
+export function taggedBaseUrl(fault?: string): { baseUrl: string; received: () => Promise<RecordedRequest[]> } {
+  const tag = crypto.randomUUID();
+  return {
+    baseUrl: `${emulatorUrl}/t/${tag}${fault ? `/fault/${fault}` : ""}`,
+    received: async () => {
+      const response = await fetch(`${emulatorUrl}/__emulator/requests`);
+      return ((await response.json()) as RecordedRequest[]).filter((request) => request.tag === tag);
+    },
+  };
+}
+
 /** How many times the key set at `url` (path and query as sent) was fetched. */
 export async function jwksFetches(query: string): Promise<number> {
   const response = await fetch(`${emulatorUrl}/__emulator/requests`);

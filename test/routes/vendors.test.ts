@@ -29,18 +29,34 @@ describe("GET /v1/vendors", () => {
           region: { type: "string", enum: ["eu", "usa", "au"] },
         },
       },
+      {
+        id: "amivoice",
+        ttl_seconds: { min: 10, max: 86400, default: 300 },
+        options: { bind_ip: { type: "boolean", default: true } },
+      },
+      {
+        id: "acedata",
+        ttl_seconds: { min: 60, max: 86400, default: 3600 },
+        options: { limited_amount: { type: "number", exclusiveMinimum: 0 } },
+      },
     ]);
   });
 
   it("leaves out vendors whose secret is unset", async () => {
-    const vendors = await listVendors({ SONIOX_API_KEY: undefined });
-    expect(vendors.map((v) => v.id)).toEqual(["speechmatics"]);
-    expect(await listVendors({ SONIOX_API_KEY: "", SPEECHMATICS_API_KEY: undefined })).toEqual([]);
+    const vendors = await listVendors({ SONIOX_API_KEY: undefined, ACEDATA_PLATFORM_TOKEN: undefined });
+    expect(vendors.map((v) => v.id)).toEqual(["speechmatics", "amivoice"]);
+    const none = await listVendors({
+      SONIOX_API_KEY: "",
+      SPEECHMATICS_API_KEY: undefined,
+      AMIVOICE_ISSUER_KEY: undefined,
+      ACEDATA_PLATFORM_TOKEN: undefined,
+    });
+    expect(none).toEqual([]);
   });
 
   it("leaves out a misconfigured vendor", async () => {
-    const vendors = await listVendors({ SONIOX_BASE_URL: "not a url" });
-    expect(vendors.map((v) => v.id)).toEqual(["speechmatics"]);
+    const vendors = await listVendors({ SONIOX_BASE_URL: "not a url", AMIVOICE_SID: "sid" });
+    expect(vendors.map((v) => v.id)).toEqual(["speechmatics", "acedata"]);
   });
 
   it("needs an end-user token", async () => {

@@ -1,5 +1,5 @@
 import { env as workerEnv } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import type { Env } from "../../src/env";
 import {
   ADMIN_TOKEN,
@@ -29,6 +29,16 @@ async function dumpAuditNamespace(): Promise<string> {
   return parts.join("\n");
 }
 
+const amivoiceAccount = inject("amivoiceAccount");
+
+/** Per vendor: the variables that point at it and hold its secret. */
+const VENDORS = {
+  soniox: { baseVar: "SONIOX_BASE_URL", keyVar: "SONIOX_API_KEY" },
+  speechmatics: { baseVar: "SPEECHMATICS_BASE_URL", keyVar: "SPEECHMATICS_API_KEY" },
+  amivoice: { baseVar: "AMIVOICE_BASE_URL", keyVar: "AMIVOICE_ISSUER_KEY" },
+  acedata: { baseVar: "ACEDATA_BASE_URL", keyVar: "ACEDATA_PLATFORM_TOKEN" },
+};
+
 describe("secrets stay secret", () => {
   it("keeps keys, vendor secrets and JWTs out of logs, audit records and errors", async () => {
     const secrets: string[] = [
@@ -40,7 +50,7 @@ describe("secrets stay secret", () => {
     const bodies: string[] = [];
 
     const { lines } = await captureLogs(async () => {
-      for (const vendor of ["soniox", "speechmatics"]) {
+      for (const [vendor, { baseVar, keyVar }] of Object.entries(VENDORS)) {
         const user = uniqueUser();
         const token = await signToken(user);
         secrets.push(token);
@@ -49,18 +59,33 @@ describe("secrets stay secret", () => {
         secrets.push(key);
         bodies.push(await ok.text().then((text) => text.replace(key, "<minted key>")));
 
-        const baseVar = vendor === "soniox" ? "SONIOX_BASE_URL" : "SPEECHMATICS_BASE_URL";
         for (const env of [
           { [baseVar]: faultUrl("rejected") },
           { [baseVar]: faultUrl("server-error") },
           { [baseVar]: faultUrl("malformed") },
           { [baseVar]: faultUrl("oversized") },
-          { [vendor === "soniox" ? "SONIOX_API_KEY" : "SPEECHMATICS_API_KEY"]: "wrong-master-key-0000000000" },
+          { [keyVar]: "wrong-master-key-0000000000" },
           { AUDIT: kvWithFailingWrites() },
         ]) {
           bodies.push(await (await mint(vendor, user, { env })).text());
         }
       }
+      // AmiVoice with service credentials, and with both credential modes set (misconfigured).
+      const serviceMode = {
+        AMIVOICE_ISSUER_KEY: undefined,
+        AMIVOICE_SID: amivoiceAccount.sid,
+        AMIVOICE_SPW: amivoiceAccount.spw,
+      };
+      const serviceMint = await mint("amivoice", uniqueUser(), { env: serviceMode });
+      const serviceKey = ((await serviceMint.clone().json()) as { key: string }).key;
+      secrets.push(serviceKey);
+      bodies.push((await serviceMint.text()).replace(serviceKey, "<minted key>"));
+      bodies.push(
+        await (
+          await mint("amivoice", uniqueUser(), { env: { ...serviceMode, AMIVOICE_ISSUER_KEY: masterKeys.amivoice } })
+        ).text(),
+      );
+
       const expired = await signToken("x", { claims: { exp: 1 } });
       secrets.push(expired);
       bodies.push(await (await call("/v1/vendors", { headers: { Authorization: `Bearer ${expired}` } })).text());

@@ -1,100 +1,118 @@
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, call, expectError, kvWithFailingWrites, masterKeys, uniqueUser } from "../helpers/broker";
-import { faultUrl, receivedFor } from "../helpers/emulator";
+import { auditRecordsFor } from "../helpers/audit";
+import { expectError, kvWithFailingWrites, masterKeys, uniqueUser } from "../helpers/broker";
+import { faultUrl, taggedBaseUrl } from "../helpers/emulator";
 import { mint } from "../helpers/mint";
 
+/** Each vendor, the variables that point at it, and the status it answers a wrong credential with. */
 const VENDORS = [
-  { vendor: "soniox", baseUrlVar: "SONIOX_BASE_URL", keyVar: "SONIOX_API_KEY" },
-  { vendor: "speechmatics", baseUrlVar: "SPEECHMATICS_BASE_URL", keyVar: "SPEECHMATICS_API_KEY" },
+  { vendor: "soniox", baseUrlVar: "SONIOX_BASE_URL", keyVar: "SONIOX_API_KEY", wrongKeyStatus: 401 },
+  { vendor: "speechmatics", baseUrlVar: "SPEECHMATICS_BASE_URL", keyVar: "SPEECHMATICS_API_KEY", wrongKeyStatus: 401 },
+  { vendor: "amivoice", baseUrlVar: "AMIVOICE_BASE_URL", keyVar: "AMIVOICE_ISSUER_KEY", wrongKeyStatus: 400 },
+  { vendor: "acedata", baseUrlVar: "ACEDATA_BASE_URL", keyVar: "ACEDATA_PLATFORM_TOKEN", wrongKeyStatus: 401 },
 ] as const;
 
-async function auditRecordsFor(user: string) {
-  const response = await call(`/v1/audit?client_ref=${encodeURIComponent(user)}`, {
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
-  });
-  return ((await response.json()) as { records: Record<string, unknown>[] }).records;
-}
+describe.each(VENDORS)(
+  "$vendor failures are translated, never passed through",
+  ({ vendor, baseUrlVar, keyVar, wrongKeyStatus }) => {
+    const withFault = (fault: string) => ({ env: { [baseUrlVar]: faultUrl(fault) } });
 
-describe.each(VENDORS)("$vendor failures are translated, never passed through", ({ vendor, baseUrlVar, keyVar }) => {
-  const withFault = (fault: string) => ({ env: { [baseUrlVar]: faultUrl(fault) } });
-
-  it("maps a wrong master key (vendor 401) to 502 upstream_auth_failed and records it", async () => {
-    const user = uniqueUser();
-    const response = await mint(vendor, user, { env: { [keyVar]: "not-the-right-key" } });
-    const error = await expectError(response, 502, "upstream_auth_failed");
-    expect(error.message).toContain("operator");
-    expect(error.message).not.toContain("not-the-right-key");
-    const [record] = await auditRecordsFor(user);
-    expect(record).toMatchObject({
-      outcome: "upstream_error",
-      upstream_status: 401,
-      error_code: "upstream_auth_failed",
+    it("maps a wrong master key to 502 upstream_auth_failed and records it", async () => {
+      const user = uniqueUser();
+      const response = await mint(vendor, user, { env: { [keyVar]: "not-the-right-key" } });
+      const error = await expectError(response, 502, "upstream_auth_failed");
+      expect(error.message).toContain("operator");
+      expect(error.message).not.toContain("not-the-right-key");
+      const [record] = await auditRecordsFor(user);
+      expect(record).toMatchObject({
+        outcome: "upstream_error",
+        upstream_status: wrongKeyStatus,
+        error_code: "upstream_auth_failed",
+      });
+      expect(record?.key_fingerprint).toBeNull();
     });
-    expect(record?.key_fingerprint).toBeNull();
-  });
 
-  it("maps vendor 403 to 502 upstream_auth_failed", async () => {
-    await expectError(await mint(vendor, uniqueUser(), withFault("forbidden")), 502, "upstream_auth_failed");
-  });
+    it("maps vendor 403 to 502 upstream_auth_failed", async () => {
+      await expectError(await mint(vendor, uniqueUser(), withFault("forbidden")), 502, "upstream_auth_failed");
+    });
 
-  it("maps vendor 400 to 502 upstream_rejected with the vendor's validation message", async () => {
-    const error = await expectError(await mint(vendor, uniqueUser(), withFault("rejected")), 502, "upstream_rejected");
-    expect(error.message).toContain("Input should be less than or equal to 3600");
-  });
+    it("maps vendor 400 to 502 upstream_rejected with the vendor's validation message", async () => {
+      const error = await expectError(
+        await mint(vendor, uniqueUser(), withFault("rejected")),
+        502,
+        "upstream_rejected",
+      );
+      expect(error.message).toContain("Input should be less than or equal to 3600");
+    });
 
-  it("maps vendor 429 to 429 upstream_rate_limited and keeps Retry-After", async () => {
-    const response = await mint(vendor, uniqueUser(), withFault("rate-limited"));
-    expect(response.headers.get("retry-after")).toBe("17");
-    await expectError(response, 429, "upstream_rate_limited");
-  });
+    it("maps vendor 429 to 429 upstream_rate_limited and keeps Retry-After", async () => {
+      const response = await mint(vendor, uniqueUser(), withFault("rate-limited"));
+      expect(response.headers.get("retry-after")).toBe("17");
+      await expectError(response, 429, "upstream_rate_limited");
+    });
 
-  it("maps vendor 5xx to 502 upstream_error without the vendor's body", async () => {
-    const error = await expectError(await mint(vendor, uniqueUser(), withFault("server-error")), 502, "upstream_error");
-    expect(error.message).not.toContain("Please try again");
-  });
+    it("maps vendor 5xx to 502 upstream_error without the vendor's body", async () => {
+      const error = await expectError(
+        await mint(vendor, uniqueUser(), withFault("server-error")),
+        502,
+        "upstream_error",
+      );
+      expect(error.message).not.toContain("Please try again");
+    });
 
-  it("maps a success body without a key to 502 upstream_error", async () => {
-    await expectError(await mint(vendor, uniqueUser(), withFault("malformed")), 502, "upstream_error");
-  });
+    it("maps a success body without a key to 502 upstream_error", async () => {
+      await expectError(await mint(vendor, uniqueUser(), withFault("malformed")), 502, "upstream_error");
+    });
 
-  it("does not follow a vendor redirect", async () => {
-    const user = uniqueUser();
-    const error = await expectError(await mint(vendor, user, withFault("redirect")), 502, "upstream_error");
-    expect(error.message).toContain("redirect");
-    expect(await receivedFor(user)).toHaveLength(1);
-  });
+    it("does not follow a vendor redirect", async () => {
+      const { baseUrl, received } = taggedBaseUrl("redirect");
+      const error = await expectError(
+        await mint(vendor, uniqueUser(), { env: { [baseUrlVar]: baseUrl } }),
+        502,
+        "upstream_error",
+      );
+      expect(error.message).toContain("redirect");
+      expect(await received()).toHaveLength(1);
+    });
 
-  it("stops reading a vendor body over 64 KiB", async () => {
-    await expectError(await mint(vendor, uniqueUser(), withFault("oversized")), 502, "upstream_error");
-  });
+    it("stops reading a vendor body over 64 KiB", async () => {
+      await expectError(await mint(vendor, uniqueUser(), withFault("oversized")), 502, "upstream_error");
+    });
 
-  it("gives up after UPSTREAM_TIMEOUT_MS with 504 upstream_timeout and records it", async () => {
-    const user = uniqueUser();
-    const response = await mint(vendor, user, { env: { [baseUrlVar]: faultUrl("slow"), UPSTREAM_TIMEOUT_MS: "300" } });
-    const error = await expectError(response, 504, "upstream_timeout");
-    expect(error.message).toContain("300 ms");
-    const [record] = await auditRecordsFor(user);
-    expect(record).toMatchObject({ outcome: "upstream_error", upstream_status: null, error_code: "upstream_timeout" });
-  });
+    it("gives up after UPSTREAM_TIMEOUT_MS with 504 upstream_timeout and records it", async () => {
+      const user = uniqueUser();
+      const response = await mint(vendor, user, {
+        env: { [baseUrlVar]: faultUrl("slow"), UPSTREAM_TIMEOUT_MS: "300" },
+      });
+      const error = await expectError(response, 504, "upstream_timeout");
+      expect(error.message).toContain("300 ms");
+      const [record] = await auditRecordsFor(user);
+      expect(record).toMatchObject({
+        outcome: "upstream_error",
+        upstream_status: null,
+        error_code: "upstream_timeout",
+      });
+    });
 
-  it("answers 502 upstream_error when the vendor cannot be reached", async () => {
-    await expectError(
-      await mint(vendor, uniqueUser(), { env: { [baseUrlVar]: "http://127.0.0.1:9" } }),
-      502,
-      "upstream_error",
-    );
-  });
+    it("answers 502 upstream_error when the vendor cannot be reached", async () => {
+      await expectError(
+        await mint(vendor, uniqueUser(), { env: { [baseUrlVar]: "http://127.0.0.1:9" } }),
+        502,
+        "upstream_error",
+      );
+    });
 
-  it("still returns the vendor error when the audit write for it fails", async () => {
-    const response = await mint(vendor, uniqueUser(), { env: { [keyVar]: "wrong", AUDIT: kvWithFailingWrites() } });
-    await expectError(response, 502, "upstream_auth_failed");
-  });
+    it("still returns the vendor error when the audit write for it fails", async () => {
+      const response = await mint(vendor, uniqueUser(), { env: { [keyVar]: "wrong", AUDIT: kvWithFailingWrites() } });
+      await expectError(response, 502, "upstream_auth_failed");
+    });
 
-  it("never sends the master key anywhere but the vendor's Authorization header", async () => {
-    const user = uniqueUser();
-    await mint(vendor, user);
-    const [request] = await receivedFor(user);
-    expect(request?.headers.authorization).toBe(`Bearer ${masterKeys[vendor]}`);
-    expect(JSON.stringify(request?.body)).not.toContain(masterKeys[vendor] as string);
-  });
-});
+    it("never sends the master key anywhere but the vendor's Authorization header", async () => {
+      const { baseUrl, received } = taggedBaseUrl();
+      expect((await mint(vendor, uniqueUser(), { env: { [baseUrlVar]: baseUrl } })).status).toBe(201);
+      const [request] = await received();
+      expect(request?.headers.authorization).toBe(`Bearer ${masterKeys[vendor]}`);
+      expect(JSON.stringify(request?.body)).not.toContain(masterKeys[vendor] as string);
+    });
+  },
+);
