@@ -1,7 +1,7 @@
 import { exportJWK, generateKeyPair, type JWK } from "jose";
 import type { TestProject } from "vitest/node";
-import { amivoiceAccount } from "./emulator/amivoice";
-import { emulators, startEmulator } from "./emulator/server";
+import { amivoiceAccount } from "../dev/emulator/amivoice";
+import { emulators, startEmulator } from "../dev/emulator/server";
 import { SIGNING_KEY_IDS, type SigningAlgorithm } from "./provided-context";
 
 /** Starts the vendor emulator and the test identity provider before any test file runs. */

@@ -1,4 +1,4 @@
-import type { RecordedRequest } from "../emulator/types";
+import type { RecordedRequest } from "../../dev/emulator/recorded";
 import { emulatorUrl } from "./broker";
 
 /** The requests the vendor emulator received for one end user, oldest first. */

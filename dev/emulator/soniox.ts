@@ -1,4 +1,4 @@
-import { type EmulatorReply, isInteger, json, randomToken, type VendorEmulator } from "./types";
+import { type EmulatorReply, isInteger, json, randomToken, streamTranscript, type VendorEmulator } from "./types";
 
 /**
  * Soniox `POST /v1/auth/temporary-api-key`, per the seed: required usage_type
@@ -50,7 +50,7 @@ export const soniox: VendorEmulator = {
   errorReply: (status, message) => errorReply(status, message),
   malformedReply: json(201, { expires_at: new Date().toISOString() }),
 
-  handle({ headers, rawBody }) {
+  handle({ headers, rawBody, keys }) {
     if (headers.authorization !== `Bearer ${this.masterKey}`) {
       return errorReply(401, "Incorrect API key provided. You can get an API key at https://console.soniox.com");
     }
@@ -111,6 +111,52 @@ export const soniox: VendorEmulator = {
       );
     }
     const expiresAt = new Date(Date.now() + (body.expires_in_seconds as number) * 1000);
-    return json(201, { api_key: `temp:${randomToken(26)}`, expires_at: expiresAt.toISOString() });
+    const apiKey = `temp:${randomToken(26)}`;
+    keys.issue(apiKey, {
+      vendor: "soniox",
+      expiresAt: expiresAt.getTime(),
+      singleUse: body.single_use === true,
+      allowedIps: [],
+      serviceAuthValid: true,
+    });
+    return json(201, { api_key: apiKey, expires_at: expiresAt.toISOString() });
+  },
+
+  /**
+   * Real-time transcription: the client's first message is a JSON config with
+   * `api_key`; Soniox answers tokens, or an error object, then closes.
+   */
+  keyUse: {
+    kind: "websocket",
+    path: "/transcribe-websocket",
+    open(socket, { remoteIp, keys }) {
+      socket.once("message", (data) => {
+        let config: { api_key?: unknown };
+        try {
+          config = JSON.parse(String(data));
+        } catch {
+          config = {};
+        }
+        const refusal = typeof config.api_key === "string" ? keys.use("soniox", config.api_key, remoteIp) : "unknown";
+        if (refusal) {
+          const message =
+            refusal === "already_used"
+              ? "Temporary API key was already used."
+              : refusal === "expired"
+                ? "Temporary API key has expired."
+                : "Invalid API key.";
+          socket.send(JSON.stringify({ error_code: 401, error_message: message }));
+          return socket.close(1008, "unauthenticated");
+        }
+        streamTranscript(
+          socket,
+          (word) => JSON.stringify({ tokens: [{ text: `${word} `, is_final: true }] }),
+          () => {
+            socket.send(JSON.stringify({ tokens: [], finished: true }));
+            socket.close(1000);
+          },
+        );
+      });
+    },
   },
 };

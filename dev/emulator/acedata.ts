@@ -1,4 +1,4 @@
-import { json, type EmulatorReply, randomToken, type VendorEmulator } from "./types";
+import { type EmulatorReply, FAKE_TRANSCRIPT, json, randomToken, type VendorEmulator } from "./types";
 
 /**
  * AceData `POST /api/v1/credentials/`, per the seed: `application_id` (UUID)
@@ -21,7 +21,7 @@ export const acedata: VendorEmulator = {
   errorReply,
   malformedReply: json(201, { id: crypto.randomUUID(), type: "Token", token: null }),
 
-  handle({ headers, rawBody }) {
+  handle({ headers, rawBody, keys }) {
     if (headers.authorization === undefined) return errorReply(401, "Authentication credentials were not provided.");
     if (headers.authorization !== `Bearer ${PLATFORM_TOKEN}`) return errorReply(401, "Invalid token.");
     let body: Record<string, unknown>;
@@ -51,12 +51,20 @@ export const acedata: VendorEmulator = {
     if (Object.keys(errors).length > 0) return json(400, errors);
 
     const now = new Date().toISOString();
+    const token = `sk-${randomToken(40)}`;
+    keys.issue(token, {
+      vendor: "acedata",
+      expiresAt: body.expired_at ? Date.parse(String(body.expired_at)) : Number.POSITIVE_INFINITY,
+      singleUse: false,
+      allowedIps: [],
+      serviceAuthValid: true,
+    });
     return json(201, {
       id: crypto.randomUUID(),
       user_id: crypto.randomUUID(),
       application_id: body.application_id,
       type: "Token",
-      token: `sk-${randomToken(40)}`,
+      token,
       username: null,
       password: null,
       host: body.host ?? null,
@@ -66,5 +74,25 @@ export const acedata: VendorEmulator = {
       created_at: now,
       updated_at: now,
     });
+  },
+
+  /** An AI API call with the credential as bearer token, answered with a fake completion. */
+  keyUse: {
+    kind: "http",
+    method: "POST",
+    path: "/v1/chat/completions",
+    handle({ headers, remoteIp, keys }) {
+      const token = /^Bearer (\S+)$/.exec(headers.authorization ?? "")?.[1] ?? "";
+      const refusal = keys.use("acedata", token, remoteIp);
+      if (refusal)
+        return json(401, { error: { code: "invalid_token", message: `credential ${refusal.replace(/_/g, " ")}` } });
+      return json(200, {
+        id: `chatcmpl-${randomToken(12)}`,
+        object: "chat.completion",
+        choices: [
+          { index: 0, message: { role: "assistant", content: FAKE_TRANSCRIPT.join(" ") }, finish_reason: "stop" },
+        ],
+      });
+    },
   },
 };

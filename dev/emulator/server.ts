@@ -1,0 +1,232 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import { WebSocketServer } from "ws";
+import { acedata } from "./acedata";
+import { amivoice } from "./amivoice";
+import { KeyRegistry } from "./keys";
+import { soniox } from "./soniox";
+import { speechmatics } from "./speechmatics";
+import type { EmulatorReply, RecordedRequest, VendorEmulator } from "./types";
+
+/**
+ * A local stand-in for the vendors, used by the tests and by `npm run dev`.
+ *
+ *   POST {issuance path}                  the vendor's issuance API, enforcing its documented rules
+ *   POST /fault/{fault}/{issuance path}   the same vendor, answering with an injected failure
+ *   POST /t/{tag}/…                       any of the above, recorded under a test's own tag
+ *   WS   {speech path}                    the vendor's speech WebSocket, checking the minted key
+ *   POST /v1/chat/completions             AceData's AI API, checking the minted credential
+ *   GET  /jwks.json                       the identity provider's public keys (fetches are recorded)
+ *   GET  /jwks-unavailable                an identity provider that is down
+ *   GET  /__emulator/requests             every vendor and JWKS request received so far
+ */
+export const emulators: VendorEmulator[] = [soniox, speechmatics, amivoice, acedata];
+
+export const FAULTS = [
+  "rate-limited",
+  "server-error",
+  "rejected",
+  "forbidden",
+  "redirect",
+  "oversized",
+  "malformed",
+  "slow",
+] as const;
+export type Fault = (typeof FAULTS)[number];
+
+/** Seconds sent in `Retry-After` by the rate-limited fault. */
+export const FAULT_RETRY_AFTER_SECONDS = "17";
+/** How long the slow fault waits before answering. */
+const SLOW_FAULT_DELAY_MS = 2_000;
+/** The emulator keeps this many recorded requests, so a long dev session does not grow without bound. */
+const MAX_RECORDED_REQUESTS = 10_000;
+
+export interface Emulator {
+  /** Answers the request if it is the emulator's; resolves false otherwise. */
+  handleHttp(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** Takes a WebSocket upgrade if it is for a speech endpoint; false otherwise. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+}
+
+export function createEmulator(options: { publicJwks: unknown }): Emulator {
+  const recorded: RecordedRequest[] = [];
+  const keys = new KeyRegistry();
+  const sockets = new WebSocketServer({ noServer: true });
+  const remember = (request: RecordedRequest) => {
+    recorded.push(request);
+    if (recorded.length > MAX_RECORDED_REQUESTS) recorded.shift();
+  };
+
+  return {
+    async handleHttp(req, res) {
+      const url = new URL(req.url ?? "/", "http://emulator");
+      if (req.method === "GET" && url.pathname === "/jwks.json") {
+        remember(record("jwks", undefined, req, url, ""));
+        send(res, jsonReply(200, options.publicJwks));
+        return true;
+      }
+      if (req.method === "GET" && url.pathname === "/jwks-unavailable") {
+        send(res, jsonReply(503, { error: "down" }));
+        return true;
+      }
+      if (req.method === "GET" && url.pathname === "/__emulator/requests") {
+        send(res, jsonReply(200, recorded));
+        return true;
+      }
+      if (req.method !== "POST") return false;
+
+      const keyUse = emulators.find((e) => e.keyUse.kind === "http" && e.keyUse.path === url.pathname)?.keyUse;
+      if (keyUse?.kind === "http") {
+        const rawBody = await readBody(req);
+        send(res, keyUse.handle({ headers: req.headers, rawBody, remoteIp: remoteIp(req), keys }));
+        return true;
+      }
+
+      const [, tag, fault, path] = /^(?:\/t\/([\w-]+))?(?:\/fault\/([a-z-]+))?(\/.*)$/.exec(url.pathname) as unknown as [
+        string,
+        string | undefined,
+        Fault | undefined,
+        string,
+      ];
+      const emulator = emulators.find((e) => e.path === path);
+      if (!emulator) return false;
+      const rawBody = await readBody(req);
+      remember(record(emulator.vendor, tag, req, url, rawBody));
+      const issue = () => emulator.handle({ query: url.searchParams, headers: req.headers, rawBody, keys });
+      if (fault === undefined) send(res, issue());
+      else await applyFault(res, fault, emulator, issue);
+      return true;
+    },
+
+    handleUpgrade(req, socket, head) {
+      const url = new URL(req.url ?? "/", "http://emulator");
+      const keyUse = emulators.find((e) => e.keyUse.kind === "websocket" && e.keyUse.path === url.pathname)?.keyUse;
+      if (keyUse?.kind !== "websocket") return false;
+      sockets.handleUpgrade(req, socket, head, (ws) =>
+        keyUse.open(ws, { query: url.searchParams, remoteIp: remoteIp(req), keys }),
+      );
+      return true;
+    },
+  };
+}
+
+export interface EmulatorServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The emulator alone on a free loopback port, as the tests use it. */
+export async function startEmulator(options: { publicJwks: unknown }): Promise<EmulatorServer> {
+  const emulator = createEmulator(options);
+  const server = createServer((req, res) => {
+    emulator
+      .handleHttp(req, res)
+      .then((handled) => {
+        if (!handled) send(res, jsonReply(404, { error: "not found" }));
+      })
+      .catch(() => {
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+  });
+  server.on("upgrade", (req, socket, head) => {
+    if (!emulator.handleUpgrade(req, socket, head)) socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => closeServer(server) };
+}
+
+export function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** The peer's address as a vendor would see it, IPv4-mapped IPv6 unwrapped. */
+function remoteIp(req: IncomingMessage): string {
+  return (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+}
+
+async function applyFault(res: ServerResponse, fault: Fault, emulator: VendorEmulator, normal: () => EmulatorReply) {
+  switch (fault) {
+    case "rate-limited": {
+      const reply = emulator.errorReply(
+        429,
+        "Requests per minute limit for temporary API key creation has been exceeded.",
+      );
+      return send(res, { ...reply, headers: { ...reply.headers, "retry-after": FAULT_RETRY_AFTER_SECONDS } });
+    }
+    case "server-error":
+      return send(res, emulator.errorReply(500, "The server encountered an error. Please try again."));
+    case "rejected":
+      return send(res, emulator.errorReply(400, "Input should be less than or equal to 3600"));
+    case "forbidden":
+      return send(res, emulator.errorReply(403, "Forbidden"));
+    case "redirect":
+      return send(res, { status: 307, headers: { location: "http://127.0.0.1:9/elsewhere" }, body: "" });
+    case "malformed":
+      return send(res, emulator.malformedReply);
+    case "oversized": {
+      // Chunked, with no Content-Length, so only a streaming cap can catch it.
+      res.writeHead(201, { "content-type": "application/json" });
+      res.write('{"api_key":"temp:x","key_value":"x","padding":"');
+      for (let i = 0; i < 80; i++) res.write("x".repeat(1024));
+      return res.end('"}');
+    }
+    case "slow":
+      await new Promise((resolve) => setTimeout(resolve, SLOW_FAULT_DELAY_MS));
+      if (!res.destroyed) send(res, normal());
+      return;
+    default:
+      return send(res, jsonReply(404, { error: `unknown fault ${String(fault)}` }));
+  }
+}
+
+function record(
+  vendor: string,
+  tag: string | undefined,
+  req: IncomingMessage,
+  url: URL,
+  rawBody: string,
+): RecordedRequest {
+  return {
+    vendor,
+    tag: tag ?? null,
+    method: req.method ?? "",
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    headers: req.headers,
+    body: parseBody(req.headers["content-type"], rawBody),
+    at: new Date().toISOString(),
+  };
+}
+
+function parseBody(contentType: string | undefined, rawBody: string): unknown {
+  if (contentType?.startsWith("application/x-www-form-urlencoded")) {
+    return Object.fromEntries(new URLSearchParams(rawBody));
+  }
+  try {
+    return JSON.parse(rawBody);
+  } catch {
+    return rawBody;
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+export function jsonReply(status: number, value: unknown): EmulatorReply {
+  return { status, headers: { "content-type": "application/json" }, body: JSON.stringify(value) };
+}
+
+export function send(res: ServerResponse, reply: EmulatorReply): void {
+  res.writeHead(reply.status, reply.headers);
+  res.end(reply.body);
+}

@@ -1,0 +1,91 @@
+import type { WebSocket } from "ws";
+import type { KeyRegistry } from "./keys";
+import type { IncomingHeaders } from "./recorded";
+
+export type { IncomingHeaders, RecordedRequest } from "./recorded";
+
+export interface EmulatorReply {
+  status: number;
+  headers?: Record<string, string>;
+  body: string;
+}
+
+export interface IssueRequest {
+  query: URLSearchParams;
+  headers: IncomingHeaders;
+  rawBody: string;
+  keys: KeyRegistry;
+}
+
+/** Where a client uses a minted key: a speech WebSocket, or (AceData) an HTTP API. */
+export type KeyUseEndpoint =
+  | {
+      kind: "websocket";
+      path: string;
+      open(socket: WebSocket, context: { query: URLSearchParams; remoteIp: string; keys: KeyRegistry }): void;
+    }
+  | {
+      kind: "http";
+      method: "POST";
+      path: string;
+      handle(request: {
+        headers: IncomingHeaders;
+        rawBody: string;
+        remoteIp: string;
+        keys: KeyRegistry;
+      }): EmulatorReply;
+    };
+
+/** One vendor: its issuance API, following the rules in shared/vendors.md, and where its keys are used. */
+export interface VendorEmulator {
+  vendor: string;
+  method: "POST";
+  path: string;
+  /** The master key the emulated vendor account accepts. */
+  masterKey: string;
+  handle(request: IssueRequest): EmulatorReply;
+  keyUse: KeyUseEndpoint;
+  /** The vendor's own error body, for injected faults. */
+  errorReply(status: number, message: string): EmulatorReply;
+  /** A success status whose body holds no key, for the malformed fault. */
+  malformedReply: EmulatorReply;
+}
+
+export function json(status: number, value: unknown, headers: Record<string, string> = {}): EmulatorReply {
+  return { status, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(value) };
+}
+
+export function randomToken(length: number): string {
+  const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  let text = "";
+  for (const byte of crypto.getRandomValues(new Uint8Array(length))) text += alphabet[byte % alphabet.length];
+  return text;
+}
+
+export function isInteger(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value);
+}
+
+/** Words of the fake transcript every speech endpoint streams. */
+export const FAKE_TRANSCRIPT = ["Hello", "from", "the", "speech", "emulator."];
+/** Gap between fake transcript messages, so a page shows them arriving. */
+const TRANSCRIPT_INTERVAL_MS = 120;
+
+/** Sends one message per word, then calls `done`; stops if the socket closes. */
+export function streamTranscript(
+  socket: WebSocket,
+  message: (word: string, index: number) => string,
+  done: () => void,
+) {
+  let index = 0;
+  const timer = setInterval(() => {
+    if (socket.readyState !== socket.OPEN) return clearInterval(timer);
+    const word = FAKE_TRANSCRIPT[index];
+    if (word === undefined) {
+      clearInterval(timer);
+      return done();
+    }
+    socket.send(message(word, index));
+    index++;
+  }, TRANSCRIPT_INTERVAL_MS);
+}
