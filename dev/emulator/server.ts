@@ -83,12 +83,9 @@ export function createEmulator(options: { publicJwks: unknown }): Emulator {
         return true;
       }
 
-      const [, tag, fault, path] = /^(?:\/t\/([\w-]+))?(?:\/fault\/([a-z-]+))?(\/.*)$/.exec(url.pathname) as unknown as [
-        string,
-        string | undefined,
-        Fault | undefined,
-        string,
-      ];
+      const [, tag, fault, path] = /^(?:\/t\/([\w-]+))?(?:\/fault\/([a-z-]+))?(\/.*)$/.exec(
+        url.pathname,
+      ) as unknown as [string, string | undefined, Fault | undefined, string];
       const emulator = emulators.find((e) => e.path === path);
       if (!emulator) return false;
       const rawBody = await readBody(req);
