@@ -2,11 +2,24 @@ import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
   test: {
-    globalSetup: ["./test/global-setup.ts"],
-    include: ["test/**/*.test.ts"],
     // Request log lines are printed only for failing tests.
     silent: "passed-only",
+    projects: [
+      {
+        // The Worker, its routes and vendors: inside workerd, against the vendor emulator.
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        test: {
+          name: "worker",
+          globalSetup: ["./test/global-setup.ts"],
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/client/**", "test/e2e/**"],
+        },
+      },
+      {
+        // The client SDK: plain Node with a fake fetch and fake timers.
+        test: { name: "client", environment: "node", include: ["test/client/**/*.test.ts"] },
+      },
+    ],
   },
 });
