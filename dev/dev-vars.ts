@@ -1,0 +1,76 @@
+import { emulators } from "./emulator/server";
+import type { DevIdentity } from "./identity";
+
+/**
+ * Which settings `npm run dev` supplies, given the names the developer set in
+ * .dev.vars. A vendor whose secret is in .dev.vars is left alone, so it talks
+ * to the real vendor (or to whatever base URL .dev.vars names); every other
+ * vendor points at the emulator with the emulator's own fake credentials.
+ */
+
+/** An AceData application id for the emulator. */
+const EMULATOR_ACEDATA_APPLICATION_ID = "00000000-0000-4000-8000-00000000acee";
+/** Admin token used when .dev.vars sets none; printed at start-up. */
+export const DEV_ADMIN_TOKEN = "dev-admin-token-not-for-production-00000000";
+
+const emulatorKey = (vendor: string) => emulators.find((e) => e.vendor === vendor)?.masterKey ?? "";
+
+/** Per vendor: the secret names that mean "configured by the developer", and the emulator settings otherwise. */
+const VENDORS: { vendor: string; secrets: string[]; emulated: (url: string) => Record<string, string> }[] = [
+  {
+    vendor: "soniox",
+    secrets: ["SONIOX_API_KEY"],
+    emulated: (url) => ({ SONIOX_API_KEY: emulatorKey("soniox"), SONIOX_BASE_URL: url }),
+  },
+  {
+    vendor: "speechmatics",
+    secrets: ["SPEECHMATICS_API_KEY"],
+    emulated: (url) => ({ SPEECHMATICS_API_KEY: emulatorKey("speechmatics"), SPEECHMATICS_BASE_URL: url }),
+  },
+  {
+    vendor: "amivoice",
+    secrets: ["AMIVOICE_SID", "AMIVOICE_SPW", "AMIVOICE_ISSUER_KEY"],
+    emulated: (url) => ({ AMIVOICE_ISSUER_KEY: emulatorKey("amivoice"), AMIVOICE_BASE_URL: url }),
+  },
+  {
+    vendor: "acedata",
+    secrets: ["ACEDATA_PLATFORM_TOKEN"],
+    emulated: (url) => ({
+      ACEDATA_PLATFORM_TOKEN: emulatorKey("acedata"),
+      ACEDATA_APPLICATION_ID: EMULATOR_ACEDATA_APPLICATION_ID,
+      ACEDATA_BASE_URL: url,
+    }),
+  },
+];
+
+export function devVars(devVarsNames: ReadonlySet<string>, devUrl: string, identity: DevIdentity) {
+  const vars: Record<string, string> = {};
+  const emulated: string[] = [];
+  for (const vendor of VENDORS) {
+    if (vendor.secrets.some((name) => devVarsNames.has(name))) continue;
+    Object.assign(vars, vendor.emulated(devUrl));
+    emulated.push(vendor.vendor);
+  }
+  if (!devVarsNames.has("AUTH_JWKS_URL") && !devVarsNames.has("AUTH_HS256_SECRET")) {
+    Object.assign(vars, {
+      AUTH_JWKS_URL: `${devUrl}/jwks.json`,
+      AUTH_ISSUER: identity.issuer,
+      AUTH_AUDIENCE: identity.audience,
+    });
+  }
+  if (!devVarsNames.has("ALLOWED_ORIGINS")) {
+    vars.ALLOWED_ORIGINS = `${devUrl},${devUrl.replace("127.0.0.1", "localhost")}`;
+  }
+  if (!devVarsNames.has("ADMIN_TOKEN")) vars.ADMIN_TOKEN = DEV_ADMIN_TOKEN;
+  return { vars, emulated };
+}
+
+/** The names a .dev.vars file sets (KEY=VALUE lines; # comments). */
+export function namesInDevVars(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of text.split(/\r?\n/)) {
+    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (match?.[1] && match[2]?.trim()) names.add(match[1]);
+  }
+  return names;
+}

@@ -1,0 +1,25 @@
+import { startDevStack } from "./stack";
+
+/** `npm run dev`: the broker under wrangler dev, plus the emulator, dev identity and demo. */
+const brokerPort = Number(process.env.BROKER_PORT ?? 8787);
+const devPort = Number(process.env.DEV_PORT ?? 8788);
+
+const stack = await startDevStack({ brokerPort, devPort, inheritOutput: true });
+console.log(`
+  edge-key-broker is running
+    broker          ${stack.brokerUrl}
+    demo            ${stack.devUrl}/
+    API reference   ${stack.devUrl}/docs
+    emulated        ${stack.emulated.length > 0 ? stack.emulated.join(", ") : "nothing (all vendors from .dev.vars)"}
+    dev token       npm run token -- --sub alice
+    admin token     ${stack.adminToken ?? "(from .dev.vars)"}
+`);
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    stack.stop().finally(() => process.exit(0));
+  });
+}

@@ -1,0 +1,100 @@
+import { readFile } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { createEmulator, jsonReply, send } from "./emulator/server";
+import type { DevIdentity } from "./identity";
+
+/**
+ * The development companion to `wrangler dev`: the vendor emulator, the dev
+ * identity provider, the demo page and the API reference, on one loopback
+ * port. None of it is part of the Worker bundle.
+ *
+ *   GET  /              the demo page
+ *   GET  /docs          the API reference, rendered from the broker's /openapi.json
+ *   POST /dev/token     {"sub"} → {"token"}: a dev user's ID token
+ *   …                   the vendor emulator (see emulator/server.ts)
+ */
+export interface DevServerOptions {
+  port: number;
+  brokerUrl: string;
+  identity: DevIdentity;
+}
+
+const DEMO_DIR = fileURLToPath(new URL("./demo/", import.meta.url));
+const MAX_SUBJECT_CHARS = 256;
+
+export async function startDevServer({ port, brokerUrl, identity }: DevServerOptions): Promise<Server> {
+  const emulator = createEmulator({ publicJwks: identity.publicJwks });
+  const devUrl = `http://127.0.0.1:${port}`;
+  const pageConfig = { brokerUrl, emulatorUrl: devUrl, emulatorWsUrl: `ws://127.0.0.1:${port}` };
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((error: unknown) => {
+      console.error("dev server error:", error);
+      if (!res.headersSent) send(res, jsonReply(500, { error: "dev server error" }));
+      else res.end();
+    });
+  });
+
+  async function route(req: IncomingMessage, res: ServerResponse) {
+    if (await emulator.handleHttp(req, res)) return;
+    const path = new URL(req.url ?? "/", devUrl).pathname;
+    if (req.method === "POST" && path === "/dev/token") return issueToken(req, res, identity);
+    if (req.method === "GET" && (path === "/" || path === "/docs")) {
+      const page = await readFile(`${DEMO_DIR}${path === "/" ? "index.html" : "docs.html"}`, "utf8");
+      const html = page.replace("/*DEMO_CONFIG*/", `window.DEMO_CONFIG = ${JSON.stringify(pageConfig)};`);
+      return send(res, { status: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: html });
+    }
+    if (req.method === "GET" && path === "/demo.js") return send(res, await bundleDemo());
+    send(res, jsonReply(404, { error: "not found" }));
+  }
+
+  server.on("upgrade", (req, socket, head) => {
+    if (!emulator.handleUpgrade(req, socket, head)) socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", resolve);
+  });
+  return server;
+}
+
+async function issueToken(req: IncomingMessage, res: ServerResponse, identity: DevIdentity) {
+  let subject: unknown;
+  try {
+    subject = (JSON.parse(await readText(req)) as { sub?: unknown }).sub;
+  } catch {
+    subject = undefined;
+  }
+  if (typeof subject !== "string" || subject.length === 0 || subject.length > MAX_SUBJECT_CHARS) {
+    return send(res, jsonReply(400, { error: `sub must be a string of 1 to ${MAX_SUBJECT_CHARS} characters` }));
+  }
+  send(res, jsonReply(200, { token: await identity.signToken(subject) }));
+}
+
+/** Bundled on each request, so edits to the demo show on reload. */
+async function bundleDemo() {
+  const result = await build({
+    entryPoints: [`${DEMO_DIR}main.ts`],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    write: false,
+  });
+  return {
+    status: 200,
+    headers: { "content-type": "text/javascript; charset=utf-8" },
+    body: result.outputFiles[0]?.text ?? "",
+  };
+}
+
+function readText(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}

@@ -1,0 +1,93 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import type { Server } from "node:http";
+import { createRequire } from "node:module";
+import { closeServer } from "./emulator/server";
+import { devVars, namesInDevVars } from "./dev-vars";
+import { createDevIdentity } from "./identity";
+import { startDevServer } from "./server";
+
+export interface DevStackOptions {
+  brokerPort: number;
+  devPort: number;
+  /** Where wrangler keeps local KV; defaults to .wrangler/state. */
+  persistTo?: string;
+  /** Pass wrangler's output through (true for `npm run dev`). */
+  inheritOutput?: boolean;
+}
+
+export interface DevStack {
+  brokerUrl: string;
+  devUrl: string;
+  /** Vendors served by the emulator (the rest use .dev.vars). */
+  emulated: string[];
+  /** The dev admin token, when .dev.vars sets none. */
+  adminToken: string | undefined;
+  stop(): Promise<void>;
+}
+
+/** How long to wait for `wrangler dev` to answer /healthz. */
+const BROKER_START_TIMEOUT_MS = 60_000;
+
+/** Starts the dev server and `wrangler dev` pointed at it; resolves when the broker answers. */
+export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
+  const brokerUrl = `http://127.0.0.1:${options.brokerPort}`;
+  const devUrl = `http://127.0.0.1:${options.devPort}`;
+  const identity = await createDevIdentity(`${devUrl}/dev-identity`);
+  const server: Server = await startDevServer({ port: options.devPort, brokerUrl, identity });
+
+  const devVarsText = await readFile(".dev.vars", "utf8").catch(() => "");
+  const { vars, emulated } = devVars(namesInDevVars(devVarsText), devUrl, identity);
+  const wranglerBin = createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js");
+  const args = [
+    wranglerBin,
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(options.brokerPort),
+    "--inspector-port",
+    String(options.brokerPort + 10_000),
+    "--show-interactive-dev-session=false",
+    ...(options.persistTo ? ["--persist-to", options.persistTo] : []),
+    ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+  ];
+  const wrangler: ChildProcess = spawn(process.execPath, args, {
+    stdio: options.inheritOutput ? "inherit" : "pipe",
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  let output = "";
+  wrangler.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  wrangler.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+
+  const stop = async () => {
+    if (wrangler.exitCode === null) {
+      const exited = new Promise((resolve) => wrangler.once("exit", resolve));
+      wrangler.kill("SIGTERM");
+      await exited;
+    }
+    await closeServer(server);
+  };
+
+  try {
+    await waitForBroker(brokerUrl, wrangler);
+  } catch (error) {
+    await stop();
+    throw new Error(`${(error as Error).message}\n${output}`);
+  }
+  return { brokerUrl, devUrl, emulated, adminToken: vars.ADMIN_TOKEN, stop };
+}
+
+async function waitForBroker(brokerUrl: string, wrangler: ChildProcess): Promise<void> {
+  const deadline = Date.now() + BROKER_START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (wrangler.exitCode !== null) throw new Error(`wrangler dev exited with ${wrangler.exitCode}`);
+    try {
+      if ((await fetch(`${brokerUrl}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`wrangler dev did not answer within ${BROKER_START_TIMEOUT_MS} ms`);
+}
