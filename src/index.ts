@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "./app-env";
 import type { Deps } from "./deps";
 import { BrokerError, brokerError, errorBody } from "./errors";
+import openapi from "./generated/openapi.json";
 import { cors } from "./http/cors";
 import { requestContext } from "./http/request-id";
 import { auditRoutes } from "./routes/audit";
@@ -9,8 +10,9 @@ import { keysRoutes } from "./routes/keys";
 import { vendorsRoutes } from "./routes/vendors";
 
 /** Routes and the methods they answer, so other methods get `405` with `Allow`. */
-const ROUTE_METHODS: Record<string, string> = {
+export const ROUTE_METHODS: Record<string, string> = {
   "/healthz": "GET",
+  "/openapi.json": "GET",
   "/v1/vendors": "GET",
   "/v1/keys/:vendor": "POST",
   "/v1/audit": "GET",
@@ -28,6 +30,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.use(cors);
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/openapi.json", (c) => c.json(openapi));
   app.route("/v1/vendors", vendorsRoutes());
   app.route("/v1/keys", keysRoutes(deps));
   app.route("/v1/audit", auditRoutes());

@@ -1,4 +1,3 @@
-import * as z from "zod/mini";
 import { AuditStore } from "./audit/store";
 import type { AuditRecord } from "./audit/record";
 import type { EndUser } from "./auth/end-user";
@@ -8,7 +7,8 @@ import { parseOrThrow } from "./http/validation";
 import { newIssuanceId, sha256Hex } from "./ids";
 import { logLine } from "./log";
 import { adapterFor, type VendorId } from "./vendors/registry";
-import type { AppliedOptions, MintedKey, VendorAdapter } from "./vendors/types";
+import { requestSchema } from "./vendors/request-schema";
+import type { AppliedOptions, MintedKey } from "./vendors/types";
 import { UpstreamFailure, vendorSender } from "./vendors/upstream";
 
 /** Longest user agent kept in an audit record. */
@@ -96,7 +96,7 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
         ...baseRecord,
         outcome: "upstream_error",
         expires_at: null,
-        options,
+        options: withoutUnset(options),
         upstream_status: error.upstreamStatus,
         error_code: error.code,
         key_fingerprint: null,
@@ -110,7 +110,7 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     ...baseRecord,
     outcome: "issued",
     expires_at: minted.expiresAt.toISOString(),
-    options: minted.applied,
+    options: withoutUnset(minted.applied),
     upstream_status: upstreamStatus,
     error_code: null,
     key_fingerprint: (await sha256Hex(minted.key)).slice(0, 16),
@@ -129,7 +129,7 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
   }
 
   return {
-    ...minted.applied,
+    ...record.options,
     vendor: vendorId,
     key: minted.key,
     expires_at: record.expires_at as string,
@@ -137,6 +137,13 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     client_ref: ctx.user.clientRef,
     issuance_id: id,
   };
+}
+
+/** Options an adapter left unset are not applied, so they are neither stored nor answered. */
+function withoutUnset(options: AppliedOptions): AuditRecord["options"] {
+  return Object.fromEntries(
+    Object.entries(options).filter((entry): entry is [string, string | number | boolean] => entry[1] !== undefined),
+  );
 }
 
 /** The binding's window is 10 or 60 seconds; 60 is the safe hint when we cannot know which. */
@@ -164,21 +171,4 @@ async function recordFailure(store: AuditStore, record: AuditRecord): Promise<vo
       error: writeError instanceof Error ? writeError.name : "unknown",
     });
   }
-}
-
-const requestSchemas = new Map<VendorId, z.ZodMiniType>();
-
-/** `ttl_seconds` plus the vendor's own fields; unknown fields, `client_ref` among them, are rejected. */
-function requestSchema(vendorId: VendorId, adapter: VendorAdapter) {
-  let schema = requestSchemas.get(vendorId);
-  if (!schema) {
-    const { min, max } = adapter.ttl;
-    const range = `ttl_seconds must be an integer from ${min} to ${max} for ${vendorId}`;
-    schema = z.strictObject({
-      ttl_seconds: z.optional(z.int().check(z.minimum(min, range), z.maximum(max, range))),
-      ...adapter.fields,
-    });
-    requestSchemas.set(vendorId, schema);
-  }
-  return schema as z.ZodMiniType<{ ttl_seconds?: number } & AppliedOptions>;
 }

@@ -1,29 +1,41 @@
-import type { AppliedOptions } from "../vendors/types";
+import * as z from "zod/mini";
 
-/** One issuance attempt that reached a vendor. Never holds the key, a vendor secret or the JWT. */
-export interface AuditRecord {
+/**
+ * One issuance attempt that reached a vendor. Never holds the key, a vendor
+ * secret or the JWT. The schema documents the record in the OpenAPI document.
+ */
+export const auditRecordSchema = z.object({
   /** The issuance id; sorts by time. */
-  id: string;
-  at: string;
-  vendor: string;
-  client_ref: string;
-  issuer: string | null;
-  subject: string | null;
-  outcome: "issued" | "upstream_error";
-  ttl_seconds: number;
-  expires_at: string | null;
-  options: AppliedOptions;
-  upstream_status: number | null;
+  id: z.string(),
+  at: z.iso.datetime(),
+  vendor: z.string(),
+  client_ref: z.string(),
+  issuer: z.nullable(z.string()),
+  subject: z.nullable(z.string()),
+  outcome: z.enum(["issued", "upstream_error"]),
+  ttl_seconds: z.int(),
+  expires_at: z.nullable(z.iso.datetime()),
+  options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  upstream_status: z.nullable(z.int()),
   /** Our error code when the outcome is `upstream_error`. */
-  error_code: string | null;
+  error_code: z.nullable(z.string()),
   /** First 16 hex characters of SHA-256 of the minted key; identifies a leaked key without storing it. */
-  key_fingerprint: string | null;
-  vendor_key_id: string | null;
-  ip: string | null;
-  origin: string | null;
-  user_agent: string | null;
-  request_id: string;
-}
+  key_fingerprint: z.nullable(z.string()),
+  vendor_key_id: z.nullable(z.string()),
+  ip: z.nullable(z.string()),
+  origin: z.nullable(z.string()),
+  user_agent: z.nullable(z.string()),
+  request_id: z.string(),
+});
+
+export type AuditRecord = z.output<typeof auditRecordSchema>;
+
+export const auditPageSchema = z.object({
+  records: z.array(auditRecordSchema),
+  cursor: z.nullable(z.string()),
+});
+
+export type AuditPage = z.output<typeof auditPageSchema>;
 
 export interface AuditQuery {
   clientRef?: string;
@@ -32,9 +44,4 @@ export interface AuditQuery {
   until?: Date;
   limit: number;
   cursor?: string;
-}
-
-export interface AuditPage {
-  records: AuditRecord[];
-  cursor: string | null;
 }

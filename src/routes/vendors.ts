@@ -1,9 +1,9 @@
 import { Hono } from "hono";
-import * as z from "zod/mini";
 import type { AppEnv } from "../app-env";
 import { requireEndUser } from "../auth/middleware";
 import type { VarReader } from "../config";
 import { BrokerError } from "../errors";
+import openapi from "../generated/openapi.json";
 import { logLine } from "../log";
 import { adapterFor, type VendorId, vendorIds } from "../vendors/registry";
 
@@ -31,17 +31,9 @@ function isUsable(id: VendorId, vars: VarReader): boolean {
   }
 }
 
-const optionsDocuments = new Map<VendorId, unknown>();
-
-/** JSON Schema of the vendor's body fields, from the same schemas that validate requests. */
+/** The vendor's body fields as JSON Schema, from the OpenAPI document generated at build time. */
 function optionsDocument(id: VendorId): unknown {
-  let document = optionsDocuments.get(id);
-  if (document === undefined) {
-    const schema = z.toJSONSchema(z.object(adapterFor(id).fields), { io: "input" }) as {
-      properties?: unknown;
-    };
-    document = schema.properties ?? {};
-    optionsDocuments.set(id, document);
-  }
-  return document;
+  const schemas = openapi.components.schemas as Record<string, { properties?: Record<string, unknown> }>;
+  const { ttl_seconds: _ttl, ...options } = schemas[`${id}_key_request`]?.properties ?? {};
+  return options;
 }

@@ -1,0 +1,159 @@
+import * as z from "zod/mini";
+import { auditPageSchema, auditRecordSchema } from "../audit/record";
+import { ERROR_CODES, type ErrorCode } from "../errors";
+import { auditQuerySchema } from "../routes/audit";
+import { adapterFor, vendorIds } from "../vendors/registry";
+import { requestSchema } from "../vendors/request-schema";
+import { errorResponseSchema, healthResponseSchema, mintedKeySchema, vendorListSchema } from "./schemas";
+
+/**
+ * Builds the OpenAPI 3.1 document from the zod schemas that validate requests.
+ * `npm run openapi` writes it to src/generated/openapi.json at build time, so
+ * the Worker serves it without carrying zod's JSON Schema converter; a test
+ * rebuilds it and compares, so it cannot drift.
+ */
+export const API_VERSION = "1.0.0";
+
+type Json = Record<string, unknown>;
+
+function jsonSchema(schema: z.ZodMiniType, io: "input" | "output" = "output"): Json {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Json;
+  return rest;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: Json) => ({ "application/json": { schema } });
+
+function errorResponses(codes: ErrorCode[]): Record<string, Json> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) byStatus.set(ERROR_CODES[code], [...(byStatus.get(ERROR_CODES[code]) ?? []), code]);
+  return Object.fromEntries(
+    [...byStatus].map(([status, list]) => [
+      String(status),
+      { description: list.join(", "), content: json(ref("Error")) },
+    ]),
+  );
+}
+
+/** Errors any route can answer with. */
+const COMMON_ERRORS: ErrorCode[] = ["forbidden", "method_not_allowed", "misconfigured", "internal_error"];
+const END_USER_ERRORS: ErrorCode[] = [...COMMON_ERRORS, "unauthenticated", "auth_unavailable"];
+const MINT_ERRORS: ErrorCode[] = [
+  ...END_USER_ERRORS,
+  "invalid_request",
+  "unknown_vendor",
+  "vendor_not_configured",
+  "payload_too_large",
+  "unsupported_media_type",
+  "rate_limited",
+  "upstream_rate_limited",
+  "upstream_auth_failed",
+  "upstream_rejected",
+  "upstream_error",
+  "upstream_timeout",
+  "audit_unavailable",
+];
+const ADMIN_ERRORS: ErrorCode[] = [...COMMON_ERRORS, "unauthenticated", "invalid_request", "not_found"];
+
+function queryParameters(schema: z.ZodMiniType): Json[] {
+  const { properties = {} } = jsonSchema(schema, "input") as { properties?: Record<string, Json> };
+  return Object.entries(properties).map(([name, schema]) => ({ name, in: "query", required: false, schema }));
+}
+
+export function buildOpenApiDocument(): Json {
+  const mintPaths = Object.fromEntries(
+    vendorIds.map((id) => [
+      `/v1/keys/${id}`,
+      {
+        post: {
+          operationId: `mint_${id}`,
+          summary: `Mint a short-lived ${id} key for the signed-in user`,
+          security: [{ endUserJwt: [] }],
+          requestBody: { required: false, content: json(ref(`${id}_key_request`)) },
+          responses: {
+            "201": { description: "The minted key and the options applied", content: json(ref("MintedKey")) },
+            ...errorResponses(MINT_ERRORS),
+          },
+        },
+      },
+    ]),
+  );
+
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "edge-key-broker",
+      version: API_VERSION,
+      description: "Mints short-lived vendor keys for authenticated end users and records every issuance.",
+    },
+    paths: {
+      "/healthz": {
+        get: {
+          operationId: "health",
+          summary: "Liveness check",
+          responses: { "200": { description: "The broker is up", content: json(ref("Health")) } },
+        },
+      },
+      "/openapi.json": {
+        get: {
+          operationId: "openapi",
+          summary: "This document",
+          responses: { "200": { description: "OpenAPI 3.1 document", content: json({ type: "object" }) } },
+        },
+      },
+      "/v1/vendors": {
+        get: {
+          operationId: "list_vendors",
+          summary: "Vendors this broker can mint for, with TTL ranges and options",
+          security: [{ endUserJwt: [] }],
+          responses: {
+            "200": { description: "Configured vendors", content: json(ref("VendorList")) },
+            ...errorResponses(END_USER_ERRORS),
+          },
+        },
+      },
+      ...mintPaths,
+      "/v1/audit": {
+        get: {
+          operationId: "list_audit",
+          summary: "Audit records, newest first",
+          security: [{ adminToken: [] }],
+          parameters: queryParameters(auditQuerySchema),
+          responses: {
+            "200": { description: "A page of records", content: json(ref("AuditPage")) },
+            ...errorResponses(ADMIN_ERRORS),
+          },
+        },
+      },
+      "/v1/audit/{issuance_id}": {
+        get: {
+          operationId: "get_audit_record",
+          summary: "One audit record",
+          security: [{ adminToken: [] }],
+          parameters: [{ name: "issuance_id", in: "path", required: true, schema: { type: "string" } }],
+          responses: {
+            "200": { description: "The record", content: json(ref("AuditRecord")) },
+            ...errorResponses(ADMIN_ERRORS),
+          },
+        },
+      },
+    },
+    components: {
+      securitySchemes: {
+        endUserJwt: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "The end user's ID token" },
+        adminToken: { type: "http", scheme: "bearer", description: "ADMIN_TOKEN" },
+      },
+      schemas: {
+        Error: jsonSchema(errorResponseSchema),
+        Health: jsonSchema(healthResponseSchema),
+        MintedKey: jsonSchema(mintedKeySchema),
+        VendorList: jsonSchema(vendorListSchema),
+        AuditRecord: jsonSchema(auditRecordSchema),
+        AuditPage: jsonSchema(auditPageSchema),
+        ...Object.fromEntries(
+          vendorIds.map((id) => [`${id}_key_request`, jsonSchema(requestSchema(id, adapterFor(id)), "input")]),
+        ),
+      },
+    },
+  };
+}

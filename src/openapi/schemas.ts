@@ -1,0 +1,36 @@
+import * as z from "zod/mini";
+import { ERROR_CODES, type ErrorCode } from "../errors";
+import { type VendorId, vendorIds } from "../vendors/registry";
+
+/** Response shapes, for the OpenAPI document and for tests that hold real responses to it. */
+
+export const errorResponseSchema = z.object({
+  error: z.object({
+    code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
+    message: z.string(),
+    request_id: z.string(),
+  }),
+});
+
+export const healthResponseSchema = z.object({ status: z.literal("ok") });
+
+/** The minted key; the vendor options that were applied come as extra fields. */
+export const mintedKeySchema = z.looseObject({
+  vendor: z.enum(vendorIds as [VendorId, ...VendorId[]]),
+  key: z.string(),
+  expires_at: z.iso.datetime(),
+  ttl_seconds: z.int(),
+  client_ref: z.string(),
+  issuance_id: z.string(),
+});
+
+export const vendorListSchema = z.object({
+  vendors: z.array(
+    z.object({
+      id: z.enum(vendorIds as [VendorId, ...VendorId[]]),
+      ttl_seconds: z.object({ min: z.int(), max: z.int(), default: z.int() }),
+      /** JSON Schema of each option the vendor's request body takes. */
+      options: z.record(z.string(), z.record(z.string(), z.unknown())),
+    }),
+  ),
+});
