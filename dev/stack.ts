@@ -14,6 +14,8 @@ export interface DevStackOptions {
   persistTo?: string;
   /** Pass wrangler's output through (true for `npm run dev`). */
   inheritOutput?: boolean;
+  /** Read .dev.vars to decide what to emulate (default true); tests turn it off to always emulate. */
+  readDevVars?: boolean;
 }
 
 export interface DevStack {
@@ -36,7 +38,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   const identity = await createDevIdentity(`${devUrl}/dev-identity`);
   const server: Server = await startDevServer({ port: options.devPort, brokerUrl, identity });
 
-  const devVarsText = await readFile(".dev.vars", "utf8").catch(() => "");
+  const devVarsText = options.readDevVars === false ? "" : await readFile(".dev.vars", "utf8").catch(() => "");
   const { vars, emulated } = devVars(namesInDevVars(devVarsText), devUrl, identity);
   const wranglerBin = createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js");
   const args = [

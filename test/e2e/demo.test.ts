@@ -1,0 +1,113 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DevStack, startDevStack } from "../../dev/stack";
+
+/** Debian's Chromium; the test never downloads a browser. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+/** Ports away from `npm run dev`'s, so a running dev session does not get in the way. */
+const BROKER_PORT = 18787;
+const DEV_PORT = 18788;
+const SCREENSHOT = new URL("../../docs/demo.png", import.meta.url);
+
+let stack: DevStack;
+let context: BrowserContext;
+let page: Page;
+let scratch: string;
+
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), "ekb-e2e-"));
+  stack = await startDevStack({
+    brokerPort: BROKER_PORT,
+    devPort: DEV_PORT,
+    persistTo: join(scratch, "state"),
+    readDevVars: false,
+  });
+  context = await chromium.launchPersistentContext(join(scratch, "profile"), {
+    executablePath: CHROMIUM,
+    args: CHROMIUM_FLAGS,
+    headless: true,
+    viewport: { width: 1000, height: 1100 },
+  });
+  page = await context.newPage();
+  await page.goto(`${stack.devUrl}/`);
+});
+
+afterAll(async () => {
+  await context?.close();
+  await stack?.stop();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+async function signIn(user: string) {
+  await page.fill("#user", user);
+  await page.click("#sign-in");
+  await expect.poll(() => page.textContent("#signed-in")).toBe(`Signed in as ${user}`);
+}
+
+async function mintAndConnect(vendor: string) {
+  await page.selectOption("#vendor", vendor);
+  await page.click("#mint");
+  await expect.poll(() => page.textContent("#key-vendor")).toBe(vendor);
+  await page.click("#connect");
+  await expect.poll(() => page.textContent("#status"), { timeout: 10_000 }).toBe("Connect: accepted");
+}
+
+describe("the demo page in Chromium", () => {
+  it("signs in and lists every vendor the broker has", async () => {
+    await signIn("alice");
+    const vendors = await page.$$eval("#vendor option", (options) =>
+      options.map((o) => (o as HTMLOptionElement).value),
+    );
+    expect(vendors.sort()).toEqual(["acedata", "amivoice", "soniox", "speechmatics"]);
+  });
+
+  it.each(["speechmatics", "amivoice", "acedata", "soniox"])(
+    "mints a %s key through the broker and uses it at the vendor",
+    async (vendor) => {
+      await mintAndConnect(vendor);
+      expect(await page.textContent("#key-client-ref")).toBe("alice");
+      expect(await page.textContent("#key-masked")).toMatch(/^.{6}….{4}$/);
+      expect(Date.parse((await page.textContent("#key-expires")) ?? "")).toBeGreaterThan(Date.now());
+      expect(await page.textContent("#transcript")).toContain("emulator");
+    },
+  );
+
+  it("shows the page after a successful connect (saved as docs/demo.png)", async () => {
+    expect(await page.textContent("#status")).toBe("Connect: accepted");
+    await page.screenshot({ path: SCREENSHOT.pathname, fullPage: true });
+  });
+
+  it("refuses a single-use key the second time", async () => {
+    await page.click("#try-single-use");
+    await expect
+      .poll(() => page.textContent("#status"), { timeout: 10_000 })
+      .toBe("Single-use key, second use: refused (Temporary API key was already used.)");
+    expect(await page.textContent("#log")).toMatch(/Single-use key, first use .*: accepted/);
+  });
+
+  it("refuses an expired key", async () => {
+    await page.click("#try-expired");
+    await expect
+      .poll(() => page.textContent("#status"), { timeout: 10_000 })
+      .toBe("Expired key: refused (Temporary API key has expired.)");
+  });
+
+  it("signs the next user in with their own client_ref", async () => {
+    await signIn("bob");
+    await mintAndConnect("soniox");
+    expect(await page.textContent("#key-client-ref")).toBe("bob");
+  });
+});
