@@ -13,12 +13,12 @@ export default defineConfig({
           name: "worker",
           globalSetup: ["./test/global-setup.ts"],
           include: ["test/**/*.test.ts"],
-          exclude: ["test/client/**", "test/e2e/**"],
+          exclude: ["test/client/**", "test/dev/**", "test/e2e/**"],
         },
       },
       {
-        // The client SDK: plain Node with a fake fetch and fake timers.
-        test: { name: "client", environment: "node", include: ["test/client/**/*.test.ts"] },
+        // The client SDK (fake fetch and timers) and the dev emulator's speech endpoints: plain Node.
+        test: { name: "node", environment: "node", include: ["test/client/**/*.test.ts", "test/dev/**/*.test.ts"] },
       },
     ],
   },

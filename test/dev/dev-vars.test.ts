@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { DEV_ADMIN_TOKEN, devVars, namesInDevVars } from "../../dev/dev-vars";
+import { createDevIdentity } from "../../dev/identity";
+
+const DEV_URL = "http://127.0.0.1:8788";
+const identity = await createDevIdentity(`${DEV_URL}/dev-identity`);
+
+describe("what npm run dev supplies", () => {
+  it("emulates every vendor and the identity provider on a fresh clone", () => {
+    const { vars, emulated } = devVars(new Set(), DEV_URL, identity);
+    expect(emulated).toEqual(["soniox", "speechmatics", "amivoice", "acedata"]);
+    expect(vars).toMatchObject({
+      SONIOX_BASE_URL: DEV_URL,
+      SPEECHMATICS_BASE_URL: DEV_URL,
+      AMIVOICE_BASE_URL: DEV_URL,
+      ACEDATA_BASE_URL: DEV_URL,
+      AUTH_JWKS_URL: `${DEV_URL}/jwks.json`,
+      AUTH_ISSUER: identity.issuer,
+      AUTH_AUDIENCE: identity.audience,
+      ADMIN_TOKEN: DEV_ADMIN_TOKEN,
+      ALLOWED_ORIGINS: `${DEV_URL},http://localhost:8788`,
+    });
+  });
+
+  it("leaves a vendor with a real secret in .dev.vars pointed at the real vendor", () => {
+    const names = namesInDevVars("SONIOX_API_KEY=real-key\nAMIVOICE_SID=sid\nAMIVOICE_SPW=spw\n");
+    const { vars, emulated } = devVars(names, DEV_URL, identity);
+    expect(emulated).toEqual(["speechmatics", "acedata"]);
+    for (const name of ["SONIOX_API_KEY", "SONIOX_BASE_URL", "AMIVOICE_ISSUER_KEY", "AMIVOICE_BASE_URL"]) {
+      expect(vars).not.toHaveProperty(name);
+    }
+  });
+
+  it("leaves auth, origins and the admin token to .dev.vars when it sets them", () => {
+    const names = namesInDevVars("AUTH_HS256_SECRET=x\nALLOWED_ORIGINS=https://a.example\nADMIN_TOKEN=t\n");
+    const { vars } = devVars(names, DEV_URL, identity);
+    for (const name of ["AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE", "ALLOWED_ORIGINS", "ADMIN_TOKEN"]) {
+      expect(vars).not.toHaveProperty(name);
+    }
+  });
+
+  it("reads names from .dev.vars, skipping comments and empty values", () => {
+    const text =
+      '# SONIOX_API_KEY=commented\nSPEECHMATICS_API_KEY=\nexport ACEDATA_PLATFORM_TOKEN = tok\n  ADMIN_TOKEN="quoted"\n';
+    expect([...namesInDevVars(text)].sort()).toEqual(["ACEDATA_PLATFORM_TOKEN", "ADMIN_TOKEN"]);
+  });
+});
