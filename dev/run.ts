@@ -4,7 +4,16 @@ import { startDevStack } from "./stack";
 const brokerPort = Number(process.env.BROKER_PORT ?? 8787);
 const devPort = Number(process.env.DEV_PORT ?? 8788);
 
-const stack = await startDevStack({ brokerPort, devPort, inheritOutput: true });
+const stack = await startDevStack({ brokerPort, devPort, inheritOutput: true }).catch(
+  (error: NodeJS.ErrnoException) => {
+    console.error(
+      error.code === "EADDRINUSE"
+        ? `Port ${devPort} is in use (another npm run dev?). Stop it, or set DEV_PORT and BROKER_PORT.`
+        : `npm run dev could not start: ${error.message}`,
+    );
+    process.exit(1);
+  },
+);
 console.log(`
   edge-key-broker is running
     broker          ${stack.brokerUrl}

@@ -111,3 +111,16 @@ describe("the demo page in Chromium", () => {
     expect(await page.textContent("#key-client-ref")).toBe("bob");
   });
 });
+
+describe("the API reference page", () => {
+  it("renders every route from the broker's /openapi.json", async () => {
+    const docs = await context.newPage();
+    await docs.goto(`${stack.devUrl}/docs`);
+    await expect.poll(() => docs.locator("h2").count()).toBeGreaterThan(8);
+    const headings = (await docs.locator("h2").allTextContents()).map((h) => h.replace(/\s+/g, " "));
+    for (const route of ["GET /healthz", "GET /v1/vendors", "POST /v1/keys/amivoice", "GET /v1/audit/{issuance_id}"]) {
+      expect(headings).toContain(route);
+    }
+    await docs.close();
+  });
+});
