@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { createEmulator, jsonReply, send } from "./emulator/server";
+import { createEmulator, jsonReply, readBody, send } from "./emulator/server";
 import type { DevIdentity } from "./identity";
 
 /**
@@ -63,7 +63,7 @@ export async function startDevServer({ port, brokerUrl, identity }: DevServerOpt
 async function issueToken(req: IncomingMessage, res: ServerResponse, identity: DevIdentity) {
   let subject: unknown;
   try {
-    subject = (JSON.parse(await readText(req)) as { sub?: unknown }).sub;
+    subject = (JSON.parse(await readBody(req)) as { sub?: unknown }).sub;
   } catch {
     subject = undefined;
   }
@@ -88,13 +88,4 @@ async function bundleDemo() {
     headers: { "content-type": "text/javascript; charset=utf-8" },
     body: result.outputFiles[0]?.text ?? "",
   };
-}
-
-function readText(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }

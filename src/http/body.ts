@@ -1,14 +1,16 @@
 import { MAX_REQUEST_BODY_BYTES } from "../constants";
 import { brokerError } from "../errors";
+import { readCappedText } from "./capped-text";
 
 /**
  * Reads a JSON object body with a size cap. An absent or empty body means `{}`
  * (use the defaults); anything else must be `application/json`.
  */
 export async function readJsonObject(request: Request): Promise<Record<string, unknown>> {
-  const declared = Number(request.headers.get("content-length"));
-  if (declared > MAX_REQUEST_BODY_BYTES) throw tooLarge();
-  const text = await readCappedText(request);
+  const text = await readCappedText(request, MAX_REQUEST_BODY_BYTES);
+  if (text === undefined) {
+    throw brokerError("payload_too_large", `request body must be at most ${MAX_REQUEST_BODY_BYTES} bytes`);
+  }
   if (text.trim() === "") return {};
 
   const contentType = request.headers.get("content-type") ?? "";
@@ -25,28 +27,4 @@ export async function readJsonObject(request: Request): Promise<Record<string, u
     throw brokerError("invalid_request", "request body must be a JSON object");
   }
   return json as Record<string, unknown>;
-}
-
-function tooLarge() {
-  return brokerError("payload_too_large", `request body must be at most ${MAX_REQUEST_BODY_BYTES} bytes`);
-}
-
-/** Reads at most the cap, so a body without Content-Length cannot make us buffer without bound. */
-async function readCappedText(request: Request): Promise<string> {
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const decoder = new TextDecoder();
-  let size = 0;
-  let text = "";
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_REQUEST_BODY_BYTES) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    text += decoder.decode(value, { stream: true });
-  }
-  return text + decoder.decode();
 }

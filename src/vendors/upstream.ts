@@ -2,6 +2,7 @@ import type { z } from "zod/mini";
 import { safeParse } from "zod/mini";
 import { MAX_UPSTREAM_BODY_BYTES } from "../constants";
 import { BrokerError, ERROR_CODES, type ErrorCode } from "../errors";
+import { readCappedText } from "../http/capped-text";
 
 /**
  * The one way the broker talks to a vendor: a timeout, no redirects (our
@@ -103,39 +104,16 @@ function retryAfterSeconds(value: string | null): string | undefined {
 }
 
 async function readCapped(response: Response, vendor: string): Promise<string> {
-  const tooLarge = () =>
-    new UpstreamFailure(
+  const text = await readCappedText(response, MAX_UPSTREAM_BODY_BYTES);
+  if (text === undefined) {
+    throw new UpstreamFailure(
       "upstream_error",
       `${vendor} sent an unexpected response`,
       response.status,
       `response body over ${MAX_UPSTREAM_BODY_BYTES} bytes`,
     );
-  const declared = Number(response.headers.get("content-length"));
-  if (declared > MAX_UPSTREAM_BODY_BYTES) {
-    await response.body?.cancel();
-    throw tooLarge();
   }
-  if (!response.body) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_UPSTREAM_BODY_BYTES) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
+  return text;
 }
 
 function failureFor(vendor: string, reply: VendorReply, readFailure: ReadVendorFailure): UpstreamFailure {
