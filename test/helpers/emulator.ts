@@ -1,11 +1,15 @@
 import type { RecordedRequest } from "../../dev/emulator/recorded";
 import { emulatorUrl } from "./broker";
 
+/** Every request the emulator has recorded, oldest first. */
+async function recorded(): Promise<RecordedRequest[]> {
+  const response = await fetch(`${emulatorUrl}/__emulator/requests`);
+  return (await response.json()) as RecordedRequest[];
+}
+
 /** The requests the vendor emulator received for one end user, oldest first. */
 export async function receivedFor(clientRef: string): Promise<RecordedRequest[]> {
-  const response = await fetch(`${emulatorUrl}/__emulator/requests`);
-  const all = (await response.json()) as RecordedRequest[];
-  return all.filter((request) => JSON.stringify(request.body).includes(JSON.stringify(clientRef)));
+  return (await recorded()).filter((request) => JSON.stringify(request.body).includes(JSON.stringify(clientRef)));
 }
 
 /** Base URL that makes the emulator answer with an injected fault. */
@@ -18,17 +22,13 @@ export function taggedBaseUrl(fault?: string): { baseUrl: string; received: () =
   const tag = crypto.randomUUID();
   return {
     baseUrl: `${emulatorUrl}/t/${tag}${fault ? `/fault/${fault}` : ""}`,
-    received: async () => {
-      const response = await fetch(`${emulatorUrl}/__emulator/requests`);
-      return ((await response.json()) as RecordedRequest[]).filter((request) => request.tag === tag);
-    },
+    received: async () => (await recorded()).filter((request) => request.tag === tag),
   };
 }
 
-/** How many times the key set at `url` (path and query as sent) was fetched. */
+/** How many times the key set with this query string was fetched. */
 export async function jwksFetches(query: string): Promise<number> {
-  const response = await fetch(`${emulatorUrl}/__emulator/requests`);
-  const all = (await response.json()) as RecordedRequest[];
-  return all.filter((request) => request.vendor === "jwks" && new URLSearchParams(request.query).toString() === query)
-    .length;
+  return (await recorded()).filter(
+    (request) => request.vendor === "jwks" && new URLSearchParams(request.query).toString() === query,
+  ).length;
 }
