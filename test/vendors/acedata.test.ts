@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { acedata } from "../../src/vendors/acedata";
 import { auditRecord } from "../helpers/audit";
 import { ACEDATA_APPLICATION_ID, expectError, masterKeys, uniqueUser } from "../helpers/broker";
 import { taggedBaseUrl } from "../helpers/emulator";
@@ -115,4 +116,42 @@ describe("POST /v1/keys/acedata", () => {
     expect(record.vendor_key_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(JSON.stringify(record)).not.toContain(body.key);
   });
+});
+
+describe("AceData adapter", () => {
+  const settings = {
+    platformToken: "token",
+    applicationId: ACEDATA_APPLICATION_ID,
+    baseUrl: "https://platform.acedata.cloud",
+    maxAmount: undefined,
+    host: undefined,
+  };
+  const mintWith = (reply: unknown) =>
+    acedata.mint({
+      settings,
+      options: {},
+      ttlSeconds: 600,
+      clientRef: "alice",
+      callerIp: undefined,
+      now: new Date("2026-11-22T10:00:00Z"),
+      send: async () => ({ status: 201, text: JSON.stringify(reply) }),
+    });
+
+  it("takes expires_at from the vendor's expired_at when it gives one", async () => {
+    const minted = await mintWith({ id: "c1", token: "sk-1", expired_at: "2026-11-22T10:09:30Z" });
+    expect(minted.expiresAt.toISOString()).toBe("2026-11-22T10:09:30.000Z");
+    expect(minted.vendorKeyId).toBe("c1");
+  });
+
+  it("falls back to now + TTL when the vendor leaves expired_at out", async () => {
+    const minted = await mintWith({ id: "c1", token: "sk-1" });
+    expect(minted.expiresAt.toISOString()).toBe("2026-11-22T10:10:00.000Z");
+  });
+
+  it.each([{ id: "c1" }, { id: "c1", token: 42 }, { id: "c1", token: "" }])(
+    "refuses %j, which has no string token",
+    async (reply) => {
+      await expect(mintWith(reply)).rejects.toMatchObject({ code: "upstream_error" });
+    },
+  );
 });

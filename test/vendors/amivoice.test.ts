@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { amivoice } from "../../src/vendors/amivoice";
 import { auditRecord } from "../helpers/audit";
 import { expectError, masterKeys, uniqueUser } from "../helpers/broker";
 import { taggedBaseUrl } from "../helpers/emulator";
@@ -194,5 +195,23 @@ describe("POST /v1/keys/amivoice", () => {
     const record = await auditRecord(body.issuance_id);
     expect(record).toMatchObject({ vendor: "amivoice", outcome: "issued", upstream_status: 200, ip: "198.51.100.23" });
     expect(JSON.stringify(record)).not.toContain(body.key);
+  });
+});
+
+describe("AmiVoice failure reading", () => {
+  it.each([
+    ["Invalid Authorization Header", "Invalid Authorization Header"],
+    ["Invalid appkey", "AMIVOICE_ISSUER_KEY is not a valid API key"],
+    ["Dont issue appkey", 'lacks the "Issuable" setting'],
+  ])("treats the documented 400 %j as a credential failure and names it", (body, message) => {
+    const reading = amivoice.readFailure(400, `${body}\n`);
+    expect(reading.credentialsRejected).toBe(true);
+    expect(reading.message).toContain(message);
+    expect(reading.message).toContain(body);
+  });
+
+  it("passes any other short plain-text 400 on as the vendor's message", () => {
+    expect(amivoice.readFailure(400, "Invalid ipa")).toEqual({ message: "Invalid ipa" });
+    expect(amivoice.readFailure(400, "<html>oops</html>")).toEqual({});
   });
 });
