@@ -1,4 +1,12 @@
-import { type EmulatorReply, isInteger, json, randomToken, streamTranscript, type VendorEmulator } from "./types";
+import {
+  type EmulatorReply,
+  isInteger,
+  json,
+  parseJsonMessage,
+  randomToken,
+  streamTranscript,
+  type VendorEmulator,
+} from "./types";
 
 /**
  * Soniox `POST /v1/auth/temporary-api-key`, per the seed: required usage_type
@@ -131,12 +139,7 @@ export const soniox: VendorEmulator = {
     path: "/transcribe-websocket",
     open(socket, { remoteIp, keys }) {
       socket.once("message", (data) => {
-        let config: { api_key?: unknown };
-        try {
-          config = JSON.parse(String(data));
-        } catch {
-          config = {};
-        }
+        const config = parseJsonMessage(data);
         const refusal = typeof config.api_key === "string" ? keys.use("soniox", config.api_key, remoteIp) : "unknown";
         if (refusal) {
           const message =

@@ -1,4 +1,12 @@
-import { type EmulatorReply, isInteger, json, randomToken, streamTranscript, type VendorEmulator } from "./types";
+import {
+  type EmulatorReply,
+  isInteger,
+  json,
+  parseJsonMessage,
+  randomToken,
+  streamTranscript,
+  type VendorEmulator,
+} from "./types";
 
 /**
  * Speechmatics `POST /v1/api_keys?type=rt|batch`, per the seed: type defaults
@@ -63,12 +71,7 @@ export const speechmatics: VendorEmulator = {
     open(socket, { query, remoteIp, keys }) {
       const refusal = keys.use("speechmatics", query.get("jwt") ?? "", remoteIp);
       socket.once("message", (data) => {
-        let start: { message?: unknown };
-        try {
-          start = JSON.parse(String(data));
-        } catch {
-          start = {};
-        }
+        const start = parseJsonMessage(data);
         if (refusal) {
           socket.send(
             JSON.stringify({

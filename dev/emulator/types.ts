@@ -89,3 +89,13 @@ export function streamTranscript(
     index++;
   }, TRANSCRIPT_INTERVAL_MS);
 }
+
+/** A client's JSON message as an object; `{}` when it is not JSON, so a bad message reads as a missing field. */
+export function parseJsonMessage(data: unknown): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(String(data));
+    return value !== null && typeof value === "object" ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
