@@ -28,6 +28,8 @@ export interface DevStack {
   stop(): Promise<void>;
 }
 
+/** wrangler's inspector listens this far above the broker's port, clear of the dev and e2e ports. */
+const INSPECTOR_PORT_OFFSET = 1_000;
 /** How long to wait for `wrangler dev` to answer /healthz. */
 const BROKER_START_TIMEOUT_MS = 60_000;
 
@@ -49,7 +51,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     "--port",
     String(options.brokerPort),
     "--inspector-port",
-    String(options.brokerPort + 10_000),
+    String(options.brokerPort + INSPECTOR_PORT_OFFSET),
     "--show-interactive-dev-session=false",
     ...(options.persistTo ? ["--persist-to", options.persistTo] : []),
     ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
