@@ -20,7 +20,7 @@ export const requestContext: MiddlewareHandler<AppEnv> = async (c, next) => {
     msg: "request",
     request_id: requestId,
     method: c.req.method,
-    path: new URL(c.req.url).pathname,
+    path: c.req.path,
     status: c.res.status,
     duration_ms: Date.now() - started,
     ...c.var.logFields,
