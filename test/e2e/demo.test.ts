@@ -55,6 +55,8 @@ async function signIn(user: string) {
   await page.fill("#user", user);
   await page.click("#sign-in");
   await expect.poll(() => page.textContent("#signed-in")).toBe(`Signed in as ${user}`);
+  // The vendor list arrives after sign-in; minting is enabled once it has.
+  await expect.poll(() => page.isEnabled("#mint")).toBe(true);
 }
 
 async function mintAndConnect(vendor: string) {
@@ -68,10 +70,9 @@ async function mintAndConnect(vendor: string) {
 describe("the demo page in Chromium", () => {
   it("signs in and lists every vendor the broker has", async () => {
     await signIn("alice");
-    const vendors = await page.$$eval("#vendor option", (options) =>
-      options.map((o) => (o as HTMLOptionElement).value),
-    );
-    expect(vendors.sort()).toEqual(["acedata", "amivoice", "soniox", "speechmatics"]);
+    const vendors = () =>
+      page.$$eval("#vendor option", (options) => options.map((o) => (o as HTMLOptionElement).value).sort());
+    await expect.poll(vendors).toEqual(["acedata", "amivoice", "soniox", "speechmatics"]);
   });
 
   it.each(["speechmatics", "amivoice", "acedata", "soniox"])(
