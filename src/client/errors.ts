@@ -25,3 +25,9 @@ export async function errorFromResponse(response: Response): Promise<BrokerError
   }
   return new BrokerError(response.status, "unexpected_response", `broker answered ${response.status}`, requestId);
 }
+
+/** `fetch` itself failed: the broker could not be reached. */
+export function networkError(cause: unknown): BrokerError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new BrokerError(0, "network_error", `broker unreachable: ${reason}`, null);
+}

@@ -1,4 +1,6 @@
-import { BrokerError, errorFromResponse } from "./errors.js";
+import { errorFromResponse, networkError } from "./errors.js";
+import { identityOf } from "./identity.js";
+import { waitToRetry } from "./retry.js";
 
 export { BrokerError } from "./errors.js";
 
@@ -23,7 +25,11 @@ export type KeyOptions = Record<string, string | number | boolean>;
 export interface KeyClientOptions {
   /** The broker's URL, e.g. `https://keys.example.com`. */
   baseUrl: string;
-  /** Returns the signed-in user's current ID token. Called for every request, so refreshed tokens are used. */
+  /**
+   * Returns the signed-in user's current ID token. Called once per `getKey`, so
+   * refreshed tokens are used; its `iss` and `sub` (or the whole token, if it is
+   * not a JWT) decide whose cached keys that call may see.
+   */
   getIdToken: () => string | Promise<string>;
   /** Defaults to the global `fetch`. */
   fetch?: typeof fetch;
@@ -32,60 +38,58 @@ export interface KeyClientOptions {
 }
 
 export interface KeyClient {
-  /** A key for `vendor`: a cached multi-use key while it is fresh, otherwise a new one. */
+  /** A key for `vendor`: a cached multi-use key of the same user while it is fresh, otherwise a new one. */
   getKey(vendor: string, options?: KeyOptions): Promise<MintedKey>;
-  /** Forgets cached keys, for one vendor or all. */
+  /** Forgets cached keys, for one vendor or all, including those still being requested. */
   invalidate(vendor?: string): void;
 }
 
-/** Attempts per `getKey` call, the first included. */
-const MAX_ATTEMPTS = 3;
-/** Statuses worth retrying: rate limits and the broker's or vendor's transient failures. */
-const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
-const BASE_BACKOFF_MS = 300;
-/** A `Retry-After` longer than this is not waited for; the error is thrown instead. */
-const MAX_RETRY_AFTER_MS = 30_000;
 const DEFAULT_MARGIN_MAX_SECONDS = 30;
 const DEFAULT_MARGIN_TTL_FRACTION = 0.1;
 
 interface CachedKey {
+  vendor: string;
   key: MintedKey;
   /** Epoch ms after which the key is no longer handed out. */
   reuseUntil: number;
 }
 
+interface PendingKey {
+  vendor: string;
+  request: Promise<MintedKey>;
+}
+
 export function createKeyClient(options: KeyClientOptions): KeyClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
+  /** Both keyed by the user's identity, the vendor and the options, so no user ever sees another's key. */
   const cache = new Map<string, CachedKey>();
-  const inFlight = new Map<string, Promise<MintedKey>>();
+  const inFlight = new Map<string, PendingKey>();
+  /** Bumped by `invalidate()`; a request started under an older generation must not fill the cache. */
+  let generation = 0;
 
-  async function mintOnce(vendor: string, body: KeyOptions): Promise<Response> {
+  /**
+   * Every attempt sends the token read at the start of `getKey`. The key is cached
+   * under that token's identity, so it must be minted as that identity: reading
+   * the token again between attempts could mint for whoever signed in meanwhile
+   * and file the key under the previous user. Retries span seconds; if the token
+   * expires meanwhile, the broker answers 401 and the next `getKey` reads a new one.
+   */
+  async function mint(vendor: string, body: KeyOptions, token: string): Promise<MintedKey> {
     const doFetch = options.fetch ?? fetch;
-    const token = await options.getIdToken();
-    return doFetch(`${baseUrl}/v1/keys/${encodeURIComponent(vendor)}`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    });
-  }
-
-  async function mintWithRetries(vendor: string, body: KeyOptions): Promise<MintedKey> {
     for (let attempt = 1; ; attempt++) {
       let response: Response;
       try {
-        response = await mintOnce(vendor, body);
+        response = await doFetch(`${baseUrl}/v1/keys/${encodeURIComponent(vendor)}`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+          body: JSON.stringify(body),
+        });
       } catch (cause) {
-        if (attempt >= MAX_ATTEMPTS) {
-          throw new BrokerError(0, "network_error", `broker unreachable: ${describe(cause)}`, null);
-        }
-        await sleep(backoffMs(attempt));
+        await waitToRetry(networkError(cause), null, attempt);
         continue;
       }
       if (response.ok) return (await response.json()) as MintedKey;
-      const error = await errorFromResponse(response);
-      const wait = retryDelayMs(response, attempt);
-      if (!RETRYABLE_STATUSES.has(response.status) || attempt >= MAX_ATTEMPTS || wait === undefined) throw error;
-      await sleep(wait);
+      await waitToRetry(await errorFromResponse(response), response.headers.get("retry-after"), attempt);
     }
   }
 
@@ -99,58 +103,45 @@ export function createKeyClient(options: KeyClientOptions): KeyClient {
 
   return {
     async getKey(vendor, keyOptions = {}) {
+      const token = await options.getIdToken();
       // A single-use key serves one connection, so it is never cached or shared.
-      if (keyOptions.single_use === true) return mintWithRetries(vendor, keyOptions);
+      if (keyOptions.single_use === true) return mint(vendor, keyOptions, token);
 
-      const cacheKey = `${vendor}\n${stableJson(keyOptions)}`;
-      const cached = cache.get(cacheKey);
+      const scope = JSON.stringify([identityOf(token), vendor, stableJson(keyOptions)]);
+      const cached = cache.get(scope);
       if (cached && Date.now() < cached.reuseUntil) return cached.key;
-      cache.delete(cacheKey);
+      cache.delete(scope);
 
-      const pending = inFlight.get(cacheKey);
-      if (pending) return pending;
-      const request = mintWithRetries(vendor, keyOptions)
+      const pending = inFlight.get(scope);
+      if (pending) return pending.request;
+      const startedIn = generation;
+      const request = mint(vendor, keyOptions, token)
         .then((key) => {
-          if (key.single_use !== true) cache.set(cacheKey, { key, reuseUntil: reuseUntil(key) });
+          if (startedIn === generation && key.single_use !== true) {
+            cache.set(scope, { vendor, key, reuseUntil: reuseUntil(key) });
+          }
           return key;
         })
-        .finally(() => inFlight.delete(cacheKey));
-      inFlight.set(cacheKey, request);
+        .finally(() => {
+          // `invalidate()` may have replaced this entry with a newer request.
+          if (inFlight.get(scope)?.request === request) inFlight.delete(scope);
+        });
+      inFlight.set(scope, { vendor, request });
       return request;
     },
 
     invalidate(vendor) {
-      for (const cacheKey of [...cache.keys()]) {
-        if (vendor === undefined || cacheKey.startsWith(`${vendor}\n`)) cache.delete(cacheKey);
+      generation++;
+      for (const entries of [cache, inFlight]) {
+        for (const [scope, entry] of entries) {
+          if (vendor === undefined || entry.vendor === vendor) entries.delete(scope);
+        }
       }
     },
   };
 }
 
-/** Waits for `Retry-After` when the broker sent one, else backs off exponentially with jitter. */
-function retryDelayMs(response: Response, attempt: number): number | undefined {
-  const header = response.headers.get("retry-after");
-  if (header !== null && /^\d+$/.test(header.trim())) {
-    const ms = Number(header) * 1000;
-    return ms <= MAX_RETRY_AFTER_MS ? ms : undefined;
-  }
-  return backoffMs(attempt);
-}
-
-function backoffMs(attempt: number): number {
-  const base = BASE_BACKOFF_MS * 2 ** (attempt - 1);
-  return base + Math.floor(Math.random() * base * 0.5);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** JSON with sorted keys, so `{a,b}` and `{b,a}` share a cache entry. */
 function stableJson(value: KeyOptions): string {
   return JSON.stringify(Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1))));
-}
-
-function describe(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
 }

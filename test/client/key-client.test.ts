@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { BrokerError, createKeyClient, type MintedKey } from "../../src/client/index";
+import { jwt } from "./jwt";
 
 interface Call {
   url: string;
@@ -8,7 +9,7 @@ interface Call {
 }
 
 /** A fake broker: answers each call with the next scripted response and records what it was sent. */
-function fakeBroker(...script: Array<(call: Call) => Response>) {
+function fakeBroker(...script: Array<(call: Call) => Response | Promise<Response>>) {
   const calls: Call[] = [];
   const fetch = vi.fn(async (input: string | URL | Request, init?: RequestInit) => {
     const headers = new Headers(init?.headers);
@@ -47,6 +48,17 @@ function failure(status: number, code: string, headers: Record<string, string> =
       { error: { code, message: `${code} happened`, request_id: `req-${status}` } },
       { status, headers: { "x-request-id": `req-${status}`, ...headers } },
     );
+}
+
+/** A promise settled from outside, to hold a response back while the test acts. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+function networkFailure(): Response {
+  throw new TypeError("Failed to fetch");
 }
 
 beforeEach(() => {
@@ -124,7 +136,7 @@ describe("createKeyClient", () => {
     expect(broker.calls).toHaveLength(1);
   });
 
-  it("calls getIdToken for every request, so a refreshed token is used", async () => {
+  it("calls getIdToken for every getKey, so a refreshed token is used", async () => {
     const broker = fakeBroker(minted(60));
     let token = "old-token";
     const client = createKeyClient({ baseUrl: "https://b", getIdToken: async () => token, fetch: broker.fetch });
@@ -150,13 +162,173 @@ describe("createKeyClient", () => {
     expect(broker.calls).toHaveLength(5);
   });
 
-  it.each([429, 502, 503, 504])("retries %i and succeeds", async (status) => {
-    const broker = fakeBroker(failure(status, "transient"), minted());
+  describe("scoped to the signed-in user", () => {
+    const issuer = "https://id.example";
+    const alice = jwt({ iss: issuer, sub: "alice", iat: 1_700_000_000, exp: 1_700_003_600 });
+    const aliceRefreshed = jwt({ iss: issuer, sub: "alice", iat: 1_700_003_000, exp: 1_700_006_600 });
+    const bob = jwt({ iss: issuer, sub: "bob", iat: 1_700_000_000, exp: 1_700_003_600 });
+
+    it("never hands one user's cached key to the next, and keeps it across a token refresh", async () => {
+      const broker = fakeBroker(minted());
+      let token = alice;
+      const client = createKeyClient({ baseUrl: "https://b", getIdToken: () => token, fetch: broker.fetch });
+      const alicesKey = await client.getKey("speechmatics");
+
+      token = bob; // alice signed out, bob signed in on the same page
+      const bobsKey = await client.getKey("speechmatics");
+      expect(bobsKey.key).not.toBe(alicesKey.key);
+      expect(broker.calls.map((c) => c.authorization)).toEqual([`Bearer ${alice}`, `Bearer ${bob}`]);
+
+      token = aliceRefreshed; // same iss and sub, new iat and exp
+      expect(await client.getKey("speechmatics")).toBe(alicesKey);
+      expect(broker.calls).toHaveLength(2);
+    });
+
+    it("tells users apart by issuer as well as subject", async () => {
+      const broker = fakeBroker(minted());
+      let token = alice;
+      const client = createKeyClient({ baseUrl: "https://b", getIdToken: () => token, fetch: broker.fetch });
+      await client.getKey("speechmatics");
+      token = jwt({ iss: "https://other-id.example", sub: "alice" });
+      await client.getKey("speechmatics");
+      expect(broker.calls).toHaveLength(2);
+    });
+
+    it("uses a token that is not a JWT as the identity itself", async () => {
+      const broker = fakeBroker(minted());
+      let token = "opaque-session-1";
+      const client = createKeyClient({ baseUrl: "https://b", getIdToken: () => token, fetch: broker.fetch });
+      const first = await client.getKey("speechmatics");
+      expect(await client.getKey("speechmatics")).toBe(first);
+      token = "opaque-session-2";
+      expect((await client.getKey("speechmatics")).key).not.toBe(first.key);
+      expect(broker.calls.map((c) => c.authorization)).toEqual(["Bearer opaque-session-1", "Bearer opaque-session-2"]);
+    });
+
+    it("does not let one user join another user's request in flight", async () => {
+      const broker = fakeBroker(minted());
+      const getIdToken = vi.fn<() => string>().mockReturnValueOnce(alice).mockReturnValueOnce(bob);
+      const client = createKeyClient({ baseUrl: "https://b", getIdToken, fetch: broker.fetch });
+      const [alicesKey, bobsKey] = await Promise.all([client.getKey("soniox"), client.getKey("soniox")]);
+      expect(bobsKey.key).not.toBe(alicesKey.key);
+      expect(broker.calls.map((c) => c.authorization)).toEqual([`Bearer ${alice}`, `Bearer ${bob}`]);
+    });
+
+    it("reads the ID token once per getKey and sends it on every attempt", async () => {
+      const broker = fakeBroker(failure(503, "auth_unavailable"), failure(504, "upstream_timeout"), minted());
+      let issued = 0;
+      const getIdToken = vi.fn(() => `token-${++issued}`);
+      const client = createKeyClient({ baseUrl: "https://b", getIdToken, fetch: broker.fetch });
+      const pending = client.getKey("soniox");
+      await vi.runAllTimersAsync();
+      await pending;
+      expect(getIdToken).toHaveBeenCalledTimes(1);
+      expect(broker.calls.map((c) => c.authorization)).toEqual(Array(3).fill("Bearer token-1"));
+    });
+
+    it("passes a getIdToken failure through without calling the broker", async () => {
+      const broker = fakeBroker(minted());
+      const signedOut = new Error("no user is signed in");
+      const client = createKeyClient({
+        baseUrl: "https://b",
+        getIdToken: () => Promise.reject(signedOut),
+        fetch: broker.fetch,
+      });
+      await expect(client.getKey("soniox")).rejects.toBe(signedOut);
+      expect(broker.calls).toHaveLength(0);
+    });
+
+    it.each([
+      ["network_error", networkFailure],
+      ["unexpected_response", () => new Response("<html>bad gateway</html>", { status: 400 })],
+    ])("never puts the token into its own %s message", async (code, answer) => {
+      const broker = fakeBroker(answer);
+      const client = createKeyClient({ baseUrl: "https://b", getIdToken: () => alice, fetch: broker.fetch });
+      const pending = client.getKey("soniox").catch((error: unknown) => error);
+      await vi.runAllTimersAsync();
+      const error = (await pending) as BrokerError;
+      expect(error).toMatchObject({ code });
+      expect(`${error.message}\n${error.stack}`).not.toContain(alice.split(".")[1]);
+    });
+  });
+
+  describe("invalidate() while a request is in flight", () => {
+    /** Mints once `held` opens. */
+    function heldMint(held: ReturnType<typeof gate>) {
+      return async (call: Call) => {
+        await held.opened;
+        return minted()(call);
+      };
+    }
+
+    it("keeps that request's key out of the cache", async () => {
+      const held = gate();
+      const broker = fakeBroker(heldMint(held), minted());
+      const client = createKeyClient({ baseUrl: "https://b", getIdToken: () => "t", fetch: broker.fetch });
+      const first = client.getKey("speechmatics");
+      await vi.waitFor(() => expect(broker.calls).toHaveLength(1));
+      client.invalidate();
+      held.open();
+      const stale = await first; // the caller who asked still gets it
+      expect((await client.getKey("speechmatics")).key).not.toBe(stale.key);
+      expect(broker.calls).toHaveLength(2);
+    });
+
+    it("starts a new request for later callers, which then share it", async () => {
+      const [firstHeld, secondHeld] = [gate(), gate()];
+      const broker = fakeBroker(heldMint(firstHeld), heldMint(secondHeld), minted());
+      const client = createKeyClient({ baseUrl: "https://b", getIdToken: () => "t", fetch: broker.fetch });
+      const first = client.getKey("speechmatics");
+      await vi.waitFor(() => expect(broker.calls).toHaveLength(1));
+      client.invalidate("speechmatics");
+      const second = client.getKey("speechmatics");
+      await vi.waitFor(() => expect(broker.calls).toHaveLength(2));
+
+      firstHeld.open();
+      const stale = await first;
+      const third = client.getKey("speechmatics"); // the second request is still in flight
+      secondHeld.open();
+      const [secondKey, thirdKey] = await Promise.all([second, third]);
+      expect(secondKey.key).not.toBe(stale.key);
+      expect(thirdKey).toBe(secondKey);
+      expect(await client.getKey("speechmatics")).toBe(secondKey);
+      expect(broker.calls).toHaveLength(2);
+    });
+  });
+
+  it.each([
+    ["429 rate_limited", failure(429, "rate_limited")],
+    ["429 upstream_rate_limited", failure(429, "upstream_rate_limited")],
+    ["503 auth_unavailable", failure(503, "auth_unavailable")],
+    ["504 upstream_timeout", failure(504, "upstream_timeout")],
+    ["502 upstream_error", failure(502, "upstream_error")],
+    ["a network failure", networkFailure],
+  ])("retries %s and succeeds", async (_, firstAnswer) => {
+    const broker = fakeBroker(firstAnswer, minted());
     const client = createKeyClient({ baseUrl: "https://b", getIdToken: () => "t", fetch: broker.fetch });
     const pending = client.getKey("soniox");
     await vi.runAllTimersAsync();
     expect((await pending).key).toMatch(/^key-/);
     expect(broker.calls).toHaveLength(2);
+  });
+
+  it.each([
+    [400, "invalid_request"],
+    [401, "unauthenticated"],
+    [403, "forbidden"],
+    [404, "vendor_not_configured"],
+    [502, "upstream_rejected"],
+    [502, "upstream_auth_failed"],
+    [500, "misconfigured"],
+    [503, "audit_unavailable"], // the vendor already issued a credential; a retry would issue another
+    [500, "internal_error"],
+  ])("never retries %i %s", async (status, code) => {
+    const broker = fakeBroker(failure(status, code), minted());
+    const client = createKeyClient({ baseUrl: "https://b", getIdToken: () => "t", fetch: broker.fetch });
+    const pending = client.getKey("soniox").catch((error: unknown) => error);
+    await vi.runAllTimersAsync();
+    expect(await pending).toMatchObject({ status, code, message: `${code} happened` });
+    expect(broker.calls).toHaveLength(1);
   });
 
   it("honours Retry-After before retrying", async () => {
@@ -171,27 +343,14 @@ describe("createKeyClient", () => {
   });
 
   it("gives up after 3 attempts with a typed BrokerError", async () => {
-    const broker = fakeBroker(failure(503, "audit_unavailable"));
+    const broker = fakeBroker(failure(503, "auth_unavailable"));
     const client = createKeyClient({ baseUrl: "https://b", getIdToken: () => "t", fetch: broker.fetch });
     const pending = client.getKey("soniox").catch((error: unknown) => error);
     await vi.runAllTimersAsync();
     const error = await pending;
     expect(error).toBeInstanceOf(BrokerError);
-    expect(error).toMatchObject({ status: 503, code: "audit_unavailable", requestId: "req-503" });
+    expect(error).toMatchObject({ status: 503, code: "auth_unavailable", requestId: "req-503" });
     expect(broker.calls).toHaveLength(3);
-  });
-
-  it.each([
-    [400, "invalid_request"],
-    [401, "unauthenticated"],
-    [403, "forbidden"],
-    [404, "vendor_not_configured"],
-    [500, "misconfigured"],
-  ])("never retries %i", async (status, code) => {
-    const broker = fakeBroker(failure(status, code));
-    const client = createKeyClient({ baseUrl: "https://b", getIdToken: () => "t", fetch: broker.fetch });
-    await expect(client.getKey("soniox")).rejects.toMatchObject({ status, code, message: `${code} happened` });
-    expect(broker.calls).toHaveLength(1);
   });
 
   it("does not cache a failure", async () => {
