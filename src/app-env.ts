@@ -6,7 +6,10 @@ import type { Env } from "./env";
 export interface AppEnv {
   Bindings: Env;
   Variables: {
+    /** The broker's own id for this request; never taken from the caller. */
     requestId: string;
+    /** The caller's `X-Request-Id`, kept for correlation when it is short and plain. */
+    callerRequestId: string | null;
     config: BrokerConfig;
     /** Set by `requireEndUser` on routes that need an end-user JWT. */
     user: EndUser;

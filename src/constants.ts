@@ -28,3 +28,6 @@ export const CORS_MAX_AGE_SECONDS = 600;
 /** Audit listing: default and largest page size. */
 export const DEFAULT_AUDIT_PAGE_SIZE = 100;
 export const MAX_AUDIT_PAGE_SIZE = 1000;
+
+/** How far past `now + ttl_seconds` a vendor's expiry may fall (clock skew) before its key is refused. */
+export const VENDOR_EXPIRY_SLACK_SECONDS = 60;

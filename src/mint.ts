@@ -2,11 +2,13 @@ import { AuditStore } from "./audit/store";
 import type { AuditRecord } from "./audit/record";
 import type { EndUser } from "./auth/end-user";
 import type { BrokerConfig } from "./config";
+import { VENDOR_EXPIRY_SLACK_SECONDS } from "./constants";
 import { brokerError } from "./errors";
 import { parseOrThrow } from "./http/validation";
 import { newIssuanceId, sha256Hex } from "./ids";
 import { logLine } from "./log";
 import { adapterFor, type VendorId } from "./vendors/registry";
+import { configuredSecrets } from "./secrets";
 import { requestSchema } from "./vendors/request-schema";
 import type { AppliedOptions, MintedKey } from "./vendors/types";
 import { UpstreamFailure, vendorSender } from "./vendors/upstream";
@@ -21,7 +23,15 @@ export interface MintContext {
   fetch: typeof fetch;
   now: () => Date;
   user: EndUser;
-  request: { requestId: string; ip: string | null; origin: string | null; userAgent: string | null };
+  request: {
+    /** The broker's own id for this request. */
+    requestId: string;
+    /** The caller's `X-Request-Id`, when it sent a usable one. */
+    callerRequestId: string | null;
+    ip: string | null;
+    origin: string | null;
+    userAgent: string | null;
+  };
 }
 
 export interface MintResponse extends AppliedOptions {
@@ -57,8 +67,10 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
   const send = vendorSender({
     vendor: vendorId,
     fetch: ctx.fetch,
+    now: ctx.now,
     timeoutMs: ctx.config.upstreamTimeoutMs(),
     readFailure: adapter.readFailure,
+    secrets: configuredSecrets(ctx.config.vars),
   });
   const store = new AuditStore(ctx.kv, ctx.config.auditRetentionSeconds());
   const baseRecord = {
@@ -73,6 +85,7 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     origin: ctx.request.origin,
     user_agent: ctx.request.userAgent?.slice(0, MAX_USER_AGENT_CHARS) ?? null,
     request_id: ctx.request.requestId,
+    caller_request_id: ctx.request.callerRequestId,
   };
 
   let minted: MintedKey;
@@ -106,25 +119,63 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     throw error;
   }
 
+  const keyFingerprint = (await sha256Hex(minted.key)).slice(0, 16);
+  const vendorKeyId = minted.vendorKeyId ?? null;
+  const trace = { vendor: vendorId, vendor_key_id: vendorKeyId, key_fingerprint: keyFingerprint, issuance_id: id };
+
+  if (outlivesTtl(minted.expiresAt, now, ttlSeconds)) {
+    // The vendor issued a credential that lives longer than asked (or forever): never hand it out,
+    // and leave the operator what they need to revoke it at the vendor.
+    logLine("error", {
+      msg: "vendor issued a key that outlives the requested TTL; it was not handed out; revoke it at the vendor",
+      ...trace,
+      request_id: ctx.request.requestId,
+      vendor_expires_at: minted.expiresAt?.toISOString() ?? null,
+    });
+    const failure = new UpstreamFailure(
+      "upstream_error",
+      `${vendorId} issued a key that would outlive ttl_seconds, so it was not handed out; retry later`,
+      upstreamStatus,
+      `vendor expiry ${minted.expiresAt?.toISOString() ?? "never"} beyond ttl ${ttlSeconds} s`,
+    );
+    await recordFailure(store, {
+      ...baseRecord,
+      outcome: "upstream_error",
+      expires_at: minted.expiresAt?.toISOString() ?? null,
+      options: withoutUnset(minted.applied),
+      upstream_status: upstreamStatus,
+      error_code: failure.code,
+      key_fingerprint: keyFingerprint,
+      vendor_key_id: vendorKeyId,
+    });
+    throw failure;
+  }
+  const expiresAt = minted.expiresAt as Date;
+
   const record: AuditRecord = {
     ...baseRecord,
     outcome: "issued",
-    expires_at: minted.expiresAt.toISOString(),
+    expires_at: expiresAt.toISOString(),
     options: withoutUnset(minted.applied),
     upstream_status: upstreamStatus,
     error_code: null,
-    key_fingerprint: (await sha256Hex(minted.key)).slice(0, 16),
-    vendor_key_id: minted.vendorKeyId ?? null,
+    key_fingerprint: keyFingerprint,
+    vendor_key_id: vendorKeyId,
   };
   try {
     await store.write(record);
   } catch (error) {
+    // The vendor's credential exists but nobody will get it; say where to find it so it can be revoked.
+    logLine("error", {
+      msg: "audit write failed after the vendor issued a key; it was not handed out; revoke it at the vendor",
+      ...trace,
+      request_id: ctx.request.requestId,
+      error: error instanceof Error ? error.name : "unknown",
+    });
     throw brokerError(
       "audit_unavailable",
       "the key could not be recorded for audit, so it was not issued; retry later",
-      {
-        internal: `audit write failed for ${id}: ${error instanceof Error ? error.name : "unknown"}`,
-      },
+      { internal: `audit write failed for ${id}` },
     );
   }
 
@@ -132,11 +183,17 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     ...record.options,
     vendor: vendorId,
     key: minted.key,
-    expires_at: record.expires_at as string,
+    expires_at: expiresAt.toISOString(),
     ttl_seconds: ttlSeconds,
     client_ref: ctx.user.clientRef,
     issuance_id: id,
   };
+}
+
+/** True when the vendor's expiry is missing (never expires) or later than the TTL allows. */
+function outlivesTtl(expiresAt: Date | null, now: Date, ttlSeconds: number): boolean {
+  if (expiresAt === null || Number.isNaN(expiresAt.getTime())) return true;
+  return expiresAt.getTime() > now.getTime() + (ttlSeconds + VENDOR_EXPIRY_SLACK_SECONDS) * 1000;
 }
 
 /** Options an adapter left unset are not applied, so they are neither stored nor answered. */

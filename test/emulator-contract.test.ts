@@ -102,10 +102,19 @@ describe("Soniox and Speechmatics emulators", () => {
     expect(reply.status).toBe(400);
   });
 
-  it("Speechmatics refuses a ttl under 60 and region on rt keys", async () => {
+  it("Speechmatics refuses a ttl under 60 and an unknown region", async () => {
     expect((await post("/v1/api_keys?type=rt", JSON.stringify({ ttl: 59 }), auth("speechmatics"))).status).toBe(400);
-    const region = await post("/v1/api_keys?type=rt", JSON.stringify({ ttl: 60, region: "eu" }), auth("speechmatics"));
+    const region = await post(
+      "/v1/api_keys?type=batch",
+      JSON.stringify({ ttl: 60, region: "mars" }),
+      auth("speechmatics"),
+    );
     expect(region.status).toBe(400);
+  });
+
+  it("Speechmatics takes region on rt keys, as its own SDK sends it", async () => {
+    const reply = await post("/v1/api_keys?type=rt", JSON.stringify({ ttl: 60, region: "eu" }), auth("speechmatics"));
+    expect(reply.status).toBe(201);
   });
 
   it("both refuse a wrong key with 401", async () => {

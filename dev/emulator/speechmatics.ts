@@ -10,8 +10,8 @@ import {
 
 /**
  * Speechmatics `POST /v1/api_keys?type=rt|batch`, per the seed: type defaults
- * to batch, ttl is required (60..3600), client_ref is a string, region
- * (eu|usa|au) applies to batch only. The key comes back as `key_value`.
+ * to batch, ttl is required (60..3600), client_ref is a string, region is
+ * eu|usa|au (sent on rt keys too by the vendor's SDK). The key comes back as `key_value`.
  */
 const REGIONS = ["eu", "usa", "au"];
 
@@ -43,9 +43,9 @@ export const speechmatics: VendorEmulator = {
     if (body.client_ref !== undefined && typeof body.client_ref !== "string") {
       return errorReply(400, "client_ref must be a string");
     }
-    if (body.region !== undefined) {
-      if (type !== "batch") return errorReply(400, "region is only supported for batch keys");
-      if (!REGIONS.includes(body.region as string)) return errorReply(400, "region must be one of: eu, usa, au");
+    // Speechmatics' own SDK (@speechmatics/auth) sends region on rt keys too, so the service takes it.
+    if (body.region !== undefined && !REGIONS.includes(body.region as string)) {
+      return errorReply(400, "region must be one of: eu, usa, au");
     }
     const unknown = Object.keys(body).filter((field) => !["ttl", "client_ref", "region"].includes(field));
     if (unknown.length > 0) return errorReply(400, `unknown fields: ${unknown.join(", ")}`);

@@ -25,7 +25,10 @@ export const auditRecordSchema = z.object({
   ip: z.nullable(z.string()),
   origin: z.nullable(z.string()),
   user_agent: z.nullable(z.string()),
+  /** The broker's id for the request (its `X-Request-Id`). */
   request_id: z.string(),
+  /** The caller's own `X-Request-Id`, when it sent one; the caller chose it, so it identifies nothing. */
+  caller_request_id: z.nullable(z.string()),
 });
 
 export type AuditRecord = z.output<typeof auditRecordSchema>;

@@ -3,14 +3,20 @@ import type { AppEnv } from "../app-env";
 import { getConfig } from "../config";
 import { logLine } from "../log";
 
-/** A caller's own id is kept when it is short and plain, so traces line up across systems. */
+/** A caller's own id is kept beside ours when it is short and plain, so traces line up across systems. */
 const CALLER_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
-/** First middleware: request id, config, and one log line per request. */
+/**
+ * First middleware: request id, config, and one log line per request. The
+ * request id is always the broker's own, so that an audit record's id cannot
+ * be chosen (or made to collide) by a caller.
+ */
 export const requestContext: MiddlewareHandler<AppEnv> = async (c, next) => {
   const callerId = c.req.header("X-Request-Id");
-  const requestId = callerId && CALLER_REQUEST_ID.test(callerId) ? callerId : crypto.randomUUID();
+  const callerRequestId = callerId && CALLER_REQUEST_ID.test(callerId) ? callerId : null;
+  const requestId = crypto.randomUUID();
   c.set("requestId", requestId);
+  c.set("callerRequestId", callerRequestId);
   c.set("config", getConfig(c.env));
   c.set("logFields", {});
   const started = Date.now();
@@ -19,6 +25,7 @@ export const requestContext: MiddlewareHandler<AppEnv> = async (c, next) => {
   logLine(c.res.status >= 500 ? "error" : "info", {
     msg: "request",
     request_id: requestId,
+    caller_request_id: callerRequestId,
     method: c.req.method,
     path: c.req.path,
     status: c.res.status,

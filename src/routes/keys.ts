@@ -26,6 +26,7 @@ export function keysRoutes({ now, fetch }: Deps) {
       user: c.var.user,
       request: {
         requestId: c.var.requestId,
+        callerRequestId: c.var.callerRequestId,
         ip: c.req.header("CF-Connecting-IP") ?? null,
         origin: c.req.header("Origin") ?? null,
         userAgent: c.req.header("User-Agent") ?? null,

@@ -39,6 +39,7 @@ const errorBody = z.record(z.string(), z.union([z.string(), z.array(z.string())]
 export const acedata = {
   name: "acedata",
   ttl: { min: 60, max: 86_400, default: 3600 },
+  secretVars: ["ACEDATA_PLATFORM_TOKEN"],
   fields,
 
   checkOptions(options: AceDataOptions, settings: AceDataSettings): string | undefined {
@@ -110,7 +111,8 @@ export const acedata = {
     const created = parseVendorJson(this.name, reply, createdCredential);
     return {
       key: created.token,
-      expiresAt: new Date(created.expired_at ?? expiredAt),
+      // A missing or null expired_at is a credential that never expires; the mint flow refuses it.
+      expiresAt: created.expired_at ? new Date(created.expired_at) : null,
       applied: { limited_amount: limitedAmount, host: settings.host },
       vendorKeyId: created.id ?? undefined,
     };

@@ -34,6 +34,7 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
 export const amivoice = {
   name: "amivoice",
   ttl: { min: 10, max: 86_400, default: 300 },
+  secretVars: ["AMIVOICE_SID", "AMIVOICE_SPW", "AMIVOICE_ISSUER_KEY"],
   fields,
 
   settings(vars: VarReader): AmiVoiceSettings | undefined {

@@ -35,6 +35,7 @@ const errorBody = z.object({
 export const soniox = {
   name: "soniox",
   ttl: { min: 1, max: 3600, default: 300 },
+  secretVars: ["SONIOX_API_KEY"],
   fields,
 
   settings(vars: VarReader): SonioxSettings | undefined {

@@ -30,13 +30,8 @@ const errorBody = z.object({
 export const speechmatics = {
   name: "speechmatics",
   ttl: { min: 60, max: 3600, default: 300 },
+  secretVars: ["SPEECHMATICS_API_KEY"],
   fields,
-
-  checkOptions(options: SpeechmaticsOptions): string | undefined {
-    return options.region !== undefined && options.type !== "batch"
-      ? 'region is only valid with type "batch"'
-      : undefined;
-  },
 
   settings(vars: VarReader): SpeechmaticsSettings | undefined {
     const apiKey = vars.optional("SPEECHMATICS_API_KEY");
@@ -59,6 +54,7 @@ export const speechmatics = {
     send,
   }: MintInput<SpeechmaticsSettings, SpeechmaticsOptions>): Promise<MintedKey> {
     // client_ref goes on rt keys too: rt ignores it, and it keeps every key traceable to its user.
+    // region is sent with rt as well, as Speechmatics' own SDK (@speechmatics/auth) does.
     const reply = await send({
       url: `${settings.baseUrl}${PATH}?type=${options.type}`,
       headers: { Authorization: `Bearer ${settings.apiKey}`, "Content-Type": "application/json" },

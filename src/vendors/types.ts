@@ -26,7 +26,8 @@ export interface MintInput<Settings, Options> {
 
 export interface MintedKey {
   key: string;
-  expiresAt: Date;
+  /** When the vendor says the key expires; null when it says the key never does. */
+  expiresAt: Date | null;
   applied: AppliedOptions;
   /** The vendor's id for the credential, when it has one (kept in the audit). */
   vendorKeyId?: string;
@@ -40,6 +41,8 @@ export interface VendorAdapter<Settings = unknown, Options = unknown> {
   /** Human-readable vendor name used in messages. */
   readonly name: string;
   readonly ttl: TtlRange;
+  /** The vars holding this vendor's secrets, so that no vendor text shown to a caller can quote them. */
+  readonly secretVars: readonly string[];
   /** The vendor's request-body fields besides `ttl_seconds`. */
   readonly fields: Record<string, z.ZodMiniType>;
   /**

@@ -3,6 +3,7 @@ import { safeParse } from "zod/mini";
 import { MAX_UPSTREAM_BODY_BYTES } from "../constants";
 import { BrokerError, ERROR_CODES, type ErrorCode } from "../errors";
 import { readCappedText } from "../http/capped-text";
+import { safeVendorText } from "./vendor-text";
 
 /**
  * The one way the broker talks to a vendor: a timeout, no redirects (our
@@ -20,7 +21,7 @@ export interface VendorRequest {
 export interface VendorReply {
   status: number;
   text: string;
-  /** The vendor's `Retry-After`, kept only when it is a plain number of seconds. */
+  /** The vendor's `Retry-After` in whole seconds, whether it sent seconds or an HTTP date. */
   retryAfter?: string;
 }
 
@@ -49,16 +50,23 @@ export class UpstreamFailure extends BrokerError {
   }
 }
 
-const MAX_VENDOR_MESSAGE_CHARS = 300;
+/** Vendor statuses that mean "your request is invalid", whose message may help the caller fix it. */
+const VALIDATION_STATUSES = new Set([400, 422]);
+
+/** Largest `Retry-After` passed on, in seconds (a day); a longer one is capped. */
+const MAX_RETRY_AFTER_SECONDS = 86_400;
 
 export interface SenderOptions {
   vendor: string;
   fetch: typeof fetch;
+  now: () => Date;
   timeoutMs: number;
   readFailure: ReadVendorFailure;
+  /** Every configured secret value, removed from any vendor text the caller sees. */
+  secrets: readonly string[];
 }
 
-export function vendorSender({ vendor, fetch, timeoutMs, readFailure }: SenderOptions): SendToVendor {
+export function vendorSender({ vendor, fetch, now, timeoutMs, readFailure, secrets }: SenderOptions): SendToVendor {
   return async (request) => {
     // One signal covers connecting and reading the body.
     const signal = AbortSignal.timeout(timeoutMs);
@@ -74,7 +82,7 @@ export function vendorSender({ vendor, fetch, timeoutMs, readFailure }: SenderOp
       reply = {
         status: response.status,
         text: await readCapped(response, vendor),
-        retryAfter: retryAfterSeconds(response.headers.get("retry-after")),
+        retryAfter: retryAfterSeconds(response.headers.get("retry-after"), now()),
       };
     } catch (error) {
       if (error instanceof UpstreamFailure) throw error;
@@ -94,13 +102,22 @@ export function vendorSender({ vendor, fetch, timeoutMs, readFailure }: SenderOp
       );
     }
     if (reply.status >= 200 && reply.status < 300) return reply;
-    throw failureFor(vendor, reply, readFailure);
+    throw failureFor(vendor, reply, (text) => readMessage(readFailure, reply.status, text, secrets));
   };
 }
 
-function retryAfterSeconds(value: string | null): string | undefined {
+/** `Retry-After` is either delay-seconds or an HTTP date (RFC 9110 §10.2.3); we always answer seconds. */
+function retryAfterSeconds(value: string | null, now: Date): string | undefined {
   const text = value?.trim();
-  return text && /^\d{1,6}$/.test(text) ? text : undefined;
+  if (!text) return undefined;
+  let seconds: number;
+  if (/^\d+$/.test(text)) seconds = Number(text);
+  else {
+    const date = Date.parse(text);
+    if (Number.isNaN(date)) return undefined;
+    seconds = Math.max(0, Math.ceil((date - now.getTime()) / 1000));
+  }
+  return String(Math.min(seconds, MAX_RETRY_AFTER_SECONDS));
 }
 
 async function readCapped(response: Response, vendor: string): Promise<string> {
@@ -116,7 +133,9 @@ async function readCapped(response: Response, vendor: string): Promise<string> {
   return text;
 }
 
-function failureFor(vendor: string, reply: VendorReply, readFailure: ReadVendorFailure): UpstreamFailure {
+type MessageReader = (text: string) => VendorFailureReading;
+
+function failureFor(vendor: string, reply: VendorReply, readMessage: MessageReader): UpstreamFailure {
   const { status } = reply;
   const internal = `${vendor} answered ${status}`;
   if (status >= 300 && status < 400) {
@@ -127,16 +146,8 @@ function failureFor(vendor: string, reply: VendorReply, readFailure: ReadVendorF
       internal,
     );
   }
-  const reading = status >= 400 && status < 500 ? safeRead(readFailure, status, reply.text) : {};
-  const detail = reading.message ? `: ${truncate(reading.message)}` : "";
-  if (status === 401 || status === 403 || reading.credentialsRejected) {
-    return new UpstreamFailure(
-      "upstream_auth_failed",
-      `${vendor} rejected the broker's credentials; the operator must check them${detail}`,
-      status,
-      internal,
-    );
-  }
+  // A 401 or 403 body is never read: it is about our credentials and may quote them.
+  if (status === 401 || status === 403) return credentialsRejected(vendor, status, internal);
   if (status === 429) {
     const retryAfter = reply.retryAfter;
     return new UpstreamFailure(
@@ -147,23 +158,40 @@ function failureFor(vendor: string, reply: VendorReply, readFailure: ReadVendorF
       retryAfter ? { "Retry-After": retryAfter } : undefined,
     );
   }
-  if (status === 400) {
+  if (VALIDATION_STATUSES.has(status)) {
+    const reading = readMessage(reply.text);
+    // Some vendors (AmiVoice) report wrong credentials as a validation error; the adapter says so.
+    if (reading.credentialsRejected) return credentialsRejected(vendor, status, internal, reading.message);
+    const detail = reading.message ? `: ${reading.message}` : "";
     return new UpstreamFailure("upstream_rejected", `${vendor} rejected the request${detail}`, status, internal);
   }
   return new UpstreamFailure("upstream_error", `${vendor} failed to create a key (status ${status})`, status, internal);
 }
 
-function safeRead(readFailure: ReadVendorFailure, status: number, text: string): VendorFailureReading {
+function credentialsRejected(vendor: string, status: number, internal: string, why?: string): UpstreamFailure {
+  return new UpstreamFailure(
+    "upstream_auth_failed",
+    `${vendor} rejected the broker's credentials; the operator must check them${why ? `: ${why}` : ""}`,
+    status,
+    internal,
+  );
+}
+
+/** The adapter's reading of a validation failure, with its message made safe to show. */
+function readMessage(
+  readFailure: ReadVendorFailure,
+  status: number,
+  text: string,
+  secrets: readonly string[],
+): VendorFailureReading {
+  let reading: VendorFailureReading;
   try {
-    return readFailure(status, text);
+    reading = readFailure(status, text);
   } catch {
     return {};
   }
-}
-
-function truncate(message: string): string {
-  const oneLine = message.replace(/\s+/g, " ").trim();
-  return oneLine.length > MAX_VENDOR_MESSAGE_CHARS ? `${oneLine.slice(0, MAX_VENDOR_MESSAGE_CHARS)}…` : oneLine;
+  const message = reading.message === undefined ? "" : safeVendorText(reading.message, secrets);
+  return { ...reading, message: message === "" ? undefined : message };
 }
 
 /** Parses a vendor's JSON success body, or fails with `upstream_error`. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { call, expectError, uniqueUser } from "../helpers/broker";
+import { auditRecord } from "../helpers/audit";
+import { call, captureLogs, expectError, uniqueUser } from "../helpers/broker";
 import { receivedFor } from "../helpers/emulator";
 import { mint } from "../helpers/mint";
 import { bearer } from "../helpers/tokens";
@@ -130,11 +131,26 @@ describe("routing", () => {
     },
   );
 
-  it("keeps a caller's plain X-Request-Id and replaces an unsafe one", async () => {
-    const kept = await call("/healthz", { headers: { "X-Request-Id": "trace-abc-123456" } });
-    expect(kept.headers.get("x-request-id")).toBe("trace-abc-123456");
-    const replaced = await call("/healthz", { headers: { "X-Request-Id": "bad id\twith spaces" } });
-    expect(replaced.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  it("audits the broker's own request id, keeping a caller's plain X-Request-Id beside it", async () => {
+    const callerId = "trace-abc-123456";
+    const { result: response, lines } = await captureLogs(() =>
+      mint("soniox", uniqueUser(), { headers: { "X-Request-Id": callerId } }),
+    );
+    const { issuance_id } = (await response.json()) as { issuance_id: string };
+    const requestId = response.headers.get("x-request-id");
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await auditRecord(issuance_id)).toMatchObject({ request_id: requestId, caller_request_id: callerId });
+    const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((l) => l.msg === "request");
+    expect(logged).toMatchObject({ request_id: requestId, caller_request_id: callerId });
+  });
+
+  it("drops an unsafe caller X-Request-Id", async () => {
+    const response = await mint("soniox", uniqueUser(), { headers: { "X-Request-Id": "bad id\twith spaces" } });
+    const { issuance_id } = (await response.json()) as { issuance_id: string };
+    expect(await auditRecord(issuance_id)).toMatchObject({
+      request_id: response.headers.get("x-request-id"),
+      caller_request_id: null,
+    });
   });
 
   it("marks every answer no-store", async () => {

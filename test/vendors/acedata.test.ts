@@ -1,11 +1,19 @@
 import { describe, expect, it } from "vitest";
+import type { Env } from "../../src/env";
 import { acedata } from "../../src/vendors/acedata";
 import { auditRecord } from "../helpers/audit";
-import { ACEDATA_APPLICATION_ID, expectError, masterKeys, uniqueUser } from "../helpers/broker";
+import {
+  ACEDATA_APPLICATION_ID,
+  captureLogs,
+  expectError,
+  kvWithFailingWrites,
+  masterKeys,
+  uniqueUser,
+} from "../helpers/broker";
 import { taggedBaseUrl } from "../helpers/emulator";
 import { mint } from "../helpers/mint";
 
-async function mintTagged(body: unknown = {}, env: Record<string, string | undefined> = {}) {
+async function mintTagged(body: unknown = {}, env: Partial<Env> = {}) {
   const { baseUrl, received } = taggedBaseUrl();
   const response = await mint("acedata", uniqueUser(), { body, env: { ACEDATA_BASE_URL: baseUrl, ...env } });
   return { response, received };
@@ -90,13 +98,14 @@ describe("POST /v1/keys/acedata", () => {
     expect(error.message).not.toContain("my-app");
   });
 
-  it("maps a wrong platform token to 502 upstream_auth_failed", async () => {
+  it("maps a wrong platform token to 502 upstream_auth_failed, without reading the vendor's 401 body", async () => {
     const error = await expectError(
       (await mintTagged({}, { ACEDATA_PLATFORM_TOKEN: "wrong-token" })).response,
       502,
       "upstream_auth_failed",
     );
-    expect(error.message).toContain("Invalid token.");
+    expect(error.message).not.toContain("Invalid token.");
+    expect(error.message).toContain("operator");
   });
 
   it("maps a success without a string token to 502 upstream_error", async () => {
@@ -115,6 +124,22 @@ describe("POST /v1/keys/acedata", () => {
     expect(record).toMatchObject({ vendor: "acedata", outcome: "issued", options: { limited_amount: 5 } });
     expect(record.vendor_key_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(JSON.stringify(record)).not.toContain(body.key);
+  });
+});
+
+describe("an AceData credential that could not be audited", () => {
+  it("is not handed out, and the error log names its id and fingerprint so it can be revoked", async () => {
+    const { result: response, lines } = await captureLogs(() =>
+      mintTagged({}, { AUDIT: kvWithFailingWrites() }).then((r) => r.response),
+    );
+    await expectError(response, 503, "audit_unavailable");
+    const orphan = lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((line) => line.msg !== "request" && line.level === "error");
+    expect(orphan).toMatchObject({ vendor: "acedata", request_id: response.headers.get("x-request-id") });
+    expect(orphan?.vendor_key_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(orphan?.key_fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(String(orphan?.msg)).toContain("revoke");
   });
 });
 
@@ -139,14 +164,17 @@ describe("AceData adapter", () => {
 
   it("takes expires_at from the vendor's expired_at when it gives one", async () => {
     const minted = await mintWith({ id: "c1", token: "sk-1", expired_at: "2026-11-22T10:09:30Z" });
-    expect(minted.expiresAt.toISOString()).toBe("2026-11-22T10:09:30.000Z");
+    expect(minted.expiresAt?.toISOString()).toBe("2026-11-22T10:09:30.000Z");
     expect(minted.vendorKeyId).toBe("c1");
   });
 
-  it("falls back to now + TTL when the vendor leaves expired_at out", async () => {
-    const minted = await mintWith({ id: "c1", token: "sk-1" });
-    expect(minted.expiresAt.toISOString()).toBe("2026-11-22T10:10:00.000Z");
-  });
+  it.each([{ expired_at: null }, {}])(
+    "reports a credential that never expires when the vendor answers %j, instead of assuming the TTL",
+    async (expiry) => {
+      const minted = await mintWith({ id: "c1", token: "sk-1", ...expiry });
+      expect(minted.expiresAt).toBeNull();
+    },
+  );
 
   it.each([{ id: "c1" }, { id: "c1", token: 42 }, { id: "c1", token: "" }])(
     "refuses %j, which has no string token",

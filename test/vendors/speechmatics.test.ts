@@ -46,15 +46,14 @@ describe("POST /v1/keys/speechmatics", () => {
     expect((await mint("speechmatics", uniqueUser(), { body: { type: "batch", region } })).status).toBe(201);
   });
 
-  it("refuses region on an rt key", async () => {
+  it("forwards region on an rt key, as Speechmatics' own SDK does, and echoes it as applied", async () => {
     const user = uniqueUser();
-    const error = await expectError(
-      await mint("speechmatics", user, { body: { region: "eu" } }),
-      400,
-      "invalid_request",
-    );
-    expect(error.message).toContain('region is only valid with type "batch"');
-    expect(await receivedFor(user)).toHaveLength(0);
+    const response = await mint("speechmatics", user, { body: { region: "eu" } });
+    expect(response.status).toBe(201);
+    expect(await response.json()).toMatchObject({ type: "rt", region: "eu" });
+    const [request] = await receivedFor(user);
+    expect(request?.query).toEqual({ type: "rt" });
+    expect(request?.body).toEqual({ ttl: 300, client_ref: user, region: "eu" });
   });
 
   it("refuses an unknown region and type", async () => {

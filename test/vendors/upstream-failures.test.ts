@@ -45,6 +45,39 @@ describe.each(VENDORS)(
       expect(error.message).toContain("Input should be less than or equal to 3600");
     });
 
+    it("maps vendor 422 to 502 upstream_rejected with the vendor's validation message", async () => {
+      const error = await expectError(
+        await mint(vendor, uniqueUser(), withFault("unprocessable")),
+        502,
+        "upstream_rejected",
+      );
+      expect(error.message).toContain("Input should be less than or equal to 3600");
+    });
+
+    it.each(["echo-401", "echo-403"])(
+      "answers a vendor %s with a fixed message, never the vendor's body, which quotes the master key",
+      async (fault) => {
+        const error = await expectError(
+          await mint(vendor, uniqueUser(), withFault(fault)),
+          502,
+          "upstream_auth_failed",
+        );
+        expect(error.message).toBe(`${vendor} rejected the broker's credentials; the operator must check them`);
+      },
+    );
+
+    it("answers any other vendor 4xx with upstream_error, never the vendor's body", async () => {
+      const error = await expectError(await mint(vendor, uniqueUser(), withFault("echo-404")), 502, "upstream_error");
+      expect(error.message).toBe(`${vendor} failed to create a key (status 404)`);
+    });
+
+    it("passes on a vendor Retry-After given as an HTTP date, in seconds", async () => {
+      const response = await mint(vendor, uniqueUser(), withFault("rate-limited-date"));
+      await expectError(response, 429, "upstream_rate_limited");
+      // The date has whole seconds, so 17 s from the emulator's clock reads as 16 or 17 here.
+      expect(["16", "17"]).toContain(response.headers.get("retry-after"));
+    });
+
     it("maps vendor 429 to 429 upstream_rate_limited and keeps Retry-After", async () => {
       const response = await mint(vendor, uniqueUser(), withFault("rate-limited"));
       expect(response.headers.get("retry-after")).toBe("17");
@@ -77,6 +110,15 @@ describe.each(VENDORS)(
 
     it("stops reading a vendor body over 64 KiB", async () => {
       await expectError(await mint(vendor, uniqueUser(), withFault("oversized")), 502, "upstream_error");
+    });
+
+    it("stops reading a vendor body that never ends, long before the timeout", async () => {
+      // A reader that buffered the whole body could only end at the 30 s timeout (504), after the test's own limit.
+      const response = await mint(vendor, uniqueUser(), {
+        env: { [baseUrlVar]: faultUrl("endless"), UPSTREAM_TIMEOUT_MS: "30000" },
+      });
+      const error = await expectError(response, 502, "upstream_error");
+      expect(error.message).toContain("unexpected response");
     });
 
     it("gives up after UPSTREAM_TIMEOUT_MS with 504 upstream_timeout and records it", async () => {

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { auditRecordsFor } from "../helpers/audit";
+import { captureLogs, expectError, uniqueUser } from "../helpers/broker";
+import { faultUrl } from "../helpers/emulator";
+import { mint } from "../helpers/mint";
+
+/** Vendors whose answer carries their own expiry, which the broker must not trust. */
+const CASES = [
+  { vendor: "soniox", baseUrlVar: "SONIOX_BASE_URL", fault: "expiry-far", vendorExpiry: "2099-01-01T00:00:00.000Z" },
+  { vendor: "acedata", baseUrlVar: "ACEDATA_BASE_URL", fault: "expiry-far", vendorExpiry: "2099-01-01T00:00:00.000Z" },
+  { vendor: "acedata", baseUrlVar: "ACEDATA_BASE_URL", fault: "expiry-never", vendorExpiry: null },
+];
+
+describe.each(CASES)("$vendor answering $fault", ({ vendor, baseUrlVar, fault, vendorExpiry }) => {
+  it("refuses the key with 502 upstream_error, and records and logs what is needed to revoke it", async () => {
+    const user = uniqueUser();
+    const { result: response, lines } = await captureLogs(() =>
+      mint(vendor, user, { body: { ttl_seconds: 60 }, env: { [baseUrlVar]: faultUrl(fault) } }),
+    );
+    const text = await response.clone().text();
+    const error = await expectError(response, 502, "upstream_error");
+    expect(error.message).toContain("outlive");
+    expect(text).not.toMatch(/"key"/);
+
+    const [record, ...more] = await auditRecordsFor(user);
+    expect(more).toHaveLength(0);
+    expect(record).toMatchObject({
+      outcome: "upstream_error",
+      error_code: "upstream_error",
+      upstream_status: 201,
+      expires_at: vendorExpiry,
+    });
+    expect(record?.key_fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    if (vendor === "acedata") expect(record?.vendor_key_id).toMatch(/^[0-9a-f-]{36}$/);
+
+    const revokeLine = lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((l) => l.msg !== "request");
+    expect(revokeLine).toMatchObject({
+      level: "error",
+      vendor,
+      issuance_id: record?.id,
+      vendor_key_id: record?.vendor_key_id,
+      key_fingerprint: record?.key_fingerprint,
+    });
+    expect(String(revokeLine?.msg)).toContain("revoke");
+  });
+});
+
+describe("a vendor expiry within the TTL", () => {
+  it("is returned as the vendor gave it", async () => {
+    const response = await mint("soniox", uniqueUser(), { body: { ttl_seconds: 60 } });
+    expect(response.status).toBe(201);
+    const { expires_at } = (await response.json()) as { expires_at: string };
+    expect(Date.parse(expires_at)).toBeLessThanOrEqual(Date.now() + 60_000);
+  });
+});
