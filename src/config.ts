@@ -42,6 +42,11 @@ export interface VarReader {
 
 export interface BrokerConfig {
   auth(): AuthConfig;
+  /**
+   * The `AUDIT` KV namespace. Throws `misconfigured` when it is not bound, so
+   * routes that record or read the audit trail ask for it before any vendor call.
+   */
+  auditNamespace(): KVNamespace;
   /** Undefined when `ADMIN_TOKEN` is unset: the audit API is then disabled. */
   adminToken(): string | undefined;
   allowedOrigins(): ReadonlySet<string>;
@@ -65,7 +70,8 @@ function buildConfig(env: Env): BrokerConfig {
   const vars = varReader(env);
   return {
     vars,
-    auth: once(() => readAuth(vars)),
+    auth: once(() => readAuth(env, vars)),
+    auditNamespace: once(() => readAuditNamespace(env)),
     adminToken: once(() => readAdminToken(vars)),
     allowedOrigins: once(() => readAllowedOrigins(vars)),
     upstreamTimeoutMs: once(() => positiveInteger(vars, "UPSTREAM_TIMEOUT_MS", DEFAULT_UPSTREAM_TIMEOUT_MS, 60_000)),
@@ -130,7 +136,7 @@ function isAllowedBaseUrl(text: string): boolean {
   return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
 }
 
-function readAuth(vars: VarReader): AuthConfig {
+function readAuth(env: Env, vars: VarReader): AuthConfig {
   const jwksUrl = vars.optional("AUTH_JWKS_URL");
   const secret = vars.optional("AUTH_HS256_SECRET");
   const issuer = vars.optional("AUTH_ISSUER");
@@ -150,13 +156,37 @@ function readAuth(vars: VarReader): AuthConfig {
     return { mode: "jwks", jwksUrl: new URL(jwksUrl), issuer, audience, clientRefClaim };
   }
   if (secret) {
-    const bytes = new TextEncoder().encode(secret);
+    // A secret is used byte for byte, so whitespace around it (a pasted newline,
+    // say) is refused rather than trimmed: trimming would verify with a
+    // different key than the one the token issuer signs with.
+    const exact = String((env as unknown as Record<string, unknown>).AUTH_HS256_SECRET);
+    if (exact !== secret) {
+      throw misconfigured("AUTH_HS256_SECRET has leading or trailing whitespace; set it again without it");
+    }
+    const bytes = new TextEncoder().encode(exact);
     if (bytes.byteLength < MIN_HS256_SECRET_BYTES) {
       throw misconfigured(`AUTH_HS256_SECRET must be at least ${MIN_HS256_SECRET_BYTES} bytes long`);
     }
     return { mode: "hs256", secret: bytes, issuer, audience, clientRefClaim };
   }
   throw misconfigured("end-user auth is not configured: set AUTH_JWKS_URL or AUTH_HS256_SECRET");
+}
+
+const KV_METHODS = ["get", "getWithMetadata", "put", "list"] as const;
+
+function readAuditNamespace(env: Env): KVNamespace {
+  const binding: unknown = (env as unknown as Record<string, unknown>).AUDIT;
+  if (binding === undefined || binding === null) {
+    throw misconfigured('AUDIT is not bound: add a [[kv_namespaces]] entry with binding = "AUDIT" to wrangler.toml');
+  }
+  // Duck-typed: a KV binding has no runtime class to check with instanceof,
+  // and tests wrap the real namespace to simulate outages. `getWithMetadata`
+  // tells KV apart from an R2 bucket, which also has get, put and list.
+  const kv = binding as Partial<Record<(typeof KV_METHODS)[number], unknown>>;
+  if (!KV_METHODS.every((method) => typeof kv[method] === "function")) {
+    throw misconfigured("AUDIT must be a KV namespace binding");
+  }
+  return binding as KVNamespace;
 }
 
 function readAdminToken(vars: VarReader): string | undefined {
@@ -167,26 +197,47 @@ function readAdminToken(vars: VarReader): string | undefined {
   return token;
 }
 
+const BARE_ORIGIN_HINT =
+  "write each as scheme://host[:port] in lowercase, like https://app.example.com, with no wildcard, path, trailing slash, query or credentials";
+
 function readAllowedOrigins(vars: VarReader): ReadonlySet<string> {
   const origins = new Set<string>();
-  for (const entry of (vars.optional("ALLOWED_ORIGINS") ?? "").split(",")) {
+  const entries = (vars.optional("ALLOWED_ORIGINS") ?? "").split(",");
+  for (const [index, entry] of entries.entries()) {
     const origin = entry.trim();
     if (origin === "") continue;
-    if (!isExactOrigin(origin)) {
-      throw misconfigured("ALLOWED_ORIGINS must list exact origins like https://app.example.com, separated by commas");
+    if (!isBareOrigin(origin)) {
+      // The position, never the value, so the message cannot leak what was set.
+      throw misconfigured(`ALLOWED_ORIGINS entry ${index + 1} is not a bare origin: ${BARE_ORIGIN_HINT}`);
     }
     origins.add(origin);
   }
   return origins;
 }
 
-function isExactOrigin(text: string): boolean {
+/** One DNS label: letters, digits, hyphens and underscores, not starting or ending with a hyphen. */
+const HOST_LABEL = /^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?$/;
+
+/**
+ * An origin exactly as a browser sends it in `Origin`: http or https, and equal
+ * to its own `new URL(text).origin`, which refuses paths, a trailing slash,
+ * queries, credentials, default ports and uppercase. The URL parser accepts
+ * `*` and other characters in a host, so the host must also be an IP address
+ * or dot-separated DNS labels: `https://*.example.com` would otherwise be kept
+ * and silently never match.
+ */
+function isBareOrigin(text: string): boolean {
+  let url: URL;
   try {
-    const url = new URL(text);
-    return (url.protocol === "https:" || url.protocol === "http:") && url.origin === text;
+    url = new URL(text);
   } catch {
     return false;
   }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return false;
+  if (url.origin !== text) return false;
+  const host = url.hostname;
+  if (host.startsWith("[") && host.endsWith("]")) return true; // IPv6, already validated and normalised
+  return host.split(".").every((label) => HOST_LABEL.test(label));
 }
 
 function positiveInteger(vars: VarReader, name: string, fallback: number, max: number): number {

@@ -5,7 +5,7 @@
  */
 export interface Env {
   /** KV namespace holding the audit trail (`wrangler kv namespace create AUDIT`). */
-  AUDIT: KVNamespace;
+  AUDIT?: KVNamespace;
   /** Optional Workers rate limiting binding: mints per client_ref (see wrangler.toml). Unbound: no limit. */
   MINT_RATE_LIMITER?: RateLimit;
 

@@ -11,6 +11,10 @@ const EXPOSED_HEADERS = "X-Request-Id, Retry-After";
  * Exact-origin allowlist from `ALLOWED_ORIGINS`. A request without `Origin`
  * (mobile apps, servers) passes; a browser origin not on the list gets `403`
  * and no CORS headers. `*` is never sent.
+ *
+ * The refusal happens before `next()`, and this middleware is mounted before
+ * the routes: a refused origin never reaches a route, so no vendor is called
+ * and no audit record is written.
  */
 export const cors: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.header("Vary", "Origin");

@@ -3,6 +3,7 @@ import * as z from "zod/mini";
 import type { AppEnv } from "../app-env";
 import { AuditStore } from "../audit/store";
 import { requireAdmin } from "../auth/middleware";
+import type { BrokerConfig } from "../config";
 import { DEFAULT_AUDIT_PAGE_SIZE, MAX_AUDIT_PAGE_SIZE, MAX_CLIENT_REF_CHARS } from "../constants";
 import { brokerError } from "../errors";
 import { parseOrThrow } from "../http/validation";
@@ -29,13 +30,14 @@ export const auditQuerySchema = z.strictObject({
 export function auditRoutes() {
   return new Hono<AppEnv>()
     .get("/", requireAdmin, async (c) => {
+      const audit = auditStore(c.var.config);
       const query = parseOrThrow(auditQuerySchema, c.req.query(), "audit query");
       const since = query.since === undefined ? undefined : new Date(query.since);
       const until = query.until === undefined ? undefined : new Date(query.until);
       if (since && until && since > until) {
         throw brokerError("invalid_request", "invalid audit query: since must not be after until");
       }
-      const page = await store(c.env.AUDIT, c.var.config.auditRetentionSeconds()).list({
+      const page = await audit.list({
         clientRef: query.client_ref,
         vendor: query.vendor,
         since,
@@ -46,15 +48,15 @@ export function auditRoutes() {
       return c.json(page);
     })
     .get("/:id", requireAdmin, async (c) => {
+      const audit = auditStore(c.var.config);
       const id = c.req.param("id");
-      const record = ISSUANCE_ID_PATTERN.test(id)
-        ? await store(c.env.AUDIT, c.var.config.auditRetentionSeconds()).get(id)
-        : null;
+      const record = ISSUANCE_ID_PATTERN.test(id) ? await audit.get(id) : null;
       if (!record) throw brokerError("not_found", "no audit record with that issuance_id");
       return c.json(record);
     });
 }
 
-function store(kv: KVNamespace, retentionSeconds: number): AuditStore {
-  return new AuditStore(kv, retentionSeconds);
+/** First thing after the admin check: a missing AUDIT binding is `misconfigured`, whatever the query. */
+function auditStore(config: BrokerConfig): AuditStore {
+  return new AuditStore(config.auditNamespace(), config.auditRetentionSeconds());
 }

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { call, expectError } from "../helpers/broker";
+import { auditRecordsFor } from "../helpers/audit";
+import { call, expectError, uniqueUser } from "../helpers/broker";
+import { receivedFor, taggedBaseUrl } from "../helpers/emulator";
+import { mint } from "../helpers/mint";
 import { bearer } from "../helpers/tokens";
 
 const preflightHeaders = (origin: string) => ({
@@ -47,6 +50,43 @@ describe("CORS", () => {
       expect(response.headers.get("access-control-allow-methods")).toBeNull();
       await expectError(response, 403, "forbidden");
     }
+  });
+
+  it("refuses a disallowed origin before the route runs: no vendor call, no audit record", async () => {
+    for (const origin of ["https://evil.example", "null"]) {
+      const user = uniqueUser("cors-refused");
+      const upstream = taggedBaseUrl();
+      const env = { SONIOX_BASE_URL: upstream.baseUrl };
+      const response = await mint("soniox", user, { headers: { Origin: origin }, env });
+
+      await expectError(response, 403, "forbidden");
+      expect(await upstream.received()).toEqual([]);
+      expect(await receivedFor(user)).toEqual([]);
+      expect(await auditRecordsFor(user)).toEqual([]);
+    }
+  });
+
+  it("makes no vendor call for a preflight from a disallowed origin", async () => {
+    const upstream = taggedBaseUrl();
+    const response = await call("/v1/keys/soniox", {
+      method: "OPTIONS",
+      headers: preflightHeaders("https://evil.example"),
+      env: { SONIOX_BASE_URL: upstream.baseUrl },
+    });
+    await expectError(response, 403, "forbidden");
+    expect(await upstream.received()).toEqual([]);
+  });
+
+  it("sees the vendor call and the audit record of an allowed origin (control for the checks above)", async () => {
+    const user = uniqueUser("cors-allowed");
+    const upstream = taggedBaseUrl();
+    const env = { SONIOX_BASE_URL: upstream.baseUrl };
+    const response = await mint("soniox", user, { headers: { Origin: "https://app.example.com" }, env });
+
+    expect(response.status).toBe(201);
+    expect(await upstream.received()).toHaveLength(1);
+    expect(await receivedFor(user)).toHaveLength(1);
+    expect(await auditRecordsFor(user)).toHaveLength(1);
   });
 
   it("matches origins exactly: no suffix, scheme or port tricks", async () => {
