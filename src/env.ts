@@ -1,11 +1,13 @@
 /**
- * Bindings, vars and secrets of the Worker. Everything is optional here on
- * purpose: `config.ts` reads these, checks them and names what is missing.
- * Vars may arrive as numbers when written unquoted in `wrangler.toml`.
+ * Bindings, vars and secrets of the Worker. Vars and secrets are optional here
+ * on purpose: `config.ts` reads these, checks them and names what is missing.
+ * `AUDIT` is typed as bound, as `wrangler.toml` binds it, and `config.ts`
+ * still checks it at run time. Vars may arrive as numbers when written
+ * unquoted in `wrangler.toml`.
  */
 export interface Env {
   /** KV namespace holding the audit trail (`wrangler kv namespace create AUDIT`). */
-  AUDIT?: KVNamespace;
+  AUDIT: KVNamespace;
   /** Optional Workers rate limiting binding: mints per client_ref (see wrangler.toml). Unbound: no limit. */
   MINT_RATE_LIMITER?: RateLimit;
 
