@@ -1,5 +1,6 @@
 import type { EndUser } from "./auth/end-user";
 import type { BrokerConfig } from "./config";
+import type { Deps } from "./deps";
 import type { Env } from "./env";
 
 /** Hono's typing for this app: the Worker env plus per-request variables. */
@@ -11,6 +12,8 @@ export interface AppEnv {
     /** The caller's `X-Request-Id`, kept for correlation when it is short and plain. */
     callerRequestId: string | null;
     config: BrokerConfig;
+    /** The app's clock and `fetch`, set by `createApp` for middleware that needs them. */
+    deps: Deps;
     /** Set by `requireEndUser` on routes that need an end-user JWT. */
     user: EndUser;
     /** Safe facts for the request's log line; never a token, key or secret. */

@@ -31,3 +31,18 @@ export const MAX_AUDIT_PAGE_SIZE = 1000;
 
 /** How far past `now + ttl_seconds` a vendor's expiry may fall (clock skew) before its key is refused. */
 export const VENDOR_EXPIRY_SLACK_SECONDS = 60;
+
+/** Largest JWKS body the broker reads; a larger key set is treated as unavailable (`503 auth_unavailable`). */
+export const MAX_JWKS_BODY_BYTES = 64 * 1024;
+
+/** How long a fetched JWKS is used before it is fetched again (as jose did: 10 minutes). */
+export const JWKS_MAX_AGE_MS = 10 * 60 * 1000;
+
+/**
+ * Shortest time between two JWKS fetches for one URL in one isolate: the cooldown
+ * after a fetch when a token names an unknown `kid`, and the backoff after a failed fetch.
+ */
+export const JWKS_REFETCH_COOLDOWN_MS = 30_000;
+
+/** Longest `iss` or `sub` kept in an audit record; a longer or non-string claim is recorded as null. */
+export const MAX_AUDIT_CLAIM_CHARS = 256;

@@ -24,6 +24,10 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 
   app.use(requestContext);
   app.use(async (c, next) => {
+    c.set("deps", deps);
+    await next();
+  });
+  app.use(async (c, next) => {
     await next();
     c.res.headers.set("Cache-Control", "no-store");
   });

@@ -4,6 +4,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { acedata } from "./acedata";
 import { amivoice } from "./amivoice";
+import { taggedJwks } from "./jwks";
 import { KeyRegistry } from "./keys";
 import { soniox } from "./soniox";
 import { speechmatics } from "./speechmatics";
@@ -19,19 +20,31 @@ import type { EmulatorReply, RecordedRequest, VendorEmulator } from "./types";
  *   POST /v1/chat/completions             AceData's AI API, checking the minted credential
  *   GET  /jwks.json                       the identity provider's public keys (fetches are recorded)
  *   GET  /jwks-unavailable                an identity provider that is down
+ *   GET  /t/{tag}/jwks.json               a test's own identity provider, switched by
+ *   POST /__emulator/jwks/{tag}           {"mode":"up"|"down"|"oversized","keys"?:[…]} (see jwks.ts)
  *   GET  /__emulator/requests             every vendor and JWKS request received so far
  */
 export const emulators: VendorEmulator[] = [soniox, speechmatics, amivoice, acedata];
 
 export const FAULTS = [
   "rate-limited",
+  "rate-limited-date",
   "server-error",
   "rejected",
   "forbidden",
   "redirect",
   "oversized",
+  "endless",
   "malformed",
   "slow",
+  "unprocessable",
+  "echo-400",
+  "echo-401",
+  "echo-403",
+  "echo-404",
+  "echo-422",
+  "expiry-far",
+  "expiry-never",
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 
@@ -39,6 +52,10 @@ export type Fault = (typeof FAULTS)[number];
 export const FAULT_RETRY_AFTER_SECONDS = "17";
 /** How long the slow fault waits before answering. */
 const SLOW_FAULT_DELAY_MS = 2_000;
+/** The endless fault stops by itself after this long, in case its reader never hangs up. */
+const ENDLESS_FAULT_LIMIT_MS = 60_000;
+/** An expiry far beyond any TTL the broker may ask for, for the expiry-far fault. */
+const FAR_EXPIRY = "2099-01-01T00:00:00.000Z";
 /** The emulator keeps this many recorded requests, so a long dev session does not grow without bound. */
 const MAX_RECORDED_REQUESTS = 10_000;
 
@@ -57,6 +74,9 @@ export function createEmulator(options: { publicJwks: unknown }): Emulator {
     recorded.push(request);
     if (recorded.length > MAX_RECORDED_REQUESTS) recorded.shift();
   };
+  const testJwks = taggedJwks(options.publicJwks as { keys: unknown[] }, (tag, req, url) =>
+    remember(record("jwks", tag, req, url, "")),
+  );
 
   return {
     async handleHttp(req, res) {
@@ -70,6 +90,7 @@ export function createEmulator(options: { publicJwks: unknown }): Emulator {
         send(res, jsonReply(503, { error: "down" }));
         return true;
       }
+      if (await testJwks.handleHttp(req, res, url)) return true;
       if (req.method === "GET" && url.pathname === "/__emulator/requests") {
         send(res, jsonReply(200, recorded));
         return true;
@@ -83,7 +104,7 @@ export function createEmulator(options: { publicJwks: unknown }): Emulator {
         return true;
       }
 
-      const [, tag, fault, path] = /^(?:\/t\/([\w-]+))?(?:\/fault\/([a-z-]+))?(\/.*)$/.exec(
+      const [, tag, fault, path] = /^(?:\/t\/([\w-]+))?(?:\/fault\/([a-z0-9-]+))?(\/.*)$/.exec(
         url.pathname,
       ) as unknown as [string, string | undefined, Fault | undefined, string];
       const emulator = emulators.find((e) => e.path === path);
@@ -92,7 +113,7 @@ export function createEmulator(options: { publicJwks: unknown }): Emulator {
       remember(record(emulator.vendor, tag, req, url, rawBody));
       const issue = () => emulator.handle({ query: url.searchParams, headers: req.headers, rawBody, keys });
       if (fault === undefined) send(res, issue());
-      else await applyFault(res, fault, emulator, issue);
+      else await applyFault(res, fault, emulator, issue, { headers: req.headers, rawBody });
       return true;
     },
 
@@ -145,7 +166,13 @@ function remoteIp(req: IncomingMessage): string {
   return (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
 }
 
-async function applyFault(res: ServerResponse, fault: Fault, emulator: VendorEmulator, normal: () => EmulatorReply) {
+async function applyFault(
+  res: ServerResponse,
+  fault: Fault,
+  emulator: VendorEmulator,
+  normal: () => EmulatorReply,
+  received: { headers: IncomingMessage["headers"]; rawBody: string },
+) {
   switch (fault) {
     case "rate-limited": {
       const reply = emulator.errorReply(
@@ -154,12 +181,28 @@ async function applyFault(res: ServerResponse, fault: Fault, emulator: VendorEmu
       );
       return send(res, { ...reply, headers: { ...reply.headers, "retry-after": FAULT_RETRY_AFTER_SECONDS } });
     }
+    case "rate-limited-date": {
+      const reply = emulator.errorReply(429, "Too many requests");
+      const retryAt = new Date(Date.now() + Number(FAULT_RETRY_AFTER_SECONDS) * 1000).toUTCString();
+      return send(res, { ...reply, headers: { ...reply.headers, "retry-after": retryAt } });
+    }
     case "server-error":
       return send(res, emulator.errorReply(500, "The server encountered an error. Please try again."));
     case "rejected":
       return send(res, emulator.errorReply(400, "Input should be less than or equal to 3600"));
     case "forbidden":
       return send(res, emulator.errorReply(403, "Forbidden"));
+    case "unprocessable":
+      return send(res, emulator.errorReply(422, "ttl: Input should be less than or equal to 3600"));
+    case "echo-400":
+    case "echo-401":
+    case "echo-403":
+    case "echo-404":
+    case "echo-422":
+      return send(res, emulator.errorReply(Number(fault.slice(5)), echoCredentials(received)));
+    case "expiry-far":
+    case "expiry-never":
+      return send(res, withExpiry(normal(), fault === "expiry-far" ? FAR_EXPIRY : null));
     case "redirect":
       return send(res, { status: 307, headers: { location: "http://127.0.0.1:9/elsewhere" }, body: "" });
     case "malformed":
@@ -171,6 +214,8 @@ async function applyFault(res: ServerResponse, fault: Fault, emulator: VendorEmu
       for (let i = 0; i < 80; i++) res.write("x".repeat(1024));
       return res.end('"}');
     }
+    case "endless":
+      return streamEndlessly(res);
     case "slow":
       await new Promise((resolve) => setTimeout(resolve, SLOW_FAULT_DELAY_MS));
       if (!res.destroyed) send(res, normal());
@@ -178,6 +223,38 @@ async function applyFault(res: ServerResponse, fault: Fault, emulator: VendorEmu
     default:
       return send(res, jsonReply(404, { error: `unknown fault ${String(fault)}` }));
   }
+}
+
+/**
+ * A careless vendor's error message that quotes the credentials it was sent
+ * (header and body), with a control character hidden inside each quote, as a
+ * test of the broker's scrubbing.
+ */
+function echoCredentials({ headers, rawBody }: { headers: IncomingMessage["headers"]; rawBody: string }): string {
+  const hide = (text: string) => `${text.slice(0, 4)}\u0007${text.slice(4)}`;
+  return `Invalid credentials: Authorization ${hide(headers.authorization ?? "")} in request ${hide(rawBody)}`;
+}
+
+/** The vendor's normal success, with its expiry replaced: far in the future, or null (never expires). */
+function withExpiry(reply: EmulatorReply, expiry: string | null): EmulatorReply {
+  const body = JSON.parse(reply.body) as Record<string, unknown>;
+  for (const field of ["expires_at", "expired_at"]) if (field in body) body[field] = expiry;
+  return { ...reply, body: JSON.stringify(body) };
+}
+
+/** A success that never ends, without Content-Length: only a reader that stops counting bytes gets out. */
+function streamEndlessly(res: ServerResponse): void {
+  res.writeHead(201, { "content-type": "application/json" });
+  res.write('{"api_key":"temp:x","key_value":"x","padding":"');
+  const chunk = "x".repeat(16 * 1024);
+  const giveUpAt = Date.now() + ENDLESS_FAULT_LIMIT_MS;
+  const writeMore = () => {
+    while (!res.destroyed && Date.now() < giveUpAt) {
+      if (!res.write(chunk)) return void res.once("drain", writeMore);
+    }
+    if (!res.destroyed) res.end('"}');
+  };
+  writeMore();
 }
 
 function record(

@@ -1,17 +1,12 @@
-import {
-  createRemoteJWKSet,
-  errors,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  type JWTVerifyOptions,
-  jwtVerify,
-} from "jose";
+import { errors, type JWTPayload, type JWTVerifyOptions, jwtVerify } from "jose";
 import type { AuthConfig } from "../config";
-import { JWT_CLOCK_TOLERANCE_SECONDS, MAX_CLIENT_REF_CHARS } from "../constants";
+import { JWT_CLOCK_TOLERANCE_SECONDS, MAX_AUDIT_CLAIM_CHARS, MAX_CLIENT_REF_CHARS } from "../constants";
 import { BrokerError, brokerError } from "../errors";
+import { cachedKeySet, type KeySetDeps, KeySetUnavailable } from "./key-set";
 
 export interface EndUser {
   clientRef: string;
+  /** `iss` and `sub` for the audit record: strings of at most MAX_AUDIT_CLAIM_CHARS characters, else null. */
   issuer: string | null;
   subject: string | null;
 }
@@ -20,41 +15,10 @@ export interface EndUser {
 const JWKS_ALGORITHMS = ["RS256", "ES256", "EdDSA"];
 const HS256_ALGORITHMS = ["HS256"];
 
-/**
- * One remote key set per JWKS URL per isolate: jose caches the keys and
- * refetches at most once per cooldown when it meets an unknown `kid`.
- */
-const remoteKeySets = new Map<string, JWTVerifyGetKey>();
-
-/** The key set could not be loaded: the identity provider's fault, not the token's. */
-class KeySetUnavailable extends Error {
-  constructor(readonly reason: string) {
-    super("JWKS unavailable");
-  }
-}
-
-function remoteKeySet(url: URL, timeoutMs: number): JWTVerifyGetKey {
-  let keySet = remoteKeySets.get(url.href);
-  if (!keySet) {
-    const remote = createRemoteJWKSet(url, { timeoutDuration: timeoutMs });
-    keySet = async (header, token) => {
-      try {
-        return await remote(header, token);
-      } catch (error) {
-        if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
-        // Anything else came from downloading or reading the key set.
-        throw new KeySetUnavailable(error instanceof Error ? `${error.name}: ${error.message}` : "unknown");
-      }
-    };
-    remoteKeySets.set(url.href, keySet);
-  }
-  return keySet;
-}
-
 export async function authenticateEndUser(
   authorization: string | undefined,
   config: AuthConfig,
-  jwksTimeoutMs: number,
+  deps: KeySetDeps,
 ): Promise<EndUser> {
   const token = bearerToken(authorization);
   const options: JWTVerifyOptions = {
@@ -62,12 +26,13 @@ export async function authenticateEndUser(
     audience: config.audience,
     clockTolerance: JWT_CLOCK_TOLERANCE_SECONDS,
     requiredClaims: ["exp"],
+    currentDate: deps.now(),
   };
   let payload: JWTPayload;
   try {
     const result =
       config.mode === "jwks"
-        ? await jwtVerify(token, remoteKeySet(config.jwksUrl, jwksTimeoutMs), {
+        ? await jwtVerify(token, cachedKeySet(config.jwksUrl, deps), {
             ...options,
             algorithms: JWKS_ALGORITHMS,
           })
@@ -84,7 +49,12 @@ export async function authenticateEndUser(
       "client ref claim missing or invalid",
     );
   }
-  return { clientRef, issuer: payload.iss ?? null, subject: payload.sub ?? null };
+  return { clientRef, issuer: auditClaim(payload.iss), subject: auditClaim(payload.sub) };
+}
+
+/** A claim is kept for the audit record only when it is a short string; the token is the caller's to shape. */
+function auditClaim(value: unknown): string | null {
+  return typeof value === "string" && value.length <= MAX_AUDIT_CLAIM_CHARS ? value : null;
 }
 
 function bearerToken(authorization: string | undefined): string {

@@ -4,8 +4,12 @@ import { authenticateAdmin } from "./admin";
 import { authenticateEndUser } from "./end-user";
 
 export const requireEndUser: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const { config } = c.var;
-  const user = await authenticateEndUser(c.req.header("Authorization"), config.auth(), config.upstreamTimeoutMs());
+  const { config, deps } = c.var;
+  const user = await authenticateEndUser(c.req.header("Authorization"), config.auth(), {
+    fetch: deps.fetch,
+    now: deps.now,
+    timeoutMs: config.upstreamTimeoutMs(),
+  });
   c.set("user", user);
   c.var.logFields.client_ref = user.clientRef;
   await next();

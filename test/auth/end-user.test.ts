@@ -1,7 +1,9 @@
 import { base64url, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { AUDIENCE, call, emulatorUrl, expectError, HS256_SECRET, ISSUER, uniqueUser } from "../helpers/broker";
+import { auditRecord } from "../helpers/audit";
 import { jwksFetches } from "../helpers/emulator";
+import { mint } from "../helpers/mint";
 import { publicJwks, signToken, type TestAlgorithm, type TokenOptions } from "../helpers/tokens";
 
 /** GET /v1/vendors is the cheapest route that needs an end-user token. */
@@ -125,6 +127,22 @@ describe("end-user JWT in JWKS mode", () => {
     expect(await response.json()).toMatchObject({ client_ref: "user-42" });
   });
 
+  it.each<[string, unknown, string | null]>([
+    ["a string of 256 characters", "s".repeat(256), "s".repeat(256)],
+    ["a number", 42, null],
+    ["a 10 KB string", "s".repeat(10_000), null],
+    ["an object", { id: "x" }, null],
+  ])("records a sub that is %s in the audit record only when it is a short string", async (_case, sub, recorded) => {
+    const user = uniqueUser();
+    const response = await mint("soniox", user, {
+      token: { claims: { uid: user, sub: sub as string } },
+      env: { CLIENT_REF_CLAIM: "uid" },
+    });
+    expect(response.status).toBe(201);
+    const { issuance_id } = (await response.json()) as { issuance_id: string };
+    expect(await auditRecord(issuance_id)).toMatchObject({ client_ref: user, issuer: ISSUER, subject: recorded });
+  });
+
   it.each([
     ["no header", {}, "missing Authorization header"],
     ["the Basic scheme", { Authorization: "Basic YWxpY2U6c2VjcmV0" }, 'must use the "Bearer" scheme'],
@@ -197,6 +215,24 @@ describe("end-user JWT in shared-secret (HS256) mode", () => {
     const token = unsignedToken({ sub: "mallory", exp: Math.floor(Date.now() / 1000) + 600 });
     await expectError(await withToken(token, HS256_MODE), 401, "unauthenticated");
   });
+
+  it.each<[string, unknown, string | null]>([
+    ["a short string", "https://other.example", "https://other.example"],
+    ["a number", 42, null],
+    ["a 10 KB string", `https://${"i".repeat(10_000)}.example`, null],
+  ])(
+    "records an unchecked iss that is %s in the audit record only when it is a short string",
+    async (_case, iss, recorded) => {
+      const user = uniqueUser();
+      const response = await mint("soniox", user, {
+        token: { alg: "HS256", claims: { iss: iss as string } },
+        env: { ...HS256_MODE, AUTH_ISSUER: undefined },
+      });
+      expect(response.status).toBe(201);
+      const { issuance_id } = (await response.json()) as { issuance_id: string };
+      expect(await auditRecord(issuance_id)).toMatchObject({ client_ref: user, issuer: recorded, subject: user });
+    },
+  );
 
   it("checks issuer and audience only when they are set", async () => {
     const looseMode = { ...HS256_MODE, AUTH_ISSUER: undefined, AUTH_AUDIENCE: undefined };
