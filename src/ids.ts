@@ -2,7 +2,6 @@
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const TIME_CHARS = 10; // 50 bits, enough for millisecond timestamps until the year 10889
 const RANDOM_CHARS = 16; // 80 bits, so two ids in the same millisecond do not collide
-const MAX_TIME = 2 ** 48 - 1;
 
 function encodeTime(ms: number): string {
   let text = "";
@@ -32,16 +31,27 @@ export function newIssuanceId(now: Date): string {
 
 export const ISSUANCE_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
-/** Time part that sorts newest first, for KV listings (which are ascending only). */
-export function descendingTimeKey(now: Date): string {
-  return encodeTime(MAX_TIME - now.getTime());
+/**
+ * Replaces every character of a Crockford base32 string by its complement
+ * (digit d becomes 31 - d). KV lists keys in ascending order only; complemented
+ * issuance ids list in descending order of the whole id, which is newest first
+ * and, within one millisecond, descending by the random part. Complementing twice
+ * gives the original back. Throws on a character outside the alphabet.
+ */
+export function complementId(text: string): string {
+  let complement = "";
+  for (const char of text) {
+    const digit = ALPHABET.indexOf(char);
+    if (digit < 0) throw new RangeError("not a Crockford base32 string");
+    complement += ALPHABET.charAt(31 - digit);
+  }
+  return complement;
 }
 
-export function timeFromDescendingKey(text: string): number {
-  return MAX_TIME - decodeTime(text);
+/** The creation time of an issuance id, in milliseconds since the epoch (NaN if it is not one). */
+export function issuanceIdTime(id: string): number {
+  return ISSUANCE_ID_PATTERN.test(id) ? decodeTime(id.slice(0, TIME_CHARS)) : Number.NaN;
 }
-
-export const DESCENDING_TIME_KEY_LENGTH = TIME_CHARS;
 
 export async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));

@@ -1,27 +1,36 @@
 import { brokerError } from "../errors";
-import { DESCENDING_TIME_KEY_LENGTH, descendingTimeKey, sha256Hex, timeFromDescendingKey } from "../ids";
+import { complementId, ISSUANCE_ID_PATTERN, issuanceIdTime, sha256Hex } from "../ids";
+import { decodeCursor, encodeCursor, filterHash, type ListPosition } from "./cursor";
 import type { AuditPage, AuditQuery, AuditRecord } from "./record";
 
 /**
  * The only code that knows the KV key layout (see docs/kv-schema.md):
  *
- *   rec:{id}                               the full record, for GET /v1/audit/{id}
- *   idx:all:{desc_time}:{id}               every record, newest first
- *   idx:ref:{sha256(client_ref)}:{desc_time}:{id}   one user's records, newest first
+ *   rec:{id}                                  the full record, for GET /v1/audit/{id}
+ *   idx2:all:{desc_id}                        every record, newest first
+ *   idx2:ref:{sha256(client_ref)}:{desc_id}   one user's records, newest first
  *
- * Index entries have an empty value and carry the record in their metadata, so
- * a listing needs no further reads unless a record was too large for metadata.
+ * `{desc_id}` is the issuance id with every base32 digit complemented, so KV's
+ * ascending listing runs in descending order of the whole id: newest first, and
+ * exactly so within one millisecond. Index entries have an empty value and carry
+ * the record in their metadata, so a listing needs no further reads unless a
+ * record was too large for metadata.
+ *
+ * The `idx2:` prefix replaced `idx:` (`idx:all:{desc_time}:{id}`), whose keys
+ * sorted ascending within a millisecond; old keys are never listed and expire.
  */
 
 const RECORD_PREFIX = "rec:";
-const ALL_PREFIX = "idx:all:";
-const REF_PREFIX = "idx:ref:";
+const ALL_PREFIX = "idx2:all:";
+const REF_PREFIX = "idx2:ref:";
 /** KV's limit on metadata, serialized as JSON. */
 const MAX_METADATA_BYTES = 1024;
 /** KV returns at most this many keys a page; always asking for it keeps page boundaries stable. */
 const KV_LIST_PAGE_SIZE = 1000;
 /** Bound on KV list calls one audit request makes before handing back a cursor. */
 const MAX_LIST_PAGES_PER_REQUEST = 5;
+/** Length of `{desc_id}`, the last part of every index key. */
+const DESC_ID_CHARS = 26;
 
 /** Index metadata: the whole record, or, when it does not fit, just enough to filter on. */
 type IndexMetadata = AuditRecord | { id: string; vendor: string; partial: true };
@@ -34,14 +43,15 @@ export class AuditStore {
 
   /** Writes the record and its index entries; resolves only when all are stored. */
   async write(record: AuditRecord): Promise<void> {
-    const time = descendingTimeKey(new Date(record.at));
+    if (!ISSUANCE_ID_PATTERN.test(record.id)) throw new Error("audit record id is not an issuance id");
+    const descId = complementId(record.id);
     const refHash = await clientRefHash(record.client_ref);
     const metadata = indexMetadata(record);
     const options = { expirationTtl: this.retentionSeconds };
     await Promise.all([
       this.kv.put(RECORD_PREFIX + record.id, JSON.stringify(record), options),
-      this.kv.put(`${ALL_PREFIX}${time}:${record.id}`, "", { ...options, metadata }),
-      this.kv.put(`${REF_PREFIX}${refHash}:${time}:${record.id}`, "", { ...options, metadata }),
+      this.kv.put(ALL_PREFIX + descId, "", { ...options, metadata }),
+      this.kv.put(`${REF_PREFIX}${refHash}:${descId}`, "", { ...options, metadata }),
     ]);
   }
 
@@ -51,33 +61,74 @@ export class AuditStore {
 
   async list(query: AuditQuery): Promise<AuditPage> {
     const prefix = query.clientRef === undefined ? ALL_PREFIX : `${REF_PREFIX}${await clientRefHash(query.clientRef)}:`;
-    let position = decodeCursor(query.cursor);
+    const filters = await filterHash(query);
+    let position: ListPosition = query.cursor === undefined ? {} : decodeCursor(query.cursor, filters);
     const records: AuditRecord[] = [];
 
     for (let pages = 0; pages < MAX_LIST_PAGES_PER_REQUEST; pages++) {
-      const page = await this.kv.list<IndexMetadata>({ prefix, cursor: position.page, limit: KV_LIST_PAGE_SIZE });
-      for (const key of page.keys) {
+      const page = await this.listPage(prefix, position.page, pages === 0 && query.cursor !== undefined);
+      for (const [index, key] of page.keys.entries()) {
         if (position.after !== undefined && key.name <= position.after) continue;
-        const at = timeFromDescendingKey(key.name.slice(prefix.length, prefix.length + DESCENDING_TIME_KEY_LENGTH));
+        const id = idFromIndexKey(key.name, prefix);
+        if (id === null) continue;
+        const at = issuanceIdTime(id);
         if (query.since && at < query.since.getTime()) return { records, cursor: null };
         if (query.until && at > query.until.getTime()) continue;
         if (query.vendor && key.metadata?.vendor !== query.vendor) continue;
-        const record = await this.resolve(key.name, key.metadata);
+        const record = await this.resolve(id, key.metadata);
         if (record) records.push(record);
         if (records.length === query.limit) {
-          return { records, cursor: encodeCursor({ page: position.page, after: key.name }) };
+          const next: ListPosition | null =
+            index < page.keys.length - 1
+              ? { page: position.page, after: key.name }
+              : page.list_complete
+                ? null
+                : { page: page.cursor };
+          return { records, cursor: next && encodeCursor(filters, next) };
         }
       }
       if (page.list_complete) return { records, cursor: null };
       position = { page: page.cursor };
     }
-    return { records, cursor: encodeCursor(position) };
+    return { records, cursor: encodeCursor(filters, position) };
   }
 
-  private async resolve(name: string, metadata: IndexMetadata | null | undefined): Promise<AuditRecord | null> {
-    if (metadata && !("partial" in metadata)) return metadata;
-    return this.get(name.slice(name.lastIndexOf(":") + 1));
+  /**
+   * One KV page. KV refuses a cursor it did not issue or no longer accepts by
+   * throwing; for a cursor the caller sent, that is the caller's `400`, unless a
+   * first-page list fails too, which means KV itself is failing.
+   */
+  private async listPage(
+    prefix: string,
+    cursor: string | undefined,
+    fromCaller: boolean,
+  ): Promise<KVNamespaceListResult<IndexMetadata>> {
+    try {
+      return await this.kv.list<IndexMetadata>({ prefix, cursor, limit: KV_LIST_PAGE_SIZE });
+    } catch (error) {
+      if (!fromCaller || cursor === undefined) throw error;
+      try {
+        await this.kv.list({ prefix, limit: 1 });
+      } catch {
+        throw error;
+      }
+      throw brokerError(
+        "invalid_request",
+        "cursor is no longer accepted by the audit store; start again without a cursor",
+      );
+    }
   }
+
+  private async resolve(id: string, metadata: IndexMetadata | null | undefined): Promise<AuditRecord | null> {
+    if (metadata && !("partial" in metadata)) return metadata;
+    return this.get(id);
+  }
+}
+
+/** The issuance id of an index key under `prefix`, or null for a key of another shape. */
+function idFromIndexKey(name: string, prefix: string): string | null {
+  const descId = name.slice(prefix.length);
+  return descId.length === DESC_ID_CHARS && ISSUANCE_ID_PATTERN.test(descId) ? complementId(descId) : null;
 }
 
 function indexMetadata(record: AuditRecord): IndexMetadata {
@@ -90,31 +141,4 @@ function indexMetadata(record: AuditRecord): IndexMetadata {
 /** Hashing keeps index keys short and free of whatever characters a client_ref holds. */
 async function clientRefHash(clientRef: string): Promise<string> {
   return (await sha256Hex(clientRef)).slice(0, 32);
-}
-
-interface ListPosition {
-  /** KV's cursor for the page to read; undefined for the first page. */
-  page?: string;
-  /** Last index key already returned on that page. */
-  after?: string;
-}
-
-function encodeCursor(position: ListPosition): string {
-  return btoa(JSON.stringify(position)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function decodeCursor(cursor: string | undefined): ListPosition {
-  if (cursor === undefined) return {};
-  try {
-    const json: unknown = JSON.parse(atob(cursor.replace(/-/g, "+").replace(/_/g, "/")));
-    if (json && typeof json === "object") {
-      const { page, after } = json as Record<string, unknown>;
-      if ((page === undefined || typeof page === "string") && (after === undefined || typeof after === "string")) {
-        return { page, after };
-      }
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw brokerError("invalid_request", "cursor is not one this API returned");
 }

@@ -1,4 +1,6 @@
+import { env as workerEnv } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { Env } from "../../src/env";
 import { ADMIN_TOKEN, call, expectError, kvWithFailingWrites, uniqueUser } from "../helpers/broker";
 import { receivedFor } from "../helpers/emulator";
 import { mint } from "../helpers/mint";
@@ -62,6 +64,7 @@ describe("audit records", () => {
       origin: "https://app.example.com",
       user_agent: "demo-app/1.0",
       request_id: expect.any(String),
+      caller_request_id: null,
     });
     expect(JSON.stringify(record)).not.toContain(minted.key);
     expect(JSON.stringify(record)).not.toContain(minted.key.replace(/^temp:/, ""));
@@ -143,8 +146,66 @@ describe("audit records", () => {
       expect(page.records.length).toBeLessThanOrEqual(2);
       seen.push(...page.records.map((r) => r.id as string));
       cursor = page.cursor;
-    } while (cursor);
+    } while (cursor && seen.length <= minted.length);
     expect(seen).toEqual(minted.reverse());
+  });
+
+  it("binds the cursor to its filters: other filters get 400, another limit is fine", async () => {
+    const user = uniqueUser();
+    const first = await mintOk("soniox", user);
+    const second = await mintOk("speechmatics", user);
+    const third = await mintOk("soniox", user);
+    const { records, cursor } = await audit(`?client_ref=${user}&limit=1`);
+    expect(records.map((r) => r.id)).toEqual([third.issuance_id]);
+    expect(cursor).not.toBeNull();
+    const c = encodeURIComponent(cursor as string);
+
+    for (const other of [
+      `?client_ref=${user}&vendor=soniox&cursor=${c}`,
+      `?client_ref=${uniqueUser()}&cursor=${c}`,
+      `?cursor=${c}`,
+      `?client_ref=${user}&since=2020-01-01T00:00:00Z&cursor=${c}`,
+      `?client_ref=${user}&until=2099-01-01T00:00:00Z&cursor=${c}`,
+    ]) {
+      const error = await expectError(await call(`/v1/audit${other}`, { headers: admin }), 400, "invalid_request");
+      expect(error.message).toContain("cursor was returned for other filters");
+    }
+    const rest = await audit(`?client_ref=${user}&limit=5&cursor=${c}`);
+    expect(rest.records.map((r) => r.id)).toEqual([second.issuance_id, first.issuance_id]);
+    expect(rest.cursor).toBeNull();
+  });
+
+  it("accepts a cursor with the same times spelled differently", async () => {
+    const user = uniqueUser();
+    const older = await mintOk("soniox", user);
+    const newer = await mintOk("soniox", user);
+    const first = await audit(`?client_ref=${user}&since=2020-01-01T00:00:00Z&limit=1`);
+    expect(first.records.map((r) => r.id)).toEqual([newer.issuance_id]);
+    const since = encodeURIComponent("2020-01-01T01:00:00+01:00");
+    const rest = await audit(`?client_ref=${user}&since=${since}&cursor=${encodeURIComponent(first.cursor as string)}`);
+    expect(rest.records.map((r) => r.id)).toEqual([older.issuance_id]);
+  });
+
+  it("answers 500, not 400, when KV fails on the first page", async () => {
+    const user = uniqueUser();
+    await mintOk("soniox", user);
+    await mintOk("soniox", user);
+    const { cursor } = await audit(`?client_ref=${user}&limit=1`);
+    const failing = { AUDIT: kvWithFailingLists() };
+    await expectError(
+      await call(`/v1/audit?client_ref=${user}`, { headers: admin, env: failing }),
+      500,
+      "internal_error",
+    );
+    // A cursor within the first KV page holds no KV cursor: a failure there is KV's, not the cursor's.
+    await expectError(
+      await call(`/v1/audit?client_ref=${user}&limit=1&cursor=${encodeURIComponent(cursor as string)}`, {
+        headers: admin,
+        env: failing,
+      }),
+      500,
+      "internal_error",
+    );
   });
 
   it.each([
@@ -154,6 +215,8 @@ describe("audit records", () => {
     ["vendor=acme", "vendor must be one of"],
     ["since=yesterday", "since must be a valid datetime"],
     ["cursor=bm90LWEtY3Vyc29y", "cursor is not one this API returned"],
+    // A cursor of the layout before cursors were bound to their filters.
+    [`cursor=${btoa('{"after":"idx:all:0ZZ7EB40AX"}')}`, "cursor is not one this API returned"],
     ["since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z", "since must not be after until"],
     ["sort=asc", "unknown field sort"],
   ])("refuses ?%s with 400", async (query, message) => {
@@ -197,6 +260,38 @@ describe("audit API access", () => {
   });
 });
 
+/** The real audit namespace, except that listing fails as in a KV outage. */
+function kvWithFailingLists(): KVNamespace {
+  const real = (workerEnv as unknown as Env).AUDIT;
+  return {
+    get: real.get.bind(real),
+    getWithMetadata: real.getWithMetadata.bind(real),
+    put: real.put.bind(real),
+    delete: real.delete.bind(real),
+    list: () => Promise.reject(new Error("simulated KV outage")),
+  } as unknown as KVNamespace;
+}
+
+/** The real audit namespace, except that the first index write fails; the record and other writes succeed. */
+function kvWithOneFailingIndexWrite(): { kv: KVNamespace; failed: () => string[] } {
+  const real = (workerEnv as unknown as Env).AUDIT;
+  const failed: string[] = [];
+  const kv = {
+    get: real.get.bind(real),
+    getWithMetadata: real.getWithMetadata.bind(real),
+    list: real.list.bind(real),
+    delete: real.delete.bind(real),
+    put: (name: string, ...rest: unknown[]) => {
+      if (name.startsWith("idx") && failed.length === 0) {
+        failed.push(name);
+        return Promise.reject(new Error("simulated KV failure"));
+      }
+      return (real.put as (name: string, ...rest: unknown[]) => Promise<void>)(name, ...rest);
+    },
+  } as unknown as KVNamespace;
+  return { kv, failed: () => failed };
+}
+
 describe("fail-closed audit", () => {
   it("answers 503 audit_unavailable and no key when the audit write fails", async () => {
     const user = uniqueUser();
@@ -204,6 +299,19 @@ describe("fail-closed audit", () => {
     const text = await response.clone().text();
     await expectError(response, 503, "audit_unavailable");
     // The vendor did mint a key, and it never left the broker.
+    const [request] = await receivedFor(user);
+    expect(request).toBeDefined();
+    expect(text).not.toMatch(/temp:/);
+    expect(text).not.toContain('"key"');
+  });
+
+  it("answers 503 audit_unavailable and no key when only an index write fails", async () => {
+    const user = uniqueUser();
+    const { kv, failed } = kvWithOneFailingIndexWrite();
+    const response = await mint("soniox", user, { env: { AUDIT: kv } });
+    const text = await response.clone().text();
+    await expectError(response, 503, "audit_unavailable");
+    expect(failed()).toHaveLength(1);
     const [request] = await receivedFor(user);
     expect(request).toBeDefined();
     expect(text).not.toMatch(/temp:/);
