@@ -1,10 +1,8 @@
-import { env as workerEnv } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { AuditRecord } from "../../src/audit/record";
 import { AuditStore } from "../../src/audit/store";
-import type { Env } from "../../src/env";
 import { newIssuanceId } from "../../src/ids";
-import { ADMIN_TOKEN, call, expectError, uniqueUser } from "../helpers/broker";
+import { ADMIN_TOKEN, auditKv as realKv, auditKvWith, call, expectError, uniqueUser } from "../helpers/broker";
 
 /*
  * Listings that need many records, or records written in one millisecond, are
@@ -14,7 +12,6 @@ import { ADMIN_TOKEN, call, expectError, uniqueUser } from "../helpers/broker";
  */
 
 const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
-const realKv = (workerEnv as unknown as Env).AUDIT;
 const store = new AuditStore(realKv, 3600);
 /** Records written at once; bounded so the local KV is not flooded. */
 const WRITE_BATCH = 100;
@@ -194,16 +191,12 @@ describe("listings over many KV pages", () => {
      */
     function kvWithSmallPages(): { kv: KVNamespace; listCalls: () => number } {
       let calls = 0;
-      const kv = {
-        get: realKv.get.bind(realKv),
-        getWithMetadata: realKv.getWithMetadata.bind(realKv),
-        put: realKv.put.bind(realKv),
-        delete: realKv.delete.bind(realKv),
+      const kv = auditKvWith({
         list: (options?: KVNamespaceListOptions) => {
           calls += 1;
           return realKv.list({ ...options, limit: Math.min(options?.limit ?? KV_PAGE, 100) });
         },
-      } as unknown as KVNamespace;
+      });
       return { kv, listCalls: () => calls };
     }
 
@@ -247,16 +240,12 @@ describe("listings over many KV pages", () => {
   describe("a cursor KV refuses", () => {
     /** The real namespace, except that `list` fails: always, or only when given a cursor. */
     function kvFailingList(when: "always" | "with a cursor"): KVNamespace {
-      return {
-        get: realKv.get.bind(realKv),
-        getWithMetadata: realKv.getWithMetadata.bind(realKv),
-        put: realKv.put.bind(realKv),
-        delete: realKv.delete.bind(realKv),
+      return auditKvWith({
         list: (options?: KVNamespaceListOptions) =>
           when === "always" || options?.cursor !== undefined
             ? Promise.reject(new Error("simulated KV list failure"))
             : realKv.list(options),
-      } as unknown as KVNamespace;
+      });
     }
 
     /** A cursor that holds a KV page cursor (the first 1,000 records were returned). */

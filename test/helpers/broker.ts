@@ -46,16 +46,26 @@ export interface CallOptions {
   env?: Partial<Env>;
 }
 
+/** The real audit namespace. */
+export const auditKv = (workerEnv as unknown as Env).AUDIT;
+
+/** The real audit namespace with some methods replaced, to simulate KV failures and quirks. */
+export function auditKvWith(
+  overrides: Partial<Record<"get" | "getWithMetadata" | "list" | "put" | "delete", unknown>>,
+) {
+  return {
+    get: auditKv.get.bind(auditKv),
+    getWithMetadata: auditKv.getWithMetadata.bind(auditKv),
+    list: auditKv.list.bind(auditKv),
+    put: auditKv.put.bind(auditKv),
+    delete: auditKv.delete.bind(auditKv),
+    ...overrides,
+  } as unknown as KVNamespace;
+}
+
 /** The real audit namespace, except that every write fails as in a KV outage. */
 export function kvWithFailingWrites(): KVNamespace {
-  const real = (workerEnv as unknown as Env).AUDIT;
-  return {
-    get: real.get.bind(real),
-    getWithMetadata: real.getWithMetadata.bind(real),
-    list: real.list.bind(real),
-    delete: real.delete.bind(real),
-    put: () => Promise.reject(new Error("simulated KV outage")),
-  } as unknown as KVNamespace;
+  return auditKvWith({ put: () => Promise.reject(new Error("simulated KV outage")) });
 }
 
 /** Sends one request through the real Worker entry point. */

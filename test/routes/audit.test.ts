@@ -1,7 +1,13 @@
-import { env as workerEnv } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Env } from "../../src/env";
-import { ADMIN_TOKEN, call, expectError, kvWithFailingWrites, uniqueUser } from "../helpers/broker";
+import {
+  ADMIN_TOKEN,
+  auditKv,
+  auditKvWith,
+  call,
+  expectError,
+  kvWithFailingWrites,
+  uniqueUser,
+} from "../helpers/broker";
 import { receivedFor } from "../helpers/emulator";
 import { mint } from "../helpers/mint";
 
@@ -262,33 +268,21 @@ describe("audit API access", () => {
 
 /** The real audit namespace, except that listing fails as in a KV outage. */
 function kvWithFailingLists(): KVNamespace {
-  const real = (workerEnv as unknown as Env).AUDIT;
-  return {
-    get: real.get.bind(real),
-    getWithMetadata: real.getWithMetadata.bind(real),
-    put: real.put.bind(real),
-    delete: real.delete.bind(real),
-    list: () => Promise.reject(new Error("simulated KV outage")),
-  } as unknown as KVNamespace;
+  return auditKvWith({ list: () => Promise.reject(new Error("simulated KV outage")) });
 }
 
 /** The real audit namespace, except that the first index write fails; the record and other writes succeed. */
 function kvWithOneFailingIndexWrite(): { kv: KVNamespace; failed: () => string[] } {
-  const real = (workerEnv as unknown as Env).AUDIT;
   const failed: string[] = [];
-  const kv = {
-    get: real.get.bind(real),
-    getWithMetadata: real.getWithMetadata.bind(real),
-    list: real.list.bind(real),
-    delete: real.delete.bind(real),
+  const kv = auditKvWith({
     put: (name: string, ...rest: unknown[]) => {
       if (name.startsWith("idx") && failed.length === 0) {
         failed.push(name);
         return Promise.reject(new Error("simulated KV failure"));
       }
-      return (real.put as (name: string, ...rest: unknown[]) => Promise<void>)(name, ...rest);
+      return (auditKv.put as (name: string, ...rest: unknown[]) => Promise<void>)(name, ...rest);
     },
-  } as unknown as KVNamespace;
+  });
   return { kv, failed: () => failed };
 }
 

@@ -1,8 +1,8 @@
-import { env as workerEnv } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import type { Env } from "../../src/env";
 import {
   ADMIN_TOKEN,
+  auditKv,
   call,
   captureLogs,
   HS256_SECRET,
@@ -16,7 +16,7 @@ import { signToken } from "../helpers/tokens";
 
 /** Everything the audit namespace holds: keys, values and metadata, as text. */
 async function dumpAuditNamespace(): Promise<string> {
-  const kv = (workerEnv as unknown as Env).AUDIT;
+  const kv = auditKv;
   const parts: string[] = [];
   let cursor: string | undefined;
   do {
