@@ -110,7 +110,7 @@ function varReader(env: Env): VarReader {
     baseUrl(name, fallback) {
       const text = optional(name) ?? fallback;
       if (!isAllowedBaseUrl(text)) {
-        throw misconfigured(`${name} must be an https URL (http is allowed only for localhost)`);
+        throw misconfigured(name, `${name} must be an https URL (http is allowed only for localhost)`);
       }
       return text.replace(/\/+$/, "");
     },
@@ -118,7 +118,7 @@ function varReader(env: Env): VarReader {
       const text = optional(name)?.toLowerCase();
       if (text === undefined || text === "false") return false;
       if (text === "true") return true;
-      throw misconfigured(`${name} must be true or false`);
+      throw misconfigured(name, `${name} must be true or false`);
     },
   };
 }
@@ -144,14 +144,20 @@ function readAuth(env: Env, vars: VarReader): AuthConfig {
   const clientRefClaim = vars.optional("CLIENT_REF_CLAIM") ?? "sub";
 
   if (jwksUrl && secret) {
-    throw misconfigured("AUTH_JWKS_URL and AUTH_HS256_SECRET are both set; configure exactly one auth mode");
+    throw misconfigured(
+      "AUTH_JWKS_URL",
+      "AUTH_JWKS_URL and AUTH_HS256_SECRET are both set; configure exactly one auth mode",
+    );
   }
   if (jwksUrl) {
     if (!isAllowedBaseUrl(jwksUrl.split("?")[0] ?? jwksUrl)) {
-      throw misconfigured("AUTH_JWKS_URL must be an https URL (http is allowed only for localhost)");
+      throw misconfigured("AUTH_JWKS_URL", "AUTH_JWKS_URL must be an https URL (http is allowed only for localhost)");
     }
     if (!issuer || !audience) {
-      throw misconfigured("JWKS mode needs AUTH_ISSUER and AUTH_AUDIENCE to be set");
+      throw misconfigured(
+        issuer ? "AUTH_AUDIENCE" : "AUTH_ISSUER",
+        "JWKS mode needs AUTH_ISSUER and AUTH_AUDIENCE to be set",
+      );
     }
     return { mode: "jwks", jwksUrl: new URL(jwksUrl), issuer, audience, clientRefClaim };
   }
@@ -161,15 +167,21 @@ function readAuth(env: Env, vars: VarReader): AuthConfig {
     // different key than the one the token issuer signs with.
     const exact = String((env as unknown as Record<string, unknown>).AUTH_HS256_SECRET);
     if (exact !== secret) {
-      throw misconfigured("AUTH_HS256_SECRET has leading or trailing whitespace; set it again without it");
+      throw misconfigured(
+        "AUTH_HS256_SECRET",
+        "AUTH_HS256_SECRET has leading or trailing whitespace; set it again without it",
+      );
     }
     const bytes = new TextEncoder().encode(exact);
     if (bytes.byteLength < MIN_HS256_SECRET_BYTES) {
-      throw misconfigured(`AUTH_HS256_SECRET must be at least ${MIN_HS256_SECRET_BYTES} bytes long`);
+      throw misconfigured(
+        "AUTH_HS256_SECRET",
+        `AUTH_HS256_SECRET must be at least ${MIN_HS256_SECRET_BYTES} bytes long`,
+      );
     }
     return { mode: "hs256", secret: bytes, issuer, audience, clientRefClaim };
   }
-  throw misconfigured("end-user auth is not configured: set AUTH_JWKS_URL or AUTH_HS256_SECRET");
+  throw misconfigured("AUTH_JWKS_URL", "end-user auth is not configured: set AUTH_JWKS_URL or AUTH_HS256_SECRET");
 }
 
 const KV_METHODS = ["get", "getWithMetadata", "put", "list"] as const;
@@ -177,14 +189,17 @@ const KV_METHODS = ["get", "getWithMetadata", "put", "list"] as const;
 function readAuditNamespace(env: Env): KVNamespace {
   const binding: unknown = (env as unknown as Record<string, unknown>).AUDIT;
   if (binding === undefined || binding === null) {
-    throw misconfigured('AUDIT is not bound: add a [[kv_namespaces]] entry with binding = "AUDIT" to wrangler.toml');
+    throw misconfigured(
+      "AUDIT",
+      'AUDIT is not bound: add a [[kv_namespaces]] entry with binding = "AUDIT" to wrangler.toml',
+    );
   }
   // Duck-typed: a KV binding has no runtime class to check with instanceof,
   // and tests wrap the real namespace to simulate outages. `getWithMetadata`
   // tells KV apart from an R2 bucket, which also has get, put and list.
   const kv = binding as Partial<Record<(typeof KV_METHODS)[number], unknown>>;
   if (!KV_METHODS.every((method) => typeof kv[method] === "function")) {
-    throw misconfigured("AUDIT must be a KV namespace binding");
+    throw misconfigured("AUDIT", "AUDIT must be a KV namespace binding");
   }
   return binding as KVNamespace;
 }
@@ -192,7 +207,7 @@ function readAuditNamespace(env: Env): KVNamespace {
 function readAdminToken(vars: VarReader): string | undefined {
   const token = vars.optional("ADMIN_TOKEN");
   if (token !== undefined && token.length < MIN_ADMIN_TOKEN_CHARS) {
-    throw misconfigured(`ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_CHARS} characters long`);
+    throw misconfigured("ADMIN_TOKEN", `ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_CHARS} characters long`);
   }
   return token;
 }
@@ -208,7 +223,10 @@ function readAllowedOrigins(vars: VarReader): ReadonlySet<string> {
     if (origin === "") continue;
     if (!isBareOrigin(origin)) {
       // The position, never the value, so the message cannot leak what was set.
-      throw misconfigured(`ALLOWED_ORIGINS entry ${index + 1} is not a bare origin: ${BARE_ORIGIN_HINT}`);
+      throw misconfigured(
+        "ALLOWED_ORIGINS",
+        `ALLOWED_ORIGINS entry ${index + 1} is not a bare origin: ${BARE_ORIGIN_HINT}`,
+      );
     }
     origins.add(origin);
   }
@@ -245,7 +263,7 @@ function positiveInteger(vars: VarReader, name: string, fallback: number, max: n
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw misconfigured(`${name} must be a whole number from 1 to ${max}`);
+    throw misconfigured(name, `${name} must be a whole number from 1 to ${max}`);
   }
   return value;
 }

@@ -53,9 +53,19 @@ export function brokerError(
   return new BrokerError(ERROR_CODES[code], code, message, options.internal, options.headers);
 }
 
+/** A configuration problem, tied to the variable (or binding) at fault so that health checks can list it. */
+export class ConfigProblem extends BrokerError {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(ERROR_CODES.misconfigured, "misconfigured", message);
+  }
+}
+
 /** A configuration problem; the message names variables, never their values. */
-export function misconfigured(message: string): BrokerError {
-  return brokerError("misconfigured", message);
+export function misconfigured(variable: string, message: string): ConfigProblem {
+  return new ConfigProblem(variable, message);
 }
 
 export interface ErrorBody {

@@ -9,6 +9,8 @@ export interface EndUser {
   /** `iss` and `sub` for the audit record: strings of at most MAX_AUDIT_CLAIM_CHARS characters, else null. */
   issuer: string | null;
   subject: string | null;
+  /** Every claim of the verified token, for policy claim gates; never logged or stored. */
+  claims: JWTPayload;
 }
 
 /** Algorithms are pinned per mode and never taken from the token header. */
@@ -49,7 +51,7 @@ export async function authenticateEndUser(
       "client ref claim missing or invalid",
     );
   }
-  return { clientRef, issuer: auditClaim(payload.iss), subject: auditClaim(payload.sub) };
+  return { clientRef, issuer: auditClaim(payload.iss), subject: auditClaim(payload.sub), claims: payload };
 }
 
 /** A claim is kept for the audit record only when it is a short string; the token is the caller's to shape. */

@@ -54,16 +54,19 @@ export const acedata = {
     if (!platformToken) return undefined;
     const applicationId = vars.optional("ACEDATA_APPLICATION_ID");
     if (!applicationId || !UUID.test(applicationId)) {
-      throw misconfigured("AceData: ACEDATA_APPLICATION_ID must be set to the application's UUID");
+      throw misconfigured(
+        "ACEDATA_APPLICATION_ID",
+        "AceData: ACEDATA_APPLICATION_ID must be set to the application's UUID",
+      );
     }
     const maxAmountText = vars.optional("ACEDATA_MAX_AMOUNT");
     const maxAmount = maxAmountText === undefined ? undefined : Number(maxAmountText);
     if (maxAmount !== undefined && !(Number.isFinite(maxAmount) && maxAmount > 0)) {
-      throw misconfigured("AceData: ACEDATA_MAX_AMOUNT must be a positive number");
+      throw misconfigured("ACEDATA_MAX_AMOUNT", "AceData: ACEDATA_MAX_AMOUNT must be a positive number");
     }
     const host = vars.optional("ACEDATA_HOST");
     if (host !== undefined && !HOSTNAME.test(host)) {
-      throw misconfigured("AceData: ACEDATA_HOST must be a domain name such as app.example.com");
+      throw misconfigured("ACEDATA_HOST", "AceData: ACEDATA_HOST must be a domain name such as app.example.com");
     }
     return {
       platformToken,

@@ -43,12 +43,19 @@ export const amivoice = {
     const issuerKey = vars.optional("AMIVOICE_ISSUER_KEY");
     if (!sid && !spw && !issuerKey) return undefined;
     if (issuerKey && (sid || spw)) {
-      throw misconfigured("AmiVoice: set either AMIVOICE_ISSUER_KEY or AMIVOICE_SID with AMIVOICE_SPW, not both");
+      throw misconfigured(
+        "AMIVOICE_ISSUER_KEY",
+        "AmiVoice: set either AMIVOICE_ISSUER_KEY or AMIVOICE_SID with AMIVOICE_SPW, not both",
+      );
     }
     let credentials: AmiVoiceCredentials;
     if (issuerKey) credentials = { mode: "issuer_key", issuerKey };
     else if (sid && spw) credentials = { mode: "service", sid, spw };
-    else throw misconfigured("AmiVoice: AMIVOICE_SID and AMIVOICE_SPW must be set together");
+    else
+      throw misconfigured(
+        sid ? "AMIVOICE_SPW" : "AMIVOICE_SID",
+        "AmiVoice: AMIVOICE_SID and AMIVOICE_SPW must be set together",
+      );
     return {
       credentials,
       baseUrl: vars.baseUrl("AMIVOICE_BASE_URL", DEFAULT_BASE_URL),
