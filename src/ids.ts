@@ -21,13 +21,51 @@ function decodeTime(text: string): number {
   return ms;
 }
 
-/** A ULID-style issuance id: ascending by creation time, then random. */
-export function newIssuanceId(now: Date): string {
-  const random = crypto.getRandomValues(new Uint8Array(RANDOM_CHARS));
-  let text = encodeTime(now.getTime());
-  for (const byte of random) text += ALPHABET[byte % 32];
-  return text;
+/** A source of random bytes, one per random character; injectable for tests. */
+export type RandomBytes = (count: number) => Uint8Array;
+
+const cryptoRandom: RandomBytes = (count) => crypto.getRandomValues(new Uint8Array(count));
+
+/**
+ * A monotonic source of ULID-style issuance ids: ascending by creation time,
+ * then by creation order. An id in a later millisecond gets a fresh random
+ * part; one in the same millisecond as the previous id (or in an earlier one,
+ * if the clock went backwards) keeps the previous time and gets the previous
+ * random part plus one, so ids made in one millisecond sort in the order they
+ * were made. Should the random part overflow, the time moves on by one
+ * millisecond with a fresh random part.
+ */
+export function issuanceIdSource(randomBytes: RandomBytes = cryptoRandom): (now: Date) => string {
+  let last: { ms: number; random: number[] } | undefined;
+  return (now) => {
+    let ms = now.getTime();
+    let random: number[] | undefined;
+    if (last && ms <= last.ms) {
+      random = increment(last.random);
+      ms = random ? last.ms : last.ms + 1;
+    }
+    // 256 is a multiple of 32, so `% 32` keeps every digit equally likely.
+    random ??= [...randomBytes(RANDOM_CHARS)].map((byte) => byte % 32);
+    last = { ms, random };
+    return encodeTime(ms) + random.map((digit) => ALPHABET[digit]).join("");
+  };
 }
+
+/** Base32 digits plus one, with carry; undefined when every digit is already 31. */
+function increment(digits: readonly number[]): number[] | undefined {
+  const next = [...digits];
+  for (let i = next.length - 1; i >= 0; i--) {
+    if ((next[i] as number) < 31) {
+      next[i] = (next[i] as number) + 1;
+      return next;
+    }
+    next[i] = 0;
+  }
+  return undefined;
+}
+
+/** This isolate's issuance ids: monotonic across every request the isolate serves. */
+export const newIssuanceId = issuanceIdSource();
 
 export const ISSUANCE_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 

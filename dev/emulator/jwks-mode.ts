@@ -4,6 +4,7 @@
  *
  * - up: the given keys (a rotation), or the emulator's own;
  * - down: 503;
- * - oversized: a valid key set padded far past the broker's cap, chunked, without Content-Length.
+ * - oversized: the start of a valid key set, then padding without end (without Content-Length),
+ *   until the reader hangs up; only a reader that stops at its byte cap gets out before its timeout.
  */
 export type JwksMode = { mode: "up"; keys?: unknown[] } | { mode: "down" } | { mode: "oversized" };

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { streamEndlessly } from "./endless";
 import type { JwksMode } from "./jwks-mode";
 
 /**
@@ -7,10 +8,6 @@ import type { JwksMode } from "./jwks-mode";
  *   GET  /t/{tag}/jwks.json        the tag's key set, answered as its mode says (fetches are recorded)
  *   POST /__emulator/jwks/{tag}    sets the mode (see jwks-mode.ts); a tag never set is "up"
  */
-
-/** Far over the broker's 64 KiB cap, and small enough that a broker reading it whole still finishes. */
-const OVERSIZED_JWKS_BYTES = 64 * 1024 * 1024;
-const PADDING_CHUNK = "x".repeat(64 * 1024);
 
 const TAGGED_JWKS = /^\/t\/([\w-]+)\/jwks\.json$/;
 const JWKS_CONTROL = /^\/__emulator\/jwks\/([\w-]+)$/;
@@ -53,30 +50,9 @@ async function serve(res: ServerResponse, mode: JwksMode, publicJwks: { keys: un
     case "down":
       return reply(res, 503, { error: "down" });
     case "oversized":
-      return streamOversized(res, publicJwks);
+      // A real key set with a padding member that never ends: a broker that reads it whole can only time out.
+      return streamEndlessly(res, 200, `{"keys":${JSON.stringify(publicJwks.keys)},"padding":"`, '"}');
   }
-}
-
-/** A real key set with a huge padding member, written as fast as the reader takes it, until it hangs up. */
-async function streamOversized(res: ServerResponse, publicJwks: { keys: unknown[] }): Promise<void> {
-  res.writeHead(200, { "content-type": "application/json" });
-  res.write(`{"keys":${JSON.stringify(publicJwks.keys)},"padding":"`);
-  for (let sent = 0; sent < OVERSIZED_JWKS_BYTES && !res.destroyed; sent += PADDING_CHUNK.length) {
-    if (!res.write(PADDING_CHUNK)) await drainedOrClosed(res);
-  }
-  if (!res.destroyed) res.end('"}');
-}
-
-function drainedOrClosed(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.on("drain", done);
-    res.on("close", done);
-  });
 }
 
 function parseMode(text: string): JwksMode | undefined {

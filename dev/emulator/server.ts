@@ -4,6 +4,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { acedata } from "./acedata";
 import { amivoice } from "./amivoice";
+import { streamEndlessly } from "./endless";
 import { taggedJwks } from "./jwks";
 import { KeyRegistry } from "./keys";
 import { soniox } from "./soniox";
@@ -50,10 +51,10 @@ export type Fault = (typeof FAULTS)[number];
 
 /** Seconds sent in `Retry-After` by the rate-limited fault. */
 export const FAULT_RETRY_AFTER_SECONDS = "17";
+/** The echo faults are named this, then the status they answer with: `echo-400` answers 400. */
+const ECHO_FAULT_PREFIX = "echo-";
 /** How long the slow fault waits before answering. */
 const SLOW_FAULT_DELAY_MS = 2_000;
-/** The endless fault stops by itself after this long, in case its reader never hangs up. */
-const ENDLESS_FAULT_LIMIT_MS = 60_000;
 /** An expiry far beyond any TTL the broker may ask for, for the expiry-far fault. */
 const FAR_EXPIRY = "2099-01-01T00:00:00.000Z";
 /** The emulator keeps this many recorded requests, so a long dev session does not grow without bound. */
@@ -199,7 +200,7 @@ async function applyFault(
     case "echo-403":
     case "echo-404":
     case "echo-422":
-      return send(res, emulator.errorReply(Number(fault.slice(5)), echoCredentials(received)));
+      return send(res, emulator.errorReply(Number(fault.slice(ECHO_FAULT_PREFIX.length)), echoCredentials(received)));
     case "expiry-far":
     case "expiry-never":
       return send(res, withExpiry(normal(), fault === "expiry-far" ? FAR_EXPIRY : null));
@@ -215,7 +216,7 @@ async function applyFault(
       return res.end('"}');
     }
     case "endless":
-      return streamEndlessly(res);
+      return streamEndlessly(res, 201, '{"api_key":"temp:x","key_value":"x","padding":"', '"}');
     case "slow":
       await new Promise((resolve) => setTimeout(resolve, SLOW_FAULT_DELAY_MS));
       if (!res.destroyed) send(res, normal());
@@ -226,12 +227,19 @@ async function applyFault(
 }
 
 /**
+ * Where the echo faults hide a control character in each quote: early, inside the
+ * header's "Bearer" ("Bear\u0007er …"), so only a scrubber that removes control
+ * characters before it searches still finds the bearer token.
+ */
+const HIDDEN_CONTROL_AT = 4;
+
+/**
  * A careless vendor's error message that quotes the credentials it was sent
  * (header and body), with a control character hidden inside each quote, as a
  * test of the broker's scrubbing.
  */
 function echoCredentials({ headers, rawBody }: { headers: IncomingMessage["headers"]; rawBody: string }): string {
-  const hide = (text: string) => `${text.slice(0, 4)}\u0007${text.slice(4)}`;
+  const hide = (text: string) => `${text.slice(0, HIDDEN_CONTROL_AT)}\u0007${text.slice(HIDDEN_CONTROL_AT)}`;
   return `Invalid credentials: Authorization ${hide(headers.authorization ?? "")} in request ${hide(rawBody)}`;
 }
 
@@ -240,21 +248,6 @@ function withExpiry(reply: EmulatorReply, expiry: string | null): EmulatorReply 
   const body = JSON.parse(reply.body) as Record<string, unknown>;
   for (const field of ["expires_at", "expired_at"]) if (field in body) body[field] = expiry;
   return { ...reply, body: JSON.stringify(body) };
-}
-
-/** A success that never ends, without Content-Length: only a reader that stops counting bytes gets out. */
-function streamEndlessly(res: ServerResponse): void {
-  res.writeHead(201, { "content-type": "application/json" });
-  res.write('{"api_key":"temp:x","key_value":"x","padding":"');
-  const chunk = "x".repeat(16 * 1024);
-  const giveUpAt = Date.now() + ENDLESS_FAULT_LIMIT_MS;
-  const writeMore = () => {
-    while (!res.destroyed && Date.now() < giveUpAt) {
-      if (!res.write(chunk)) return void res.once("drain", writeMore);
-    }
-    if (!res.destroyed) res.end('"}');
-  };
-  writeMore();
 }
 
 function record(

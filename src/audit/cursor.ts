@@ -26,7 +26,7 @@ export interface ListFilters {
 
 /** Hex characters of SHA-256 kept in a cursor: enough to tell filter sets apart; it guards against mistakes, not attackers. */
 const FILTER_HASH_CHARS = 16;
-const FILTER_HASH_PATTERN = /^[0-9a-f]{16}$/;
+const FILTER_HASH_PATTERN = new RegExp(`^[0-9a-f]{${FILTER_HASH_CHARS}}$`);
 
 /** A short hash of the normalized filters: times as epoch milliseconds, so `Z` and `+00:00` spellings agree. */
 export async function filterHash(filters: ListFilters): Promise<string> {

@@ -9,7 +9,9 @@ import { readCappedText } from "../http/capped-text";
  * - The key set is fetched again once it is older than JWKS_MAX_AGE_MS, or when a token names an unknown `kid`.
  * - One fetch per URL at a time, and none within JWKS_REFETCH_COOLDOWN_MS of the previous one ending,
  *   whether it worked (the unknown-`kid` cooldown) or failed (the backoff).
- * - A failed fetch keeps the last good keys; without any, the caller gets KeySetUnavailable.
+ * - A failed fetch keeps the last good keys; without any, the caller gets KeySetUnavailable. With
+ *   them, a token whose `kid` is still unknown after the refetch is refused as jose refuses it
+ *   (JWKSNoMatchingKey), whether the refetch worked, failed or was skipped.
  * - A request cannot await I/O started by another one on Workers, so a fetch is marked as started
  *   before its first `await`; a request that needs its result polls the cache, for at most the
  *   fetch timeout.
@@ -73,8 +75,7 @@ export function cachedKeySet(url: URL, deps: KeySetDeps): JWTVerifyGetKey {
     } catch (error) {
       if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
       await refetch(cached, url, deps, { waitForOthers: true });
-      // While the provider is failing, a key we have not seen may be one it has rotated in.
-      if (cached.failure !== undefined) throw new KeySetUnavailable(cached.failure);
+      // No newer keys (the refetch failed or was not due): the kid is unknown, not the key set unavailable.
       if (!cached.keys || cached.keys === current) throw error;
       return cached.keys.verify(header, token);
     }

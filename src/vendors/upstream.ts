@@ -3,6 +3,7 @@ import { safeParse } from "zod/mini";
 import { MAX_UPSTREAM_BODY_BYTES } from "../constants";
 import { BrokerError, ERROR_CODES, type ErrorCode } from "../errors";
 import { readCappedText } from "../http/capped-text";
+import { retryAfterSeconds } from "./retry-after";
 import { safeVendorText } from "./vendor-text";
 
 /**
@@ -21,7 +22,7 @@ export interface VendorRequest {
 export interface VendorReply {
   status: number;
   text: string;
-  /** The vendor's `Retry-After` in whole seconds, whether it sent seconds or an HTTP date. */
+  /** The vendor's `Retry-After` in whole seconds, whether it sent seconds or an IMF-fixdate. */
   retryAfter?: string;
 }
 
@@ -52,9 +53,6 @@ export class UpstreamFailure extends BrokerError {
 
 /** Vendor statuses that mean "your request is invalid", whose message may help the caller fix it. */
 const VALIDATION_STATUSES = new Set([400, 422]);
-
-/** Largest `Retry-After` passed on, in seconds (a day); a longer one is capped. */
-const MAX_RETRY_AFTER_SECONDS = 86_400;
 
 export interface SenderOptions {
   vendor: string;
@@ -104,20 +102,6 @@ export function vendorSender({ vendor, fetch, now, timeoutMs, readFailure, secre
     if (reply.status >= 200 && reply.status < 300) return reply;
     throw failureFor(vendor, reply, (text) => readMessage(readFailure, reply.status, text, secrets));
   };
-}
-
-/** `Retry-After` is either delay-seconds or an HTTP date (RFC 9110 §10.2.3); we always answer seconds. */
-function retryAfterSeconds(value: string | null, now: Date): string | undefined {
-  const text = value?.trim();
-  if (!text) return undefined;
-  let seconds: number;
-  if (/^\d+$/.test(text)) seconds = Number(text);
-  else {
-    const date = Date.parse(text);
-    if (Number.isNaN(date)) return undefined;
-    seconds = Math.max(0, Math.ceil((date - now.getTime()) / 1000));
-  }
-  return String(Math.min(seconds, MAX_RETRY_AFTER_SECONDS));
 }
 
 async function readCapped(response: Response, vendor: string): Promise<string> {

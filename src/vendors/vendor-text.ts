@@ -18,20 +18,30 @@ const BEARER_TOKEN = /\bBearer\s+\S+/gi;
  * part of a secret behind.
  */
 export function safeVendorText(text: string, secrets: readonly string[]): string {
-  let safe = text.replace(/\s+/g, " ").replace(CONTROL_CHARACTERS, "");
+  let safe = oneLine(text);
   for (const secret of secretForms(secrets)) safe = safe.split(secret).join(REDACTED);
   safe = safe.replace(BEARER_TOKEN, `Bearer ${REDACTED}`).trim();
   return safe.length > MAX_VENDOR_MESSAGE_CHARS ? `${safe.slice(0, MAX_VENDOR_MESSAGE_CHARS)}…` : safe;
 }
 
-/** Each secret as sent (JSON bodies, headers) and as form-encoded (AmiVoice), longest first. */
+/** Whitespace runs become one space, then control characters go. */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").replace(CONTROL_CHARACTERS, "");
+}
+
+/**
+ * Each secret as sent (JSON bodies, headers) and as form-encoded (AmiVoice),
+ * longest first, each made one line as the text is, so that a secret with a
+ * newline or a double space still matches its quote.
+ */
 function secretForms(secrets: readonly string[]): string[] {
   const forms = new Set<string>();
   for (const secret of secrets) {
-    if (secret === "") continue;
-    forms.add(secret);
-    forms.add(encodeURIComponent(secret));
-    forms.add(new URLSearchParams({ s: secret }).toString().slice(2));
+    for (const form of [secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)]) {
+      const normalized = oneLine(form);
+      // A secret of only spaces would redact every space.
+      if (normalized.trim() !== "") forms.add(normalized);
+    }
   }
   return [...forms].sort((a, b) => b.length - a.length);
 }

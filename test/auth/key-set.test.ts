@@ -55,14 +55,32 @@ describe("the identity provider's key set", () => {
     expect(await provider.fetches()).toBe(3);
   });
 
-  it("answers 503 for an unknown kid while the provider is failing, since it may be a rotated-in key", async () => {
+  it("answers 401 for an unknown kid while the provider is failing and keys are cached, then accepts it once published", async () => {
     const { clock, provider, broker, token } = await setup();
     expect((await broker(await token())).status).toBe(200);
     await provider.set({ mode: "down" });
     clock.advance(JWKS_MAX_AGE_MS + 1_000);
     expect((await broker(await token())).status).toBe(200);
-    await expectError(await broker(await token({ kid: "rotated-in-during-outage" })), 503, "auth_unavailable");
     expect(await provider.fetches()).toBe(2);
+    const rotated = await rotatedKey(clock);
+
+    // Within the backoff no refetch is tried: the kid is simply unknown.
+    const withinBackoff = await expectError(await broker(await rotated.sign()), 401, "unauthenticated");
+    expect(withinBackoff.message).toBe("token was signed by an unknown key");
+    expect(await provider.fetches()).toBe(2);
+
+    // After the backoff the refetch is tried, fails again, and the answer is still 401.
+    clock.advance(JWKS_REFETCH_COOLDOWN_MS);
+    const afterFailedRefetch = await expectError(await broker(await rotated.sign()), 401, "unauthenticated");
+    expect(afterFailedRefetch.message).toBe("token was signed by an unknown key");
+    expect(await provider.fetches()).toBe(3);
+    expect((await broker(await token())).status).toBe(200);
+
+    // Once the provider is back and publishes the key, the next refetch picks it up.
+    await provider.set({ mode: "up", keys: [...publicJwks.keys, rotated.publicJwk] });
+    clock.advance(JWKS_REFETCH_COOLDOWN_MS);
+    expect((await broker(await rotated.sign())).status).toBe(200);
+    expect(await provider.fetches()).toBe(4);
   });
 
   it("answers 503 auth_unavailable while no key set was ever fetched, backing off between attempts", async () => {
@@ -109,7 +127,8 @@ describe("the identity provider's key set", () => {
 
   it("answers 503 auth_unavailable once an oversized key set passes the cap, not at the timeout", async () => {
     const { provider, broker, token } = await setup();
-    // The oversized body is a valid key set with padding: a broker that read it whole would accept the token.
+    // A valid key set's start, then padding without end: a broker that buffered it whole could only end at
+    // the 30 s timeout, long after this test's own timeout.
     await provider.set({ mode: "oversized" });
     const { result, lines } = await captureLogs(async () => broker(await token(), { UPSTREAM_TIMEOUT_MS: "30000" }));
     await expectError(result, 503, "auth_unavailable");

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { auditRecordsFor } from "../helpers/audit";
 import { captureLogs, expectError, uniqueUser } from "../helpers/broker";
 import { faultUrl } from "../helpers/emulator";
+import { outlivesTtl } from "../../src/vendors/expiry";
 import { mint } from "../helpers/mint";
 
 /** Vendors whose answer carries their own expiry, which the broker must not trust. */
@@ -53,5 +54,21 @@ describe("a vendor expiry within the TTL", () => {
     expect(response.status).toBe(201);
     const { expires_at } = (await response.json()) as { expires_at: string };
     expect(Date.parse(expires_at)).toBeLessThanOrEqual(Date.now() + 60_000);
+  });
+});
+
+describe("outlivesTtl", () => {
+  const now = new Date("2026-11-23T10:00:00.000Z");
+  const after = (seconds: number) => new Date(now.getTime() + seconds * 1000);
+
+  it.each([
+    { expiry: after(60), outlives: false },
+    { expiry: after(60 + 60), outlives: false },
+    { expiry: after(60 + 61), outlives: true },
+    { expiry: after(-5), outlives: false },
+    { expiry: null, outlives: true },
+    { expiry: new Date(Number.NaN), outlives: true },
+  ])("ttl 60 s, vendor expiry $expiry: outlives is $outlives", ({ expiry, outlives }) => {
+    expect(outlivesTtl(expiry, now, 60)).toBe(outlives);
   });
 });

@@ -1,4 +1,7 @@
 import { describe, expect, inject, it } from "vitest";
+import { getConfig } from "../../src/config";
+import type { Env } from "../../src/env";
+import { configuredSecrets } from "../../src/secrets";
 import { MAX_VENDOR_MESSAGE_CHARS, safeVendorText } from "../../src/vendors/vendor-text";
 import { expectError, masterKeys, uniqueUser } from "../helpers/broker";
 import { faultUrl } from "../helpers/emulator";
@@ -44,6 +47,30 @@ describe.each(SETUPS)("$vendor validation messages that quote our credentials", 
   });
 });
 
+describe("configuredSecrets", () => {
+  const SECRET_VARS = [
+    "SONIOX_API_KEY",
+    "SPEECHMATICS_API_KEY",
+    "AMIVOICE_SID",
+    "AMIVOICE_SPW",
+    "AMIVOICE_ISSUER_KEY",
+    "ACEDATA_PLATFORM_TOKEN",
+    "ADMIN_TOKEN",
+    "AUTH_HS256_SECRET",
+  ];
+
+  it("returns the value of every secret variable, so each is scrubbed from vendor text", () => {
+    const env = Object.fromEntries(SECRET_VARS.map((name) => [name, `value-of-${name}-0123456789abcdef`]));
+    const secrets = configuredSecrets(getConfig(env as unknown as Env).vars);
+    expect(secrets).toEqual(expect.arrayContaining(Object.values(env)));
+  });
+
+  it("leaves out secrets that are unset", () => {
+    const secrets = configuredSecrets(getConfig({ SONIOX_API_KEY: "only-this-one" } as unknown as Env).vars);
+    expect(secrets).toEqual(["only-this-one"]);
+  });
+});
+
 describe("safeVendorText", () => {
   const secrets = ["master-key-0123456789", "sid/with+odd&chars", "hs256 secret with spaces"];
 
@@ -57,6 +84,18 @@ describe("safeVendorText", () => {
 
   it("removes control characters before searching, so one hidden inside a secret cannot split it", () => {
     expect(safeVendorText("key master\u0000-key-\u202e0123456789 end", secrets)).toBe("key [redacted] end");
+  });
+
+  it("redacts a secret with a newline and a double space that the vendor echoes, however it spaces it", () => {
+    const secret = "first line\nsecond  line-0123456789";
+    expect(safeVendorText(`Invalid credentials: "${secret}".`, [secret])).toBe('Invalid credentials: "[redacted]".');
+    // Echoed with its line break and spaces written differently.
+    const respaced = "first line\r\nsecond \t line-0123456789";
+    expect(safeVendorText(`Invalid credentials: "${respaced}".`, [secret])).toBe('Invalid credentials: "[redacted]".');
+  });
+
+  it("never treats a secret of only spaces as something to redact", () => {
+    expect(safeVendorText("a b  c", [" ", "\n\t"])).toBe("a b c");
   });
 
   it("keeps one line of at most 300 characters, cut after redaction", () => {
