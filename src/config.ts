@@ -1,11 +1,15 @@
 import {
   DEFAULT_AUDIT_RETENTION_DAYS,
+  DEFAULT_DAILY_MINT_QUOTA,
+  MAX_DAILY_MINT_QUOTA,
   DEFAULT_UPSTREAM_TIMEOUT_MS,
   MIN_ADMIN_TOKEN_CHARS,
   MIN_HS256_SECRET_BYTES,
 } from "./constants";
 import type { Env } from "./env";
 import { misconfigured } from "./errors";
+import { parsePolicy } from "./policy/schema";
+import type { Policy } from "./policy/types";
 
 /**
  * The only reader of `env`. Each part of the configuration is checked the first
@@ -21,6 +25,8 @@ export type AuthConfig =
       issuer: string;
       audience: string;
       clientRefClaim: string;
+      /** `CLIENT_REF_SECRET`, exactly as set: when present, `client_ref` is a pseudonym keyed by it. */
+      clientRefSecret: string | undefined;
     }
   | {
       mode: "hs256";
@@ -28,6 +34,7 @@ export type AuthConfig =
       issuer?: string;
       audience?: string;
       clientRefClaim: string;
+      clientRefSecret: string | undefined;
     };
 
 /** What vendor adapters may read: named vars, already trimmed and checked. */
@@ -47,11 +54,17 @@ export interface BrokerConfig {
    * routes that record or read the audit trail ask for it before any vendor call.
    */
   auditNamespace(): KVNamespace;
+  /** The `USER_STATE` Durable Object namespace: per-user quota counts and the denylist. */
+  userStateNamespace(): DurableObjectNamespace;
+  /** Keys one client_ref may receive per UTC day, across vendors; null when `DAILY_MINT_QUOTA` is 0. */
+  dailyMintQuota(): number | null;
   /** Undefined when `ADMIN_TOKEN` is unset: the audit API is then disabled. */
   adminToken(): string | undefined;
   allowedOrigins(): ReadonlySet<string>;
   upstreamTimeoutMs(): number;
   auditRetentionSeconds(): number;
+  /** `POLICY`: per-vendor enablement, TTL and option rules, claim gates and daily quotas (src/policy/). */
+  policy(): Policy;
   vars: VarReader;
 }
 
@@ -72,12 +85,16 @@ function buildConfig(env: Env): BrokerConfig {
     vars,
     auth: once(() => readAuth(env, vars)),
     auditNamespace: once(() => readAuditNamespace(env)),
+    userStateNamespace: once(() => readUserStateNamespace(env)),
+    dailyMintQuota: once(() => readDailyMintQuota(vars)),
     adminToken: once(() => readAdminToken(vars)),
     allowedOrigins: once(() => readAllowedOrigins(vars)),
     upstreamTimeoutMs: once(() => positiveInteger(vars, "UPSTREAM_TIMEOUT_MS", DEFAULT_UPSTREAM_TIMEOUT_MS, 60_000)),
     auditRetentionSeconds: once(
       () => positiveInteger(vars, "AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, 3650) * 86_400,
     ),
+    // Read raw: a [vars.POLICY] table in wrangler.toml arrives as an object, not JSON text.
+    policy: once(() => parsePolicy((env as unknown as Record<string, unknown>).POLICY)),
   };
 }
 
@@ -159,29 +176,43 @@ function readAuth(env: Env, vars: VarReader): AuthConfig {
         "JWKS mode needs AUTH_ISSUER and AUTH_AUDIENCE to be set",
       );
     }
-    return { mode: "jwks", jwksUrl: new URL(jwksUrl), issuer, audience, clientRefClaim };
+    const clientRefSecret = exactSecret(env, vars, "CLIENT_REF_SECRET", MIN_CLIENT_REF_SECRET_BYTES);
+    return { mode: "jwks", jwksUrl: new URL(jwksUrl), issuer, audience, clientRefClaim, clientRefSecret };
   }
   if (secret) {
-    // A secret is used byte for byte, so whitespace around it (a pasted newline,
-    // say) is refused rather than trimmed: trimming would verify with a
-    // different key than the one the token issuer signs with.
-    const exact = String((env as unknown as Record<string, unknown>).AUTH_HS256_SECRET);
-    if (exact !== secret) {
-      throw misconfigured(
-        "AUTH_HS256_SECRET",
-        "AUTH_HS256_SECRET has leading or trailing whitespace; set it again without it",
-      );
-    }
-    const bytes = new TextEncoder().encode(exact);
-    if (bytes.byteLength < MIN_HS256_SECRET_BYTES) {
-      throw misconfigured(
-        "AUTH_HS256_SECRET",
-        `AUTH_HS256_SECRET must be at least ${MIN_HS256_SECRET_BYTES} bytes long`,
-      );
-    }
-    return { mode: "hs256", secret: bytes, issuer, audience, clientRefClaim };
+    const exact = exactSecret(env, vars, "AUTH_HS256_SECRET", MIN_HS256_SECRET_BYTES) as string;
+    const clientRefSecret = exactSecret(env, vars, "CLIENT_REF_SECRET", MIN_CLIENT_REF_SECRET_BYTES);
+    return {
+      mode: "hs256",
+      secret: new TextEncoder().encode(exact),
+      issuer,
+      audience,
+      clientRefClaim,
+      clientRefSecret,
+    };
   }
   throw misconfigured("AUTH_JWKS_URL", "end-user auth is not configured: set AUTH_JWKS_URL or AUTH_HS256_SECRET");
+}
+
+/** Shortest `CLIENT_REF_SECRET` accepted: an HMAC-SHA256 key at least as long as the hash. */
+const MIN_CLIENT_REF_SECRET_BYTES = 32;
+
+/**
+ * A secret used byte for byte; undefined when unset. Whitespace around it (a
+ * pasted newline, say) is refused rather than trimmed: trimming would use a
+ * different key than the one the other side holds.
+ */
+function exactSecret(env: Env, vars: VarReader, name: string, minBytes: number): string | undefined {
+  const trimmed = vars.optional(name);
+  if (trimmed === undefined) return undefined;
+  const exact = String((env as unknown as Record<string, unknown>)[name]);
+  if (exact !== trimmed) {
+    throw misconfigured(name, `${name} has leading or trailing whitespace; set it again without it`);
+  }
+  if (new TextEncoder().encode(exact).byteLength < minBytes) {
+    throw misconfigured(name, `${name} must be at least ${minBytes} bytes long`);
+  }
+  return exact;
 }
 
 const KV_METHODS = ["get", "getWithMetadata", "put", "list"] as const;
@@ -202,6 +233,34 @@ function readAuditNamespace(env: Env): KVNamespace {
     throw misconfigured("AUDIT", "AUDIT must be a KV namespace binding");
   }
   return binding as KVNamespace;
+}
+
+function readUserStateNamespace(env: Env): DurableObjectNamespace {
+  const binding = (env as unknown as Record<string, unknown>).USER_STATE as
+    Partial<Record<"idFromName" | "get", unknown>> | undefined;
+  if (binding === undefined || binding === null) {
+    throw misconfigured(
+      "USER_STATE",
+      'USER_STATE is not bound: add a [[durable_objects.bindings]] entry with name = "USER_STATE" to wrangler.toml',
+    );
+  }
+  if (typeof binding.idFromName !== "function" || typeof binding.get !== "function") {
+    throw misconfigured("USER_STATE", "USER_STATE must be a Durable Object namespace binding");
+  }
+  return binding as unknown as DurableObjectNamespace;
+}
+
+function readDailyMintQuota(vars: VarReader): number | null {
+  const text = vars.optional("DAILY_MINT_QUOTA");
+  if (text === undefined) return DEFAULT_DAILY_MINT_QUOTA;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0 || value > MAX_DAILY_MINT_QUOTA) {
+    throw misconfigured(
+      "DAILY_MINT_QUOTA",
+      `DAILY_MINT_QUOTA must be a whole number from 0 (no quota) to ${MAX_DAILY_MINT_QUOTA}`,
+    );
+  }
+  return value === 0 ? null : value;
 }
 
 function readAdminToken(vars: VarReader): string | undefined {

@@ -46,3 +46,15 @@ export const JWKS_REFETCH_COOLDOWN_MS = 30_000;
 
 /** Longest `iss` or `sub` kept in an audit record; a longer or non-string claim is recorded as null. */
 export const MAX_AUDIT_CLAIM_CHARS = 256;
+
+/** Default for `DAILY_MINT_QUOTA`: keys one client_ref may receive per UTC day, across vendors. */
+export const DEFAULT_DAILY_MINT_QUOTA = 500;
+
+/** Largest `DAILY_MINT_QUOTA` accepted. */
+export const MAX_DAILY_MINT_QUOTA = 1_000_000;
+
+/** Longest user agent kept in an audit record. */
+export const MAX_USER_AGENT_CHARS = 256;
+
+/** Longest reason an operator may give for denying a user. */
+export const MAX_DENY_REASON_CHARS = 500;

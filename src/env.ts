@@ -1,3 +1,5 @@
+import type { UserState } from "./user-state/object";
+
 /**
  * Bindings, vars and secrets of the Worker. Vars and secrets are optional here
  * on purpose: `config.ts` reads these, checks them and names what is missing.
@@ -8,6 +10,8 @@
 export interface Env {
   /** KV namespace holding the audit trail (`wrangler kv namespace create AUDIT`). */
   AUDIT: KVNamespace;
+  /** Durable Object namespace `UserState`, one per client_ref: exact daily quotas and the deny (wrangler.toml). */
+  USER_STATE: DurableObjectNamespace<UserState>;
   /** Optional Workers rate limiting binding: mints per client_ref (see wrangler.toml). Unbound: no limit. */
   MINT_RATE_LIMITER?: RateLimit;
 
@@ -21,8 +25,10 @@ export interface Env {
   AUTH_HS256_SECRET?: string;
   /** Claim that identifies the end user; becomes `client_ref`. Default `sub`. */
   CLIENT_REF_CLAIM?: string;
+  /** Secret. When set, `client_ref` is a pseudonym: an HMAC of issuer and claim keyed by this (32+ bytes, e.g. `openssl rand -hex 32`). */
+  CLIENT_REF_SECRET?: string;
 
-  /** Secret. Bearer token for `GET /v1/audit` (32+ characters, e.g. `openssl rand -hex 32`). */
+  /** Secret. Bearer token for the admin API, `/v1/audit` and `/v1/admin/deny` (32+ characters, e.g. `openssl rand -hex 32`). */
   ADMIN_TOKEN?: string;
   /** Comma-separated exact browser origins allowed to call the broker. */
   ALLOWED_ORIGINS?: string;
@@ -30,6 +36,10 @@ export interface Env {
   UPSTREAM_TIMEOUT_MS?: string | number;
   /** Days an audit record is kept. */
   AUDIT_RETENTION_DAYS?: string | number;
+  /** Keys one client_ref may receive per UTC day, across vendors; `0` means no quota. Default 500. */
+  DAILY_MINT_QUOTA?: string | number;
+  /** JSON object of per-vendor rules: enabled, ttl_seconds, daily_quota, options, require_claim (see README). */
+  POLICY?: string | Record<string, unknown>;
 
   /** Secret. Soniox API key from console.soniox.com; unset disables Soniox. */
   SONIOX_API_KEY?: string;

@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  quota_exceeded: 429,
   upstream_rate_limited: 429,
   misconfigured: 500,
   internal_error: 500,
@@ -37,6 +38,7 @@ export const ERROR_CODES = {
   upstream_rejected: 502,
   upstream_error: 502,
   audit_unavailable: 503,
+  quota_unavailable: 503,
   auth_unavailable: 503,
   upstream_timeout: 504,
 } as const;

@@ -5,8 +5,11 @@ import { BrokerError, brokerError, errorBody } from "./errors";
 import openapi from "./generated/openapi.json";
 import { cors } from "./http/cors";
 import { requestContext } from "./http/request-id";
+import { adminRoutes } from "./routes/admin";
 import { auditRoutes } from "./routes/audit";
+import { healthRoutes } from "./routes/health";
 import { keysRoutes } from "./routes/keys";
+import { meRoutes } from "./routes/me";
 import { vendorsRoutes } from "./routes/vendors";
 
 /** Routes and the methods they answer, so other methods get `405` with `Allow`. */
@@ -17,6 +20,9 @@ export const ROUTE_METHODS: Record<string, string> = {
   "/v1/keys/:vendor": "POST",
   "/v1/audit": "GET",
   "/v1/audit/:id": "GET",
+  "/v1/me/usage": "GET",
+  "/v1/admin/deny": "POST",
+  "/v1/admin/deny/:client_ref": "GET, DELETE",
 };
 
 export function createApp(deps: Deps): Hono<AppEnv> {
@@ -33,11 +39,13 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   });
   app.use(cors);
 
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.route("/healthz", healthRoutes());
   app.get("/openapi.json", (c) => c.json(openapi));
   app.route("/v1/vendors", vendorsRoutes());
   app.route("/v1/keys", keysRoutes(deps));
   app.route("/v1/audit", auditRoutes());
+  app.route("/v1/me", meRoutes(deps));
+  app.route("/v1/admin", adminRoutes(deps));
 
   for (const [path, allowed] of Object.entries(ROUTE_METHODS)) {
     app.all(path, (c) => {
@@ -59,5 +67,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 
   return app;
 }
+
+export { UserState } from "./user-state/object";
 
 export default createApp({ now: () => new Date(), fetch: (input, init) => fetch(input, init) });

@@ -2,19 +2,17 @@ import { AuditStore } from "./audit/store";
 import type { AuditRecord } from "./audit/record";
 import type { EndUser } from "./auth/end-user";
 import type { BrokerConfig } from "./config";
-import { VENDOR_EXPIRY_SLACK_SECONDS } from "./constants";
+import { MAX_USER_AGENT_CHARS } from "./constants";
 import { brokerError } from "./errors";
-import { parseOrThrow } from "./http/validation";
 import { newIssuanceId, sha256Hex } from "./ids";
 import { logLine } from "./log";
-import { adapterFor, type VendorId } from "./vendors/registry";
+import { admitMint } from "./policy/admit";
+import { holdMintSlot } from "./user-limits";
+import { outlivesTtl } from "./vendors/expiry";
+import type { VendorId } from "./vendors/registry";
 import { configuredSecrets } from "./secrets";
-import { requestSchema } from "./vendors/request-schema";
 import type { AppliedOptions, MintedKey } from "./vendors/types";
 import { UpstreamFailure, vendorSender } from "./vendors/upstream";
-
-/** Longest user agent kept in an audit record. */
-const MAX_USER_AGENT_CHARS = 256;
 
 export interface MintContext {
   config: BrokerConfig;
@@ -44,25 +42,28 @@ export interface MintResponse extends AppliedOptions {
 }
 
 /**
- * The mint flow: check the vendor is configured, validate the body against the
- * vendor's rules, call the vendor, and record the outcome before answering.
- * No key leaves without its audit record.
+ * The mint flow: admit the request (configuration, policy, body), then the
+ * caller checks, the burst limit, the user's deny and quota, the vendor call,
+ * and the audit record before answering. No key leaves without its audit
+ * record, and nothing refused before the vendor call counts against a quota.
  */
 export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContext): Promise<MintResponse> {
-  const adapter = adapterFor(vendorId);
-  const settings = adapter.settings(ctx.config.vars);
-  if (settings === undefined) {
-    throw brokerError("vendor_not_configured", `vendor "${vendorId}" is not configured on this broker`);
-  }
-  const { ttl_seconds, ...options } = parseOrThrow(requestSchema(vendorId, adapter), body, `${vendorId} request`);
-  const broken = adapter.checkOptions?.(options, settings);
-  if (broken) throw brokerError("invalid_request", `invalid ${vendorId} request: ${broken}`);
-  const ttlSeconds = ttl_seconds ?? adapter.ttl.default;
-  await enforceRateLimit(ctx.rateLimiter, ctx.user.clientRef);
-
-  const now = ctx.now();
-  const id = newIssuanceId(now);
+  // Configured, enabled by POLICY, claim gate, body, vendor rules, policy option rules (src/policy/admit.ts).
+  const { adapter, settings, options, ttlSeconds, policy } = admitMint(vendorId, body, ctx.config, ctx.user);
   const callerIp = ctx.request.ip ?? undefined;
+  adapter.checkCaller?.(options, settings, { ip: callerIp });
+
+  // Only a request that passed every check above uses the burst limit and the quota.
+  await enforceRateLimit(ctx.rateLimiter, ctx.user.clientRef);
+  const now = ctx.now();
+  const slot = await holdMintSlot({
+    userStates: ctx.config.userStateNamespace(),
+    clientRef: ctx.user.clientRef,
+    vendor: vendorId,
+    limits: { total: ctx.config.dailyMintQuota(), vendor: policy.dailyQuota ?? null },
+    now,
+  });
+  const id = newIssuanceId(now);
   let upstreamStatus: number | null = null;
   const send = vendorSender({
     vendor: vendorId,
@@ -86,6 +87,8 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     user_agent: ctx.request.userAgent?.slice(0, MAX_USER_AGENT_CHARS) ?? null,
     request_id: ctx.request.requestId,
     caller_request_id: ctx.request.callerRequestId,
+    reason: null,
+    deny_until: null,
   };
 
   let minted: MintedKey;
@@ -104,6 +107,7 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
       },
     });
   } catch (error) {
+    await slot.release();
     if (error instanceof UpstreamFailure) {
       await recordFailure(store, {
         ...baseRecord,
@@ -119,6 +123,8 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     throw error;
   }
 
+  // The vendor issued a credential, so it counts, whether or not the checks below let it out.
+  await slot.commit();
   const keyFingerprint = (await sha256Hex(minted.key)).slice(0, 16);
   const vendorKeyId = minted.vendorKeyId ?? null;
   const trace = { vendor: vendorId, vendor_key_id: vendorKeyId, key_fingerprint: keyFingerprint, issuance_id: id };
@@ -188,12 +194,6 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     client_ref: ctx.user.clientRef,
     issuance_id: id,
   };
-}
-
-/** True when the vendor's expiry is missing (never expires) or later than the TTL allows. */
-function outlivesTtl(expiresAt: Date | null, now: Date, ttlSeconds: number): boolean {
-  if (expiresAt === null || Number.isNaN(expiresAt.getTime())) return true;
-  return expiresAt.getTime() > now.getTime() + (ttlSeconds + VENDOR_EXPIRY_SLACK_SECONDS) * 1000;
 }
 
 /** Options an adapter left unset are not applied, so they are neither stored nor answered. */

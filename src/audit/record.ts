@@ -1,19 +1,22 @@
 import * as z from "zod/mini";
 
 /**
- * One issuance attempt that reached a vendor. Never holds the key, a vendor
- * secret or the JWT. The schema documents the record in the OpenAPI document.
+ * One issuance attempt that reached a vendor, or one operator action on a
+ * user (deny, lift). Never holds the key, a vendor secret or the JWT. The
+ * schema documents the record in the OpenAPI document.
  */
 export const auditRecordSchema = z.object({
   /** The issuance id; sorts by time. */
   id: z.string(),
   at: z.iso.datetime(),
-  vendor: z.string(),
+  /** Null for an operator action on a user. */
+  vendor: z.nullable(z.string()),
   client_ref: z.string(),
   issuer: z.nullable(z.string()),
   subject: z.nullable(z.string()),
-  outcome: z.enum(["issued", "upstream_error"]),
-  ttl_seconds: z.int(),
+  outcome: z.enum(["issued", "upstream_error", "denied", "deny_lifted"]),
+  /** Null for an operator action on a user. */
+  ttl_seconds: z.nullable(z.int()),
   expires_at: z.nullable(z.iso.datetime()),
   options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   upstream_status: z.nullable(z.int()),
@@ -29,6 +32,9 @@ export const auditRecordSchema = z.object({
   request_id: z.string(),
   /** The caller's own `X-Request-Id`, when it sent one; the caller chose it, so it identifies nothing. */
   caller_request_id: z.nullable(z.string()),
+  /** For `denied` and `deny_lifted`: the operator's reason, and until when the deny was set to last. */
+  reason: z.nullable(z.string()),
+  deny_until: z.nullable(z.iso.datetime()),
 });
 
 export type AuditRecord = z.output<typeof auditRecordSchema>;

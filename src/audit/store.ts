@@ -25,15 +25,13 @@ const ALL_PREFIX = "idx2:all:";
 const REF_PREFIX = "idx2:ref:";
 /** KV's limit on metadata, serialized as JSON. */
 const MAX_METADATA_BYTES = 1024;
-/** KV returns at most this many keys a page; always asking for it keeps page boundaries stable. */
-const KV_LIST_PAGE_SIZE = 1000;
+/** Keys asked of KV per list call, KV's own maximum; always asking for it keeps page boundaries stable. */
+export const KV_LIST_PAGE_SIZE = 1000;
 /** Bound on KV list calls one audit request makes before handing back a cursor. */
-const MAX_LIST_PAGES_PER_REQUEST = 5;
-/** Length of `{desc_id}`, the last part of every index key. */
-const DESC_ID_CHARS = 26;
+export const MAX_LIST_PAGES_PER_REQUEST = 5;
 
 /** Index metadata: the whole record, or, when it does not fit, just enough to filter on. */
-type IndexMetadata = AuditRecord | { id: string; vendor: string; partial: true };
+type IndexMetadata = AuditRecord | { id: string; vendor: string | null; partial: true };
 
 export class AuditStore {
   constructor(
@@ -127,8 +125,9 @@ export class AuditStore {
 
 /** The issuance id of an index key under `prefix`, or null for a key of another shape. */
 function idFromIndexKey(name: string, prefix: string): string | null {
+  // A complemented id has the id's own shape: 26 Crockford base32 characters.
   const descId = name.slice(prefix.length);
-  return descId.length === DESC_ID_CHARS && ISSUANCE_ID_PATTERN.test(descId) ? complementId(descId) : null;
+  return ISSUANCE_ID_PATTERN.test(descId) ? complementId(descId) : null;
 }
 
 function indexMetadata(record: AuditRecord): IndexMetadata {

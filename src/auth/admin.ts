@@ -3,7 +3,7 @@ import { brokerError } from "../errors";
 /** Checks `Authorization: Bearer <ADMIN_TOKEN>` without leaking timing about the token. */
 export async function authenticateAdmin(authorization: string | undefined, adminToken: string | undefined) {
   if (adminToken === undefined) {
-    throw brokerError("forbidden", "the audit API is disabled: ADMIN_TOKEN is not set");
+    throw brokerError("forbidden", "the admin API (audit, denylist) is disabled: ADMIN_TOKEN is not set");
   }
   const presented = /^Bearer\s+(\S+)$/i.exec(authorization?.trim() ?? "")?.[1];
   if (presented === undefined) {

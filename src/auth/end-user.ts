@@ -1,10 +1,11 @@
-import { errors, type JWTPayload, type JWTVerifyOptions, jwtVerify } from "jose";
+import { base64url, errors, type JWTPayload, type JWTVerifyOptions, jwtVerify } from "jose";
 import type { AuthConfig } from "../config";
 import { JWT_CLOCK_TOLERANCE_SECONDS, MAX_AUDIT_CLAIM_CHARS, MAX_CLIENT_REF_CHARS } from "../constants";
 import { BrokerError, brokerError } from "../errors";
 import { cachedKeySet, type KeySetDeps, KeySetUnavailable } from "./key-set";
 
 export interface EndUser {
+  /** The `CLIENT_REF_CLAIM` value, or its pseudonym when `CLIENT_REF_SECRET` is set. */
   clientRef: string;
   /** `iss` and `sub` for the audit record: strings of at most MAX_AUDIT_CLAIM_CHARS characters, else null. */
   issuer: string | null;
@@ -44,14 +45,42 @@ export async function authenticateEndUser(
     throw verificationFailure(error);
   }
 
-  const clientRef = payload[config.clientRefClaim];
-  if (typeof clientRef !== "string" || clientRef === "" || clientRef.length > MAX_CLIENT_REF_CHARS) {
+  const claimed = payload[config.clientRefClaim];
+  if (typeof claimed !== "string" || claimed === "" || claimed.length > MAX_CLIENT_REF_CHARS) {
     throw unauthenticated(
       `token claim "${config.clientRefClaim}" must be a non-empty string of at most ${MAX_CLIENT_REF_CHARS} characters`,
       "client ref claim missing or invalid",
     );
   }
+  const clientRef =
+    config.clientRefSecret === undefined
+      ? claimed
+      : await pseudonym(config.clientRefSecret, typeof payload.iss === "string" ? payload.iss : "", claimed);
   return { clientRef, issuer: auditClaim(payload.iss), subject: auditClaim(payload.sub), claims: payload };
+}
+
+/** Characters of the HMAC's base64url kept in a pseudonym: 132 bits. */
+const PSEUDONYM_HASH_CHARS = 22;
+
+/** HMAC keys by secret, imported once per isolate. */
+const pseudonymKeys = new Map<string, Promise<CryptoKey>>();
+
+/**
+ * `u_` + the first 22 characters of base64url(HMAC-SHA256(secret, issuer|value)):
+ * stable per user, so quotas, the denylist and the audit trail still work, yet
+ * vendors never see the app's own user ids. A token without a string `iss`
+ * counts as issuer "".
+ */
+async function pseudonym(secret: string, issuer: string, value: string): Promise<string> {
+  let key = pseudonymKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+    ]);
+    pseudonymKeys.set(secret, key);
+  }
+  const mac = await crypto.subtle.sign("HMAC", await key, new TextEncoder().encode(`${issuer}|${value}`));
+  return `u_${base64url.encode(new Uint8Array(mac)).slice(0, PSEUDONYM_HASH_CHARS)}`;
 }
 
 /** A claim is kept for the audit record only when it is a short string; the token is the caller's to shape. */

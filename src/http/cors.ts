@@ -3,7 +3,7 @@ import { CORS_MAX_AGE_SECONDS } from "../constants";
 import { brokerError } from "../errors";
 import type { AppEnv } from "../app-env";
 
-const ALLOWED_METHODS = "GET, POST, OPTIONS";
+const ALLOWED_METHODS = "GET, POST, DELETE, OPTIONS";
 const ALLOWED_HEADERS = "Authorization, Content-Type, X-Request-Id";
 const EXPOSED_HEADERS = "X-Request-Id, Retry-After";
 

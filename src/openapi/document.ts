@@ -1,10 +1,19 @@
 import * as z from "zod/mini";
 import { auditPageSchema, auditRecordSchema } from "../audit/record";
 import { ERROR_CODES, type ErrorCode } from "../errors";
+import { denyBodySchema } from "../routes/admin";
 import { auditQuerySchema } from "../routes/audit";
 import { adapterFor, vendorIds } from "../vendors/registry";
 import { requestSchema } from "../vendors/request-schema";
-import { errorResponseSchema, healthResponseSchema, mintedKeySchema, vendorListSchema } from "./schemas";
+import {
+  degradedResponseSchema,
+  denyStateSchema,
+  errorResponseSchema,
+  healthResponseSchema,
+  mintedKeySchema,
+  usageResponseSchema,
+  vendorListSchema,
+} from "./schemas";
 
 /**
  * Builds the OpenAPI 3.1 document from the zod schemas that validate requests.
@@ -46,6 +55,8 @@ const MINT_ERRORS: ErrorCode[] = [
   "payload_too_large",
   "unsupported_media_type",
   "rate_limited",
+  "quota_exceeded",
+  "quota_unavailable",
   "upstream_rate_limited",
   "upstream_auth_failed",
   "upstream_rejected",
@@ -53,7 +64,15 @@ const MINT_ERRORS: ErrorCode[] = [
   "upstream_timeout",
   "audit_unavailable",
 ];
-const ADMIN_ERRORS: ErrorCode[] = [...COMMON_ERRORS, "unauthenticated", "invalid_request", "not_found"];
+const ADMIN_ERRORS: ErrorCode[] = [
+  ...COMMON_ERRORS,
+  "unauthenticated",
+  "invalid_request",
+  "not_found",
+  "audit_unavailable",
+];
+const DENY_ERRORS: ErrorCode[] = [...ADMIN_ERRORS, "payload_too_large", "unsupported_media_type", "quota_unavailable"];
+const clientRefParameter = { name: "client_ref", in: "path", required: true, schema: { type: "string" } };
 
 function queryParameters(schema: z.ZodMiniType): Json[] {
   const { properties = {} } = jsonSchema(schema, "input") as { properties?: Record<string, Json> };
@@ -90,8 +109,14 @@ export function buildOpenApiDocument(): Json {
       "/healthz": {
         get: {
           operationId: "health",
-          summary: "Liveness check",
-          responses: { "200": { description: "The broker is up", content: json(ref("Health")) } },
+          summary: "Liveness and configuration check",
+          responses: {
+            "200": { description: "The broker is up and fully configured", content: json(ref("Health")) },
+            "503": {
+              description: "Some setting or binding is wrong; routes that do not use it keep working",
+              content: json(ref("Degraded")),
+            },
+          },
         },
       },
       "/openapi.json": {
@@ -113,6 +138,54 @@ export function buildOpenApiDocument(): Json {
         },
       },
       ...mintPaths,
+      "/v1/me/usage": {
+        get: {
+          operationId: "my_usage",
+          summary: "The caller's own mints today (UTC) against the daily quotas",
+          security: [{ endUserJwt: [] }],
+          responses: {
+            "200": { description: "Today's usage", content: json(ref("Usage")) },
+            ...errorResponses([...END_USER_ERRORS, "quota_unavailable"]),
+          },
+        },
+      },
+      "/v1/admin/deny": {
+        post: {
+          operationId: "deny_user",
+          summary: "Stop new keys for one client_ref, until lifted or until `until`",
+          security: [{ adminToken: [] }],
+          requestBody: { required: true, content: json(ref("DenyRequest")) },
+          responses: {
+            "200": {
+              description: "The deny now in force (denied is false when until has passed)",
+              content: json(ref("DenyState")),
+            },
+            ...errorResponses(DENY_ERRORS),
+          },
+        },
+      },
+      "/v1/admin/deny/{client_ref}": {
+        get: {
+          operationId: "get_deny",
+          summary: "Whether new keys are refused for this client_ref",
+          security: [{ adminToken: [] }],
+          parameters: [clientRefParameter],
+          responses: {
+            "200": { description: "The deny in force, if any", content: json(ref("DenyState")) },
+            ...errorResponses(DENY_ERRORS),
+          },
+        },
+        delete: {
+          operationId: "lift_deny",
+          summary: "Allow new keys for this client_ref again",
+          security: [{ adminToken: [] }],
+          parameters: [clientRefParameter],
+          responses: {
+            "200": { description: "No deny is in force any more", content: json(ref("DenyState")) },
+            ...errorResponses(DENY_ERRORS),
+          },
+        },
+      },
       "/v1/audit": {
         get: {
           operationId: "list_audit",
@@ -146,10 +219,14 @@ export function buildOpenApiDocument(): Json {
       schemas: {
         Error: jsonSchema(errorResponseSchema),
         Health: jsonSchema(healthResponseSchema),
+        Degraded: jsonSchema(degradedResponseSchema),
         MintedKey: jsonSchema(mintedKeySchema),
         VendorList: jsonSchema(vendorListSchema),
         AuditRecord: jsonSchema(auditRecordSchema),
         AuditPage: jsonSchema(auditPageSchema),
+        Usage: jsonSchema(usageResponseSchema),
+        DenyRequest: jsonSchema(denyBodySchema, "input"),
+        DenyState: jsonSchema(denyStateSchema),
         ...Object.fromEntries(
           vendorIds.map((id) => [`${id}_key_request`, jsonSchema(requestSchema(id, adapterFor(id)), "input")]),
         ),

@@ -14,6 +14,12 @@ export const errorResponseSchema = z.object({
 
 export const healthResponseSchema = z.object({ status: z.literal("ok") });
 
+/** Every setting or binding that is wrong, by name; never its value. */
+export const degradedResponseSchema = z.object({
+  status: z.literal("degraded"),
+  problems: z.array(z.object({ variable: z.string(), problem: z.string() })),
+});
+
 /** The minted key; the vendor options that were applied come as extra fields. */
 export const mintedKeySchema = z.looseObject({
   vendor: z.enum(vendorIds as [VendorId, ...VendorId[]]),
@@ -33,4 +39,27 @@ export const vendorListSchema = z.object({
       options: z.record(z.string(), z.record(z.string(), z.unknown())),
     }),
   ),
+});
+
+const counted = z.object({ mints: z.int(), quota: z.nullable(z.int()) });
+
+export const usageResponseSchema = z.object({
+  client_ref: z.string(),
+  /** The UTC day counted, `YYYY-MM-DD`. */
+  day: z.string(),
+  mints: z.int(),
+  /** Null when there is no daily quota. */
+  quota: z.nullable(z.int()),
+  remaining: z.nullable(z.int()),
+  /** Vendors the caller minted for today, or that have a daily quota of their own. */
+  vendors: z.record(z.string(), counted),
+});
+
+export const denyStateSchema = z.object({
+  client_ref: z.string(),
+  /** True while new keys are refused for this user. */
+  denied: z.boolean(),
+  reason: z.nullable(z.string()),
+  until: z.nullable(z.iso.datetime()),
+  since: z.nullable(z.iso.datetime()),
 });

@@ -5,7 +5,7 @@ import { AuditStore } from "../audit/store";
 import { requireAdmin } from "../auth/middleware";
 import type { BrokerConfig } from "../config";
 import { DEFAULT_AUDIT_PAGE_SIZE, MAX_AUDIT_PAGE_SIZE, MAX_CLIENT_REF_CHARS } from "../constants";
-import { brokerError } from "../errors";
+import { BrokerError, brokerError } from "../errors";
 import { parseOrThrow } from "../http/validation";
 import { ISSUANCE_ID_PATTERN } from "../ids";
 import { vendorIdSchema } from "../vendors/registry";
@@ -37,20 +37,22 @@ export function auditRoutes() {
       if (since && until && since > until) {
         throw brokerError("invalid_request", "invalid audit query: since must not be after until");
       }
-      const page = await audit.list({
-        clientRef: query.client_ref,
-        vendor: query.vendor,
-        since,
-        until,
-        limit: query.limit ?? DEFAULT_AUDIT_PAGE_SIZE,
-        cursor: query.cursor,
-      });
+      const page = await readingStore(() =>
+        audit.list({
+          clientRef: query.client_ref,
+          vendor: query.vendor,
+          since,
+          until,
+          limit: query.limit ?? DEFAULT_AUDIT_PAGE_SIZE,
+          cursor: query.cursor,
+        }),
+      );
       return c.json(page);
     })
     .get("/:id", requireAdmin, async (c) => {
       const audit = auditStore(c.var.config);
       const id = c.req.param("id");
-      const record = ISSUANCE_ID_PATTERN.test(id) ? await audit.get(id) : null;
+      const record = ISSUANCE_ID_PATTERN.test(id) ? await readingStore(() => audit.get(id)) : null;
       if (!record) throw brokerError("not_found", "no audit record with that issuance_id");
       return c.json(record);
     });
@@ -59,4 +61,19 @@ export function auditRoutes() {
 /** First thing after the admin check: a missing AUDIT binding is `misconfigured`, whatever the query. */
 function auditStore(config: BrokerConfig): AuditStore {
   return new AuditStore(config.auditNamespace(), config.auditRetentionSeconds());
+}
+
+/**
+ * Runs one read of the audit store. A failure that is not the broker's own
+ * answer (a cursor's `400`, say) is KV failing, not a bug: `503 audit_unavailable`.
+ */
+async function readingStore<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof BrokerError) throw error;
+    throw brokerError("audit_unavailable", "the audit store could not be read; retry later", {
+      internal: `audit store read failed: ${error instanceof Error ? error.name : "non-error thrown"}`,
+    });
+  }
 }

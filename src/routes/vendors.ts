@@ -3,19 +3,24 @@ import type { AppEnv } from "../app-env";
 import { requireEndUser } from "../auth/middleware";
 import type { VarReader } from "../config";
 import { BrokerError } from "../errors";
-import openapi from "../generated/openapi.json";
 import { logLine } from "../log";
+import { passesClaimGate } from "../policy/claims";
+import { vendorListing } from "../policy/listing";
 import { adapterFor, type VendorId, vendorIds } from "../vendors/registry";
 
-/** GET /v1/vendors: the vendors this broker can mint for, with their TTL range and options. */
+/**
+ * GET /v1/vendors: the vendors this caller may mint for, with the TTL range
+ * and options the policy leaves them. A malformed `POLICY` fails the listing
+ * as it fails every mint.
+ */
 export function vendorsRoutes() {
   return new Hono<AppEnv>().get("/", requireEndUser, (c) => {
+    const policy = c.var.config.policy();
     const vendors = vendorIds
       .filter((id) => isUsable(id, c.var.config.vars))
-      .map((id) => {
-        const adapter = adapterFor(id);
-        return { id, ttl_seconds: adapter.ttl, options: optionsDocument(id) };
-      });
+      .map((id) => policy.vendor(id))
+      .filter((rules) => rules.enabled && passesClaimGate(rules.requireClaim, c.var.user.claims))
+      .map(vendorListing);
     return c.json({ vendors });
   });
 }
@@ -29,11 +34,4 @@ function isUsable(id: VendorId, vars: VarReader): boolean {
     logLine("warn", { msg: "vendor misconfigured", vendor: id, code: error.code });
     return false;
   }
-}
-
-/** The vendor's body fields as JSON Schema, from the OpenAPI document generated at build time. */
-function optionsDocument(id: VendorId): unknown {
-  const schemas = openapi.components.schemas as Record<string, { properties?: Record<string, unknown> }>;
-  const { ttl_seconds: _ttl, ...options } = schemas[`${id}_key_request`]?.properties ?? {};
-  return options;
 }

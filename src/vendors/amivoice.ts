@@ -31,6 +31,11 @@ type AmiVoiceOptions = z.output<z.ZodMiniObject<typeof fields>>;
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
+/** AmiVoice's ipa takes IPv4 only; an IPv6 caller gets an unbound key unless the operator forbids it. */
+function bindAddress(options: AmiVoiceOptions, callerIp: string | undefined): string | undefined {
+  return options.bind_ip && callerIp !== undefined && IPV4.test(callerIp) ? callerIp : undefined;
+}
+
 export const amivoice = {
   name: "amivoice",
   ttl: { min: 10, max: 86_400, default: 300 },
@@ -71,6 +76,17 @@ export const amivoice = {
     return message && message.length <= 200 && !message.includes("<") ? { message } : {};
   },
 
+  checkCaller(options: AmiVoiceOptions, settings: AmiVoiceSettings, caller: { ip: string | undefined }): void {
+    if (bindAddress(options, caller.ip) === undefined && settings.requireIpBinding) {
+      throw brokerError(
+        "forbidden",
+        options.bind_ip
+          ? "this broker only issues IP-bound AmiVoice keys, and AmiVoice can bind only IPv4 callers; connect over IPv4"
+          : "this broker only issues IP-bound AmiVoice keys; bind_ip cannot be false",
+      );
+    }
+  },
+
   async mint({
     settings,
     options,
@@ -79,16 +95,7 @@ export const amivoice = {
     now,
     send,
   }: MintInput<AmiVoiceSettings, AmiVoiceOptions>): Promise<MintedKey> {
-    // AmiVoice's ipa takes IPv4 only; an IPv6 caller gets an unbound key unless the operator forbids it.
-    const bindTo = options.bind_ip && callerIp !== undefined && IPV4.test(callerIp) ? callerIp : undefined;
-    if (bindTo === undefined && settings.requireIpBinding) {
-      throw brokerError(
-        "forbidden",
-        options.bind_ip
-          ? "this broker only issues IP-bound AmiVoice keys, and AmiVoice can bind only IPv4 callers; connect over IPv4"
-          : "this broker only issues IP-bound AmiVoice keys; bind_ip cannot be false",
-      );
-    }
+    const bindTo = bindAddress(options, callerIp);
     const form = new URLSearchParams({ epi: String(ttlSeconds * 1000) });
     if (bindTo) form.set("ipa", bindTo);
     const headers: Record<string, string> = { "Content-Type": "application/x-www-form-urlencoded" };

@@ -51,6 +51,11 @@ export interface VendorAdapter<Settings = unknown, Options = unknown> {
    */
   checkOptions?(options: Options, settings: Settings): string | undefined;
   /**
+   * Refusals that depend on the caller (AmiVoice's IP binding rule): throws a
+   * `BrokerError` before any rate limit, quota or vendor call.
+   */
+  checkCaller?(options: Options, settings: Settings, caller: { ip: string | undefined }): void;
+  /**
    * Reads credentials and base URL. Undefined when the vendor's secret is unset
    * (the vendor is disabled); throws `misconfigured` when settings are invalid.
    */

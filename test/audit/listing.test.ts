@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { AuditRecord } from "../../src/audit/record";
-import { AuditStore } from "../../src/audit/store";
+import { AuditStore, KV_LIST_PAGE_SIZE, MAX_LIST_PAGES_PER_REQUEST } from "../../src/audit/store";
 import { newIssuanceId } from "../../src/ids";
 import { ADMIN_TOKEN, auditKv as realKv, auditKvWith, call, expectError, uniqueUser } from "../helpers/broker";
 
@@ -9,15 +9,14 @@ import { ADMIN_TOKEN, auditKv as realKv, auditKvWith, call, expectError, uniqueU
  * set up through the AuditStore itself with a chosen `now` and read back through
  * the real route. Each test owns a client_ref and a time window far in the past,
  * so records of other tests (written at the real time) never fall inside it.
+ * Ids come from the broker's own per-isolate source, which never goes back in
+ * time, so the tests here write at ascending times (2003, 2004, 2005).
  */
 
 const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 const store = new AuditStore(realKv, 3600);
 /** Records written at once; bounded so the local KV is not flooded. */
 const WRITE_BATCH = 100;
-/** Keys per KV list page, and the KV pages one request may read (src/audit/store.ts). */
-const KV_PAGE = 1000;
-const PAGES_PER_REQUEST = 5;
 
 interface AuditPage {
   records: AuditRecord[];
@@ -46,6 +45,8 @@ function auditRecord(at: number, clientRef: string, overrides: Partial<AuditReco
     user_agent: "listing-test/1.0",
     request_id: crypto.randomUUID(),
     caller_request_id: null,
+    reason: null,
+    deny_until: null,
     ...overrides,
   };
 }
@@ -96,8 +97,9 @@ describe("audit listing order", () => {
   it("lists records written in the same millisecond newest first by whole id", async () => {
     const at = Date.UTC(2003, 0, 1, 0, 0, 0, 500);
     const user = uniqueUser("same-ms");
-    const sameMs = Array.from({ length: 20 }, () => auditRecord(at, user));
+    // Made in time order, as the broker makes them.
     const before = auditRecord(at - 1, user);
+    const sameMs = Array.from({ length: 20 }, () => auditRecord(at, user));
     const after = auditRecord(at + 1, user);
     // Written oldest first, one at a time, as a burst of mints would be.
     for (const record of [before, ...sameMs, after]) await store.write(record);
@@ -115,6 +117,19 @@ describe("audit listing order", () => {
 
     const oneMs = await page(`since=${iso(at)}&until=${iso(at)}&limit=7`);
     expect(oneMs.records.map((r) => r.id)).toEqual(newestFirst(sameMs).slice(0, 7));
+  });
+
+  it("lists 20 records made in one millisecond in exact reverse creation order", async () => {
+    const at = Date.UTC(2003, 0, 2, 0, 0, 0, 500);
+    const user = uniqueUser("creation-order");
+    const created = Array.from({ length: 20 }, () => auditRecord(at, user));
+    // Written oldest first, so a listing in the order KV received them would fail.
+    for (const record of created) await store.write(record);
+
+    const listed = await page(`client_ref=${user}`);
+    expect(listed.records.map((r) => r.id)).toEqual(created.map((r) => r.id).reverse());
+    const inTheMillisecond = await page(`since=${iso(at)}&until=${iso(at)}`);
+    expect(inTheMillisecond.records.map((r) => r.id)).toEqual(created.map((r) => r.id).reverse());
   });
 });
 
@@ -143,7 +158,7 @@ describe("listings over many KV pages", () => {
   const start = Date.UTC(2005, 0, 1);
   const user = uniqueUser("many");
   /** More than one KV page of 1,000 keys. */
-  const total = KV_PAGE + 50;
+  const total = KV_LIST_PAGE_SIZE + 50;
   /** Positions (newest first) of the few speechmatics records; the rest are soniox. */
   const rarePositions = [0, 99, 100, 250, 999, 1000, ...Array.from({ length: 12 }, (_, i) => total - 12 + i)];
   let newestFirstRecords: AuditRecord[] = [];
@@ -194,7 +209,7 @@ describe("listings over many KV pages", () => {
       const kv = auditKvWith({
         list: (options?: KVNamespaceListOptions) => {
           calls += 1;
-          return realKv.list({ ...options, limit: Math.min(options?.limit ?? KV_PAGE, 100) });
+          return realKv.list({ ...options, limit: Math.min(options?.limit ?? KV_LIST_PAGE_SIZE, 100) });
         },
       });
       return { kv, listCalls: () => calls };
@@ -208,7 +223,7 @@ describe("listings over many KV pages", () => {
         const { kv, listCalls } = kvWithSmallPages();
         const response = await auditPage(`${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, kv);
         expect(response.status).toBe(200);
-        expect(listCalls()).toBeLessThanOrEqual(PAGES_PER_REQUEST);
+        expect(listCalls()).toBeLessThanOrEqual(MAX_LIST_PAGES_PER_REQUEST);
         const next = (await response.json()) as AuditPage;
         pages.push(next);
         cursor = next.cursor;
@@ -264,28 +279,30 @@ describe("listings over many KV pages", () => {
       );
       expect(error.message).toContain("cursor");
       // The same cursor is fine where KV accepts it.
-      expect((await page(`client_ref=${user}&limit=1000&cursor=${cursor}`)).records).toHaveLength(total - KV_PAGE);
+      expect((await page(`client_ref=${user}&limit=1000&cursor=${cursor}`)).records).toHaveLength(
+        total - KV_LIST_PAGE_SIZE,
+      );
     });
 
-    it("answers 500, not 400, when KV fails for every list, cursor or not", async () => {
+    it("answers 503 audit_unavailable, not 400, when KV fails for every list, cursor or not", async () => {
       const cursor = await pageCursor();
       await expectError(
         await auditPage(`client_ref=${user}&limit=1000&cursor=${cursor}`, kvFailingList("always")),
-        500,
-        "internal_error",
+        503,
+        "audit_unavailable",
       );
-      await expectError(await auditPage(`client_ref=${user}`, kvFailingList("always")), 500, "internal_error");
+      await expectError(await auditPage(`client_ref=${user}`, kvFailingList("always")), 503, "audit_unavailable");
     });
 
-    it("answers 500, not 400, when KV fails on a page cursor it handed out within the request", async () => {
+    it("answers 503 audit_unavailable, not 400, when KV fails on a page cursor it handed out within the request", async () => {
       // No caller cursor: the second KV page of this request fails.
       await expectError(
         await auditPage(
           `client_ref=${user}&vendor=speechmatics&until=${iso(start + 10)}`,
           kvFailingList("with a cursor"),
         ),
-        500,
-        "internal_error",
+        503,
+        "audit_unavailable",
       );
     });
   });

@@ -1,7 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env as workerEnv } from "cloudflare:workers";
 import { inject, vi } from "vitest";
-import worker from "../../src/index";
+import worker, { createApp } from "../../src/index";
 import type { Env } from "../../src/env";
 
 export const emulatorUrl = inject("emulatorUrl");
@@ -44,6 +44,8 @@ export interface CallOptions {
   body?: unknown;
   /** Overrides on top of `brokerEnv()`. */
   env?: Partial<Env>;
+  /** The broker's clock; the real one when unset. */
+  now?: () => Date;
 }
 
 /** The real audit namespace. */
@@ -84,7 +86,8 @@ export async function call(path: string, options: CallOptions = {}): Promise<Res
   });
   const env = brokerEnv(options.env);
   const ctx = createExecutionContext();
-  const response = await worker.fetch(request, env, ctx);
+  const app = options.now ? createApp({ now: options.now, fetch: (input, init) => fetch(input, init) }) : worker;
+  const response = await app.fetch(request, env, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }

@@ -71,6 +71,8 @@ describe("audit records", () => {
       user_agent: "demo-app/1.0",
       request_id: expect.any(String),
       caller_request_id: null,
+      reason: null,
+      deny_until: null,
     });
     expect(JSON.stringify(record)).not.toContain(minted.key);
     expect(JSON.stringify(record)).not.toContain(minted.key.replace(/^temp:/, ""));
@@ -192,26 +194,38 @@ describe("audit records", () => {
     expect(rest.records.map((r) => r.id)).toEqual([older.issuance_id]);
   });
 
-  it("answers 500, not 400, when KV fails on the first page", async () => {
+  it("answers 503 audit_unavailable, not 400, when KV fails on the first page", async () => {
     const user = uniqueUser();
     await mintOk("soniox", user);
     await mintOk("soniox", user);
     const { cursor } = await audit(`?client_ref=${user}&limit=1`);
     const failing = { AUDIT: kvWithFailingLists() };
-    await expectError(
+    const error = await expectError(
       await call(`/v1/audit?client_ref=${user}`, { headers: admin, env: failing }),
-      500,
-      "internal_error",
+      503,
+      "audit_unavailable",
     );
+    expect(error.message).toBe("the audit store could not be read; retry later");
     // A cursor within the first KV page holds no KV cursor: a failure there is KV's, not the cursor's.
     await expectError(
       await call(`/v1/audit?client_ref=${user}&limit=1&cursor=${encodeURIComponent(cursor as string)}`, {
         headers: admin,
         env: failing,
       }),
-      500,
-      "internal_error",
+      503,
+      "audit_unavailable",
     );
+  });
+
+  it("answers 503 audit_unavailable when KV fails to read one record", async () => {
+    const { issuance_id } = await mintOk("soniox", uniqueUser());
+    const failing = { AUDIT: auditKvWith({ get: () => Promise.reject(new Error("simulated KV outage")) }) };
+    const error = await expectError(
+      await call(`/v1/audit/${issuance_id}`, { headers: admin, env: failing }),
+      503,
+      "audit_unavailable",
+    );
+    expect(error.message).toBe("the audit store could not be read; retry later");
   });
 
   it.each([

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
+import * as z from "zod/mini";
+import { vendorListSchema } from "../../src/openapi/schemas";
 import { call, expectError } from "../helpers/broker";
 import { bearer } from "../helpers/tokens";
+import { withPolicy } from "../policy/policy-env";
 
 async function listVendors(env = {}) {
   const response = await call("/v1/vendors", { headers: await bearer("alice"), env });
@@ -57,6 +60,56 @@ describe("GET /v1/vendors", () => {
   it("leaves out a misconfigured vendor", async () => {
     const vendors = await listVendors({ SONIOX_BASE_URL: "not a url", AMIVOICE_SID: "sid" });
     expect(vendors.map((v) => v.id)).toEqual(["speechmatics", "acedata"]);
+  });
+
+  it("shows the effective policy: narrowed TTL ranges, forced, allowed and ranged options", async () => {
+    const vendors = await listVendors(
+      withPolicy({
+        soniox: {
+          ttl_seconds: { min: 10, max: 120, default: 60 },
+          options: {
+            single_use: { force: true },
+            usage_type: { in: ["tts_rt"] },
+            max_session_duration_seconds: { max: 600 },
+          },
+        },
+        speechmatics: { options: { type: { in: ["rt"] }, region: { force: "eu" } } },
+        amivoice: { enabled: false },
+        acedata: { ttl_seconds: { max: 600, default: 600 }, options: { limited_amount: { max: 5 } } },
+      }),
+    );
+    expect(z.safeParse(vendorListSchema, { vendors }).success).toBe(true);
+    expect(vendors).toEqual([
+      {
+        id: "soniox",
+        ttl_seconds: { min: 10, max: 120, default: 60 },
+        options: {
+          // The field's default is not allowed, so it is no longer advertised.
+          usage_type: { type: "string", enum: ["tts_rt"] },
+          single_use: { type: "boolean", const: true, default: true },
+          max_session_duration_seconds: { type: "integer", minimum: 1, maximum: 600 },
+        },
+      },
+      {
+        id: "speechmatics",
+        ttl_seconds: { min: 60, max: 3600, default: 300 },
+        options: {
+          type: { type: "string", enum: ["rt"], default: "rt" },
+          region: { type: "string", const: "eu", default: "eu" },
+        },
+      },
+      {
+        id: "acedata",
+        ttl_seconds: { min: 60, max: 600, default: 600 },
+        options: { limited_amount: { type: "number", exclusiveMinimum: 0, maximum: 5 } },
+      },
+    ]);
+  });
+
+  it("answers 500 misconfigured naming POLICY when POLICY is malformed", async () => {
+    const response = await call("/v1/vendors", { headers: await bearer("alice"), env: withPolicy("{not json") });
+    const error = await expectError(response, 500, "misconfigured");
+    expect(error.message).toContain("POLICY");
   });
 
   it("needs an end-user token", async () => {

@@ -1,0 +1,50 @@
+import type { EndUser } from "../auth/end-user";
+import type { BrokerConfig } from "../config";
+import { brokerError, misconfigured } from "../errors";
+import { parseOrThrow } from "../http/validation";
+import { adapterFor, type VendorId } from "../vendors/registry";
+import type { AppliedOptions, VendorAdapter } from "../vendors/types";
+import { enforceClaimGate } from "./claims";
+import { applyOptionRules, policyRequestSchema } from "./rules";
+import type { VendorPolicy } from "./types";
+
+/** A mint request that passed every check the broker can make before a rate limit, quota or vendor call. */
+export interface AdmittedMint {
+  adapter: VendorAdapter;
+  settings: unknown;
+  /** The vendor's options to mint with, forced values included; echoed in the response and the audit. */
+  options: AppliedOptions;
+  ttlSeconds: number;
+  /** The vendor's effective policy (`dailyQuota` among it). */
+  policy: VendorPolicy;
+}
+
+/**
+ * Checks a mint request, in this order: `POLICY` is valid, the vendor is
+ * configured, the policy enables it, the user passes its claim gate, the body
+ * fits the vendor's schema (with the policy's TTL range), the vendor's own
+ * cross-field rules, then the policy's option rules.
+ */
+export function admitMint(vendorId: VendorId, body: unknown, config: BrokerConfig, user: EndUser): AdmittedMint {
+  const policy = config.policy().vendor(vendorId);
+  const adapter = adapterFor(vendorId);
+  const settings = adapter.settings(config.vars);
+  if (settings === undefined) {
+    throw brokerError("vendor_not_configured", `vendor "${vendorId}" is not configured on this broker`);
+  }
+  if (!policy.enabled) throw brokerError("forbidden", `${vendorId} is disabled by policy on this broker`);
+  enforceClaimGate(vendorId, policy.requireClaim, user.claims);
+
+  const schema = policyRequestSchema(vendorId, adapter, policy);
+  const { ttl_seconds, ...requested } = parseOrThrow(schema, body, `${vendorId} request`);
+  const broken = adapter.checkOptions?.(requested, settings);
+  if (broken) throw brokerError("invalid_request", `invalid ${vendorId} request: ${broken}`);
+  // The schema accepted `body`, so it is an object.
+  const options = applyOptionRules(vendorId, policy, body as object, requested);
+  // Only a forced value can change anything here, and one the vendor's rules refuse is the operator's to fix.
+  const conflict = adapter.checkOptions?.(options, settings);
+  if (conflict) {
+    throw misconfigured("POLICY", `POLICY ${vendorId}.options conflict with this broker's settings: ${conflict}`);
+  }
+  return { adapter, settings, options, ttlSeconds: ttl_seconds ?? policy.ttl.default, policy };
+}

@@ -1,0 +1,112 @@
+import { brokerError } from "./errors";
+import { logLine } from "./log";
+import type { DailyLimits, DayUsage, DenyState, UserStateApi } from "./user-state/types";
+
+/**
+ * The Worker's side of the per-user Durable Object: one object per client_ref
+ * holds that user's denylist entry and daily mint counts. Every failure to
+ * reach it fails closed with `503 quota_unavailable`, before any vendor call.
+ */
+
+export type UserStates = DurableObjectNamespace;
+
+/** One mint held against the user's quota: committed once the vendor issued a key, released if it did not. */
+export interface MintSlot {
+  commit(): Promise<void>;
+  release(): Promise<void>;
+}
+
+export interface SlotRequest {
+  userStates: UserStates;
+  clientRef: string;
+  vendor: string;
+  limits: DailyLimits;
+  now: Date;
+}
+
+/** The UTC day a mint counts against, as `YYYY-MM-DD`. */
+export function utcDay(now: Date): string {
+  return now.toISOString().slice(0, 10);
+}
+
+/** Seconds until the next UTC midnight, when daily quotas reset (at least 1). */
+export function secondsUntilNextUtcDay(now: Date): number {
+  const next = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+  return Math.max(1, Math.ceil((next - now.getTime()) / 1000));
+}
+
+/** The user's object. Typed by its RPC interface: workers-types' mapped RPC types lose union results. */
+function userState(userStates: UserStates, clientRef: string): UserStateApi {
+  return userStates.get(userStates.idFromName(clientRef)) as unknown as UserStateApi;
+}
+
+/** Refuses a denied user or a spent quota; otherwise holds one mint for the user until commit or release. */
+export async function holdMintSlot({ userStates, clientRef, vendor, limits, now }: SlotRequest): Promise<MintSlot> {
+  const stub = userState(userStates, clientRef);
+  const reservation = await reach("reserve", () =>
+    stub.reserve({ day: utcDay(now), vendor, limits, now: now.getTime() }),
+  );
+  switch (reservation.outcome) {
+    case "denied":
+      // The operator's reason is for operators; the user learns only that new keys are stopped.
+      throw brokerError("forbidden", "new keys are suspended for this user", { internal: "client_ref denied" });
+    case "quota_exceeded": {
+      const cap = reservation.scope === "vendor" ? limits.vendor : limits.total;
+      const what = reservation.scope === "vendor" ? `${vendor} keys` : "keys";
+      throw brokerError("quota_exceeded", `daily quota of ${cap} ${what} reached; it resets at 00:00 UTC`, {
+        headers: { "Retry-After": String(secondsUntilNextUtcDay(now)) },
+      });
+    }
+    case "reserved":
+      return {
+        // A slot that is neither committed nor released expires in the object; a lost call costs accuracy, not a key.
+        commit: () => settle("commit", () => stub.commit(reservation.id)),
+        release: () => settle("release", () => stub.release(reservation.id)),
+      };
+  }
+}
+
+export async function usageOn(userStates: UserStates, clientRef: string, now: Date): Promise<DayUsage> {
+  return reach("usage", () => userState(userStates, clientRef).usage(utcDay(now), now.getTime()));
+}
+
+export async function denyUser(
+  userStates: UserStates,
+  clientRef: string,
+  deny: { reason: string; until: string | null; now: Date },
+): Promise<DenyState> {
+  return reach("deny", () =>
+    userState(userStates, clientRef).deny({ reason: deny.reason, until: deny.until, now: deny.now.getTime() }),
+  );
+}
+
+export async function liftDeny(userStates: UserStates, clientRef: string, now: Date): Promise<DenyState | null> {
+  return reach("lift", () => userState(userStates, clientRef).lift(now.getTime()));
+}
+
+export async function denyStateOf(userStates: UserStates, clientRef: string, now: Date): Promise<DenyState | null> {
+  return reach("denyState", () => userState(userStates, clientRef).denyState(now.getTime()));
+}
+
+/** One call to the user's object; any failure to reach it is `503 quota_unavailable`. */
+async function reach<T>(method: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw brokerError("quota_unavailable", "the per-user quota store could not be reached; retry later", {
+      internal: `user state ${method} failed: ${error instanceof Error ? error.name : "unknown"}`,
+    });
+  }
+}
+
+/** Commit and release must not turn an answered mint into an error; a failure is logged for the operator. */
+async function settle(method: string, call: () => Promise<void>): Promise<void> {
+  try {
+    await call();
+  } catch (error) {
+    logLine("error", {
+      msg: `quota ${method} failed; the slot expires on its own`,
+      error: error instanceof Error ? error.name : "unknown",
+    });
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * What the Worker and the per-user `UserState` Durable Object exchange over RPC.
+ * Types only (no `cloudflare:workers` import), so any module may import this cheaply.
+ */
+
+/** A cap, or null for none. */
+export interface DailyLimits {
+  /** Keys one client_ref may receive per UTC day, across all vendors. */
+  total: number | null;
+  /** Keys one client_ref may receive per UTC day from the vendor being minted. */
+  vendor: number | null;
+}
+
+/** A deny in force on a client_ref. Times are ISO-8601 (UTC). */
+export interface DenyState {
+  reason: string;
+  /** When the deny stops applying; null: until lifted. */
+  until: string | null;
+  /** When the deny was set. */
+  since: string;
+}
+
+export type Reservation =
+  | { outcome: "reserved"; id: string }
+  | { outcome: "denied"; deny: DenyState }
+  | { outcome: "quota_exceeded"; scope: "total" | "vendor" };
+
+/** Committed mints of one UTC day (pending reservations not included). */
+export interface DayUsage {
+  total: number;
+  vendors: Record<string, number>;
+}
+
+export interface ReserveInput {
+  /** UTC day "YYYY-MM-DD", from the Worker's clock. */
+  day: string;
+  vendor: string;
+  limits: DailyLimits;
+  /** Epoch milliseconds, from the Worker's clock. */
+  now: number;
+}
+
+export interface DenyInput {
+  reason: string;
+  /** ISO-8601 time the deny ends, or null for a deny that lasts until lifted. */
+  until: string | null;
+  /** Epoch milliseconds, from the Worker's clock. */
+  now: number;
+}
+
+/** The RPC surface of `UserState`, as a caller sees it (every call returns a promise). */
+export interface UserStateApi {
+  /** Checks the deny, then the quotas, and holds a slot for one mint. */
+  reserve(input: ReserveInput): Promise<Reservation>;
+  /** The reserved slot becomes a counted mint of its day and vendor. Unknown or expired ids: no-op. */
+  commit(id: string): Promise<void>;
+  /** The reserved slot is freed. Unknown or expired ids: no-op. */
+  release(id: string): Promise<void>;
+  /** Committed mints of that UTC day. */
+  usage(day: string, now: number): Promise<DayUsage>;
+  /** Sets (or replaces) the deny and returns it. */
+  deny(input: DenyInput): Promise<DenyState>;
+  /** Removes the deny; returns what was in force, or null if nothing was. */
+  lift(now: number): Promise<DenyState | null>;
+  /** The deny in force now: null when none, or when its `until` <= now. */
+  denyState(now: number): Promise<DenyState | null>;
+}

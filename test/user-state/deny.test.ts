@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { DAY, NO_LIMITS, NOON, freshUserState, rejection } from "./stub";
+
+const HOUR_MS = 60 * 60 * 1000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+describe("UserState deny", () => {
+  it("denies every reserve, reserving nothing, until lifted", async () => {
+    const user = freshUserState();
+    const state = await user.deny({ reason: "abuse report #12", until: null, now: NOON });
+    expect(state).toEqual({ reason: "abuse report #12", until: null, since: iso(NOON) });
+    expect(await user.denyState(NOON + 1)).toEqual(state);
+
+    const limits = { total: 1, vendor: null };
+    expect(await user.reserve({ day: DAY, vendor: "soniox", limits, now: NOON + 1 })).toEqual({
+      outcome: "denied",
+      deny: state,
+    });
+    expect(await user.reserve({ day: DAY, vendor: "soniox", limits, now: NOON + 2 * HOUR_MS })).toEqual({
+      outcome: "denied",
+      deny: state,
+    });
+
+    expect(await user.lift(NOON + 3 * HOUR_MS)).toEqual(state);
+    expect(await user.denyState(NOON + 3 * HOUR_MS)).toBeNull();
+    // The denied attempts held no slot: the single slot is still free.
+    expect((await user.reserve({ day: DAY, vendor: "soniox", limits, now: NOON + 3 * HOUR_MS })).outcome).toBe(
+      "reserved",
+    );
+  });
+
+  it("denies nothing when `until` is already past", async () => {
+    const user = freshUserState();
+    const state = await user.deny({ reason: "too late", until: iso(NOON - 1), now: NOON });
+    expect(state).toEqual({ reason: "too late", until: iso(NOON - 1), since: iso(NOON) });
+    expect(await user.denyState(NOON)).toBeNull();
+    expect((await user.reserve({ day: DAY, vendor: "soniox", limits: NO_LIMITS, now: NOON })).outcome).toBe("reserved");
+  });
+
+  it("denies until `until`, and from then on no longer", async () => {
+    const user = freshUserState();
+    const until = NOON + HOUR_MS;
+    const state = await user.deny({ reason: "cool-off", until: iso(until), now: NOON });
+    expect(state.until).toBe(iso(until));
+
+    expect(await user.denyState(until - 1)).toEqual(state);
+    expect(await user.reserve({ day: DAY, vendor: "soniox", limits: NO_LIMITS, now: until - 1 })).toEqual({
+      outcome: "denied",
+      deny: state,
+    });
+    expect(await user.denyState(until)).toBeNull();
+    expect((await user.reserve({ day: DAY, vendor: "soniox", limits: NO_LIMITS, now: until })).outcome).toBe(
+      "reserved",
+    );
+    // Lifting a deny that has run out lifts nothing.
+    expect(await user.lift(until)).toBeNull();
+  });
+
+  it("lets a later deny replace an earlier one", async () => {
+    const user = freshUserState();
+    await user.deny({ reason: "first", until: null, now: NOON });
+    const second = await user.deny({ reason: "second", until: iso(NOON + HOUR_MS), now: NOON + 1 });
+    expect(await user.denyState(NOON + 2)).toEqual(second);
+    expect(await user.lift(NOON + 3)).toEqual(second);
+    expect(await user.denyState(NOON + 3)).toBeNull();
+  });
+
+  it("lifts nothing when no deny is set", async () => {
+    const user = freshUserState();
+    expect(await user.lift(NOON)).toBeNull();
+    expect(await user.denyState(NOON)).toBeNull();
+  });
+
+  it("refuses an `until` that is not a time", async () => {
+    const user = freshUserState();
+    const refused = await rejection(() => user.deny({ reason: "x", until: "next tuesday", now: NOON }));
+    expect(refused.message).toMatch(/until/);
+    expect(await user.denyState(NOON)).toBeNull();
+  });
+});
