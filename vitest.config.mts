@@ -13,12 +13,16 @@ export default defineConfig({
           name: "worker",
           globalSetup: ["./test/global-setup.ts"],
           include: ["test/**/*.test.ts"],
-          exclude: ["test/client/**", "test/dev/**", "test/e2e/**"],
+          exclude: ["test/client/**", "test/dev/**", "test/e2e/**", "test/sdk/**"],
         },
       },
       {
         // The client SDK (fake fetch and timers) and the dev emulator's speech endpoints: plain Node.
-        test: { name: "node", environment: "node", include: ["test/client/**/*.test.ts", "test/dev/**/*.test.ts"] },
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["test/client/**/*.test.ts", "test/dev/**/*.test.ts", "test/sdk/**/*.test.ts"],
+        },
       },
     ],
   },

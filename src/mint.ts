@@ -35,6 +35,8 @@ export interface MintContext {
 export interface MintResponse extends AppliedOptions {
   vendor: string;
   key: string;
+  /** Only for vendors that issue a ready-to-connect URL; a secret like the key. */
+  url?: string;
   expires_at: string;
   ttl_seconds: number;
   client_ref: string;
@@ -193,6 +195,7 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     ttl_seconds: ttlSeconds,
     client_ref: ctx.user.clientRef,
     issuance_id: id,
+    ...(minted.url === undefined ? {} : { url: minted.url }),
   };
 }
 

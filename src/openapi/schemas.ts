@@ -28,13 +28,18 @@ export const mintedKeySchema = z.looseObject({
   ttl_seconds: z.int(),
   client_ref: z.string(),
   issuance_id: z.string(),
+  /** Only for vendors that issue a ready-to-connect URL: the URL, with `key` the credential inside it. */
+  url: z.optional(z.string()),
 });
 
 export const vendorListSchema = z.object({
   vendors: z.array(
     z.object({
       id: z.enum(vendorIds as [VendorId, ...VendorId[]]),
+      /** All three equal for a vendor whose credentials live a fixed time. */
       ttl_seconds: z.object({ min: z.int(), max: z.int(), default: z.int() }),
+      /** What the credential allows: single or multiple use, session caps, fixed life. */
+      credential: z.string(),
       /** JSON Schema of each option the vendor's request body takes. */
       options: z.record(z.string(), z.record(z.string(), z.unknown())),
     }),

@@ -1,3 +1,4 @@
+import { adapterFor } from "../vendors/registry";
 import type { TtlRange } from "../vendors/types";
 import type { OptionRule, VendorPolicy } from "./types";
 import { type OptionSchema, optionSchemas } from "./vendor-options";
@@ -6,6 +7,8 @@ import { type OptionSchema, optionSchemas } from "./vendor-options";
 export interface VendorListing {
   id: string;
   ttl_seconds: TtlRange;
+  /** What the credential allows: single or multiple use, session caps, fixed life. */
+  credential: string;
   /** JSON Schema per option, narrowed by the policy. */
   options: Record<string, OptionSchema>;
 }
@@ -22,7 +25,12 @@ export function vendorListing(policy: VendorPolicy): VendorListing {
     const schema = options[name];
     if (schema) options[name] = narrowed(schema, rule);
   }
-  return { id: policy.vendor, ttl_seconds: { ...policy.ttl }, options };
+  return {
+    id: policy.vendor,
+    ttl_seconds: { ...policy.ttl },
+    credential: adapterFor(policy.vendor).credential,
+    options,
+  };
 }
 
 function narrowed(schema: OptionSchema, rule: OptionRule): OptionSchema {

@@ -40,6 +40,7 @@ export const acedata = {
   name: "acedata",
   ttl: { min: 60, max: 86_400, default: 3600 },
   secretVars: ["ACEDATA_PLATFORM_TOKEN"],
+  credential: "a real API credential, usable until it expires or has spent limited_amount",
   fields,
 
   checkOptions(options: AceDataOptions, settings: AceDataSettings): string | undefined {

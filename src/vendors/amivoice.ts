@@ -40,6 +40,7 @@ export const amivoice = {
   name: "amivoice",
   ttl: { min: 10, max: 86_400, default: 300 },
   secretVars: ["AMIVOICE_SID", "AMIVOICE_SPW", "AMIVOICE_ISSUER_KEY"],
+  credential: "usable for several sessions until it expires, from the caller's IPv4 address when ip_bound",
   fields,
 
   settings(vars: VarReader): AmiVoiceSettings | undefined {

@@ -13,7 +13,10 @@ export function requestSchema(vendorId: VendorId, adapter: VendorAdapter) {
   let schema = requestSchemas.get(vendorId);
   if (!schema) {
     const { min, max } = adapter.ttl;
-    const range = `ttl_seconds must be an integer from ${min} to ${max} for ${vendorId}`;
+    const range =
+      min === max
+        ? `ttl_seconds must be ${min} or left out: ${vendorId} credentials live a fixed ${min} seconds`
+        : `ttl_seconds must be an integer from ${min} to ${max} for ${vendorId}`;
     schema = z.strictObject({
       ttl_seconds: z.optional(z.int().check(z.minimum(min, range), z.maximum(max, range))),
       ...adapter.fields,

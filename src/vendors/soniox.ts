@@ -36,6 +36,7 @@ export const soniox = {
   name: "soniox",
   ttl: { min: 1, max: 3600, default: 300 },
   secretVars: ["SONIOX_API_KEY"],
+  credential: "usable for several sessions until it expires, or for one connection with single_use",
   fields,
 
   settings(vars: VarReader): SonioxSettings | undefined {

@@ -31,6 +31,7 @@ export const speechmatics = {
   name: "speechmatics",
   ttl: { min: 60, max: 3600, default: 300 },
   secretVars: ["SPEECHMATICS_API_KEY"],
+  credential: "usable for several sessions until it expires; a batch key only reaches jobs with the user's client_ref",
   fields,
 
   settings(vars: VarReader): SpeechmaticsSettings | undefined {

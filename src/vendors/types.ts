@@ -25,7 +25,10 @@ export interface MintInput<Settings, Options> {
 }
 
 export interface MintedKey {
+  /** The credential; for a vendor that issues a URL, the credential inside it. Fingerprinted in the audit. */
   key: string;
+  /** A ready-to-connect URL carrying the credential (ElevenLabs agents); as secret as the key, never logged or audited. */
+  url?: string;
   /** When the vendor says the key expires; null when it says the key never does. */
   expiresAt: Date | null;
   applied: AppliedOptions;
@@ -40,7 +43,10 @@ export interface MintedKey {
 export interface VendorAdapter<Settings = unknown, Options = unknown> {
   /** Human-readable vendor name used in messages. */
   readonly name: string;
+  /** The TTL range; min, max and default are all equal for a vendor whose credentials live a fixed time. */
   readonly ttl: TtlRange;
+  /** What the credential allows, in a sentence, for `GET /v1/vendors` (single or multiple use, session caps, fixed life). */
+  readonly credential: string;
   /** The vars holding this vendor's secrets, so that no vendor text shown to a caller can quote them. */
   readonly secretVars: readonly string[];
   /** The vendor's request-body fields besides `ttl_seconds`. */

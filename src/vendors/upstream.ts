@@ -14,9 +14,11 @@ import { safeVendorText } from "./vendor-text";
  */
 
 export interface VendorRequest {
+  /** POST unless said otherwise; a GET carries no body. */
+  method?: "POST" | "GET";
   url: string;
   headers: Record<string, string>;
-  body: string;
+  body?: string;
 }
 
 export interface VendorReply {
@@ -71,7 +73,7 @@ export function vendorSender({ vendor, fetch, now, timeoutMs, readFailure, secre
     let reply: VendorReply;
     try {
       const response = await fetch(request.url, {
-        method: "POST",
+        method: request.method ?? "POST",
         headers: request.headers,
         body: request.body,
         redirect: "manual",

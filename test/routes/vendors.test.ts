@@ -17,6 +17,7 @@ describe("GET /v1/vendors", () => {
     expect(vendors).toEqual([
       {
         id: "soniox",
+        credential: expect.any(String),
         ttl_seconds: { min: 1, max: 3600, default: 300 },
         options: {
           usage_type: { type: "string", enum: ["transcribe_websocket", "tts_rt"], default: "transcribe_websocket" },
@@ -26,6 +27,7 @@ describe("GET /v1/vendors", () => {
       },
       {
         id: "speechmatics",
+        credential: expect.any(String),
         ttl_seconds: { min: 60, max: 3600, default: 300 },
         options: {
           type: { type: "string", enum: ["rt", "batch"], default: "rt" },
@@ -34,11 +36,13 @@ describe("GET /v1/vendors", () => {
       },
       {
         id: "amivoice",
+        credential: expect.any(String),
         ttl_seconds: { min: 10, max: 86400, default: 300 },
         options: { bind_ip: { type: "boolean", default: true } },
       },
       {
         id: "acedata",
+        credential: expect.any(String),
         ttl_seconds: { min: 60, max: 86400, default: 3600 },
         options: { limited_amount: { type: "number", exclusiveMinimum: 0 } },
       },
@@ -82,6 +86,7 @@ describe("GET /v1/vendors", () => {
     expect(vendors).toEqual([
       {
         id: "soniox",
+        credential: expect.any(String),
         ttl_seconds: { min: 10, max: 120, default: 60 },
         options: {
           // The field's default is not allowed, so it is no longer advertised.
@@ -92,6 +97,7 @@ describe("GET /v1/vendors", () => {
       },
       {
         id: "speechmatics",
+        credential: expect.any(String),
         ttl_seconds: { min: 60, max: 3600, default: 300 },
         options: {
           type: { type: "string", enum: ["rt"], default: "rt" },
@@ -100,6 +106,7 @@ describe("GET /v1/vendors", () => {
       },
       {
         id: "acedata",
+        credential: expect.any(String),
         ttl_seconds: { min: 60, max: 600, default: 600 },
         options: { limited_amount: { type: "number", exclusiveMinimum: 0, maximum: 5 } },
       },
