@@ -49,6 +49,8 @@ export interface VarReader {
 
 export interface BrokerConfig {
   auth(): AuthConfig;
+  /** `CLIENT_REF_SECRET` when set (pseudonymous client_ref); also part of `auth()`. */
+  clientRefSecret(): string | undefined;
   /**
    * The `AUDIT` KV namespace. Throws `misconfigured` when it is not bound, so
    * routes that record or read the audit trail ask for it before any vendor call.
@@ -81,9 +83,12 @@ export function getConfig(env: Env): BrokerConfig {
 
 function buildConfig(env: Env): BrokerConfig {
   const vars = varReader(env);
+  // Its own accessor, so that a health check reports it even when another auth setting is wrong too.
+  const clientRefSecret = once(() => exactSecret(env, vars, "CLIENT_REF_SECRET", MIN_CLIENT_REF_SECRET_BYTES));
   return {
     vars,
-    auth: once(() => readAuth(env, vars)),
+    auth: once(() => readAuth(env, vars, clientRefSecret)),
+    clientRefSecret,
     auditNamespace: once(() => readAuditNamespace(env)),
     userStateNamespace: once(() => readUserStateNamespace(env)),
     dailyMintQuota: once(() => readDailyMintQuota(vars)),
@@ -153,7 +158,7 @@ function isAllowedBaseUrl(text: string): boolean {
   return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
 }
 
-function readAuth(env: Env, vars: VarReader): AuthConfig {
+function readAuth(env: Env, vars: VarReader, readClientRefSecret: () => string | undefined): AuthConfig {
   const jwksUrl = vars.optional("AUTH_JWKS_URL");
   const secret = vars.optional("AUTH_HS256_SECRET");
   const issuer = vars.optional("AUTH_ISSUER");
@@ -176,12 +181,12 @@ function readAuth(env: Env, vars: VarReader): AuthConfig {
         "JWKS mode needs AUTH_ISSUER and AUTH_AUDIENCE to be set",
       );
     }
-    const clientRefSecret = exactSecret(env, vars, "CLIENT_REF_SECRET", MIN_CLIENT_REF_SECRET_BYTES);
+    const clientRefSecret = readClientRefSecret();
     return { mode: "jwks", jwksUrl: new URL(jwksUrl), issuer, audience, clientRefClaim, clientRefSecret };
   }
   if (secret) {
     const exact = exactSecret(env, vars, "AUTH_HS256_SECRET", MIN_HS256_SECRET_BYTES) as string;
-    const clientRefSecret = exactSecret(env, vars, "CLIENT_REF_SECRET", MIN_CLIENT_REF_SECRET_BYTES);
+    const clientRefSecret = readClientRefSecret();
     return {
       mode: "hs256",
       secret: new TextEncoder().encode(exact),

@@ -1,3 +1,4 @@
+import { checkForcedOptions } from "./policy/admit";
 import type { BrokerConfig } from "./config";
 import { ConfigProblem } from "./errors";
 import { adapterFor, type VendorId, vendorIds } from "./vendors/registry";
@@ -21,6 +22,7 @@ function vendorSettings(id: VendorId): Check {
  */
 const SETTING_CHECKS: readonly Check[] = [
   (config) => config.auth(),
+  (config) => config.clientRefSecret(),
   (config) => config.adminToken(),
   (config) => config.allowedOrigins(),
   (config) => config.upstreamTimeoutMs(),
@@ -28,6 +30,7 @@ const SETTING_CHECKS: readonly Check[] = [
   (config) => config.dailyMintQuota(),
   (config) => config.policy(),
   ...vendorIds.map(vendorSettings),
+  ...vendorIds.map((id) => (config: BrokerConfig) => checkForcedOptions(id, config)),
 ];
 
 /** Bindings exist only inside the Worker, so `npm run check-config` leaves these to `GET /healthz`. */
@@ -48,7 +51,10 @@ export function configProblems(config: BrokerConfig, options: { bindings: boolea
       check(config);
     } catch (error) {
       if (!(error instanceof ConfigProblem)) throw error;
-      problems.push({ variable: error.variable, problem: error.message });
+      // One setting may break two accessors (CLIENT_REF_SECRET is part of auth too): list it once.
+      if (!problems.some((p) => p.variable === error.variable && p.problem === error.message)) {
+        problems.push({ variable: error.variable, problem: error.message });
+      }
     }
   }
   return problems;

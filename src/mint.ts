@@ -1,13 +1,13 @@
 import { AuditStore } from "./audit/store";
-import type { AuditRecord } from "./audit/record";
+import { type AuditRecord, callerFields } from "./audit/record";
 import type { EndUser } from "./auth/end-user";
 import type { BrokerConfig } from "./config";
-import { MAX_USER_AGENT_CHARS } from "./constants";
+import type { Caller } from "./http/caller";
 import { brokerError } from "./errors";
 import { newIssuanceId, sha256Hex } from "./ids";
 import { logLine } from "./log";
 import { admitMint } from "./policy/admit";
-import { holdMintSlot } from "./user-limits";
+import { holdMintSlot } from "./user-state/client";
 import { outlivesTtl } from "./vendors/expiry";
 import type { VendorId } from "./vendors/registry";
 import { configuredSecrets } from "./secrets";
@@ -21,15 +21,7 @@ export interface MintContext {
   fetch: typeof fetch;
   now: () => Date;
   user: EndUser;
-  request: {
-    /** The broker's own id for this request. */
-    requestId: string;
-    /** The caller's `X-Request-Id`, when it sent a usable one. */
-    callerRequestId: string | null;
-    ip: string | null;
-    origin: string | null;
-    userAgent: string | null;
-  };
+  caller: Caller;
 }
 
 export interface MintResponse extends AppliedOptions {
@@ -52,21 +44,13 @@ export interface MintResponse extends AppliedOptions {
 export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContext): Promise<MintResponse> {
   // Configured, enabled by POLICY, claim gate, body, vendor rules, policy option rules (src/policy/admit.ts).
   const { adapter, settings, options, ttlSeconds, policy } = admitMint(vendorId, body, ctx.config, ctx.user);
-  const callerIp = ctx.request.ip ?? undefined;
+  const callerIp = ctx.caller.ip ?? undefined;
   adapter.checkCaller?.(options, settings, { ip: callerIp });
 
-  // Only a request that passed every check above uses the burst limit and the quota.
-  await enforceRateLimit(ctx.rateLimiter, ctx.user.clientRef);
-  const now = ctx.now();
-  const slot = await holdMintSlot({
-    userStates: ctx.config.userStateNamespace(),
-    clientRef: ctx.user.clientRef,
-    vendor: vendorId,
-    limits: { total: ctx.config.dailyMintQuota(), vendor: policy.dailyQuota ?? null },
-    now,
-  });
-  const id = newIssuanceId(now);
-  let upstreamStatus: number | null = null;
+  // Every setting is read before the burst limit and the quota, so that a configuration problem
+  // is answered before either counts the request.
+  const userStates = ctx.config.userStateNamespace();
+  const limits = { total: ctx.config.dailyMintQuota(), vendor: policy.dailyQuota ?? null };
   const send = vendorSender({
     vendor: vendorId,
     fetch: ctx.fetch,
@@ -76,6 +60,13 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     secrets: configuredSecrets(ctx.config.vars),
   });
   const store = new AuditStore(ctx.kv, ctx.config.auditRetentionSeconds());
+
+  // Only a request that passed every check above uses the burst limit and the quota.
+  await enforceRateLimit(ctx.rateLimiter, ctx.user.clientRef);
+  const now = ctx.now();
+  const slot = await holdMintSlot({ userStates, clientRef: ctx.user.clientRef, vendor: vendorId, limits, now });
+  const id = newIssuanceId(now);
+  let upstreamStatus: number | null = null;
   const baseRecord = {
     id,
     at: now.toISOString(),
@@ -84,11 +75,7 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     issuer: ctx.user.issuer,
     subject: ctx.user.subject,
     ttl_seconds: ttlSeconds,
-    ip: ctx.request.ip,
-    origin: ctx.request.origin,
-    user_agent: ctx.request.userAgent?.slice(0, MAX_USER_AGENT_CHARS) ?? null,
-    request_id: ctx.request.requestId,
-    caller_request_id: ctx.request.callerRequestId,
+    ...callerFields(ctx.caller),
     reason: null,
     deny_until: null,
   };
@@ -137,7 +124,7 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     logLine("error", {
       msg: "vendor issued a key that outlives the requested TTL; it was not handed out; revoke it at the vendor",
       ...trace,
-      request_id: ctx.request.requestId,
+      request_id: ctx.caller.requestId,
       vendor_expires_at: minted.expiresAt?.toISOString() ?? null,
     });
     const failure = new UpstreamFailure(
@@ -177,7 +164,7 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     logLine("error", {
       msg: "audit write failed after the vendor issued a key; it was not handed out; revoke it at the vendor",
       ...trace,
-      request_id: ctx.request.requestId,
+      request_id: ctx.caller.requestId,
       error: error instanceof Error ? error.name : "unknown",
     });
     throw brokerError(

@@ -1,4 +1,6 @@
 import * as z from "zod/mini";
+import { MAX_USER_AGENT_CHARS } from "../constants";
+import type { Caller } from "../http/caller";
 
 /**
  * One issuance attempt that reached a vendor, or one operator action on a
@@ -38,6 +40,19 @@ export const auditRecordSchema = z.object({
 });
 
 export type AuditRecord = z.output<typeof auditRecordSchema>;
+
+/** The fields every record takes from the request that caused it. */
+export function callerFields(
+  caller: Caller,
+): Pick<AuditRecord, "ip" | "origin" | "user_agent" | "request_id" | "caller_request_id"> {
+  return {
+    ip: caller.ip,
+    origin: caller.origin,
+    user_agent: caller.userAgent?.slice(0, MAX_USER_AGENT_CHARS) ?? null,
+    request_id: caller.requestId,
+    caller_request_id: caller.callerRequestId,
+  };
+}
 
 export const auditPageSchema = z.object({
   records: z.array(auditRecordSchema),

@@ -1,3 +1,4 @@
+import type { BrokerConfig } from "../config";
 import { brokerError } from "../errors";
 import { complementId, ISSUANCE_ID_PATTERN, issuanceIdTime, sha256Hex } from "../ids";
 import { decodeCursor, encodeCursor, filterHash, type ListPosition } from "./cursor";
@@ -32,6 +33,11 @@ export const MAX_LIST_PAGES_PER_REQUEST = 5;
 
 /** Index metadata: the whole record, or, when it does not fit, just enough to filter on. */
 type IndexMetadata = AuditRecord | { id: string; vendor: string | null; partial: true };
+
+/** The audit store as configured; a missing `AUDIT` binding is `misconfigured`. */
+export function configuredAuditStore(config: BrokerConfig): AuditStore {
+  return new AuditStore(config.auditNamespace(), config.auditRetentionSeconds());
+}
 
 export class AuditStore {
   constructor(

@@ -71,7 +71,10 @@ const ADMIN_ERRORS: ErrorCode[] = [
   "not_found",
   "audit_unavailable",
 ];
-const DENY_ERRORS: ErrorCode[] = [...ADMIN_ERRORS, "payload_too_large", "unsupported_media_type", "quota_unavailable"];
+/** The deny routes read and write the user's Durable Object; only POST has a body, only DELETE and POST write audit records. */
+const DENY_STATE_ERRORS: ErrorCode[] = [...COMMON_ERRORS, "unauthenticated", "invalid_request", "quota_unavailable"];
+const DENY_WRITE_ERRORS: ErrorCode[] = [...DENY_STATE_ERRORS, "audit_unavailable"];
+const DENY_POST_ERRORS: ErrorCode[] = [...DENY_WRITE_ERRORS, "payload_too_large", "unsupported_media_type"];
 const clientRefParameter = { name: "client_ref", in: "path", required: true, schema: { type: "string" } };
 
 function queryParameters(schema: z.ZodMiniType): Json[] {
@@ -129,10 +132,10 @@ export function buildOpenApiDocument(): Json {
       "/v1/vendors": {
         get: {
           operationId: "list_vendors",
-          summary: "Vendors this broker can mint for, with TTL ranges and options",
+          summary: "The vendors this caller may use under POLICY, with effective TTL ranges, options and credentials",
           security: [{ endUserJwt: [] }],
           responses: {
-            "200": { description: "Configured vendors", content: json(ref("VendorList")) },
+            "200": { description: "Configured vendors enabled for this caller", content: json(ref("VendorList")) },
             ...errorResponses(END_USER_ERRORS),
           },
         },
@@ -160,7 +163,7 @@ export function buildOpenApiDocument(): Json {
               description: "The deny now in force (denied is false when until has passed)",
               content: json(ref("DenyState")),
             },
-            ...errorResponses(DENY_ERRORS),
+            ...errorResponses(DENY_POST_ERRORS),
           },
         },
       },
@@ -172,7 +175,7 @@ export function buildOpenApiDocument(): Json {
           parameters: [clientRefParameter],
           responses: {
             "200": { description: "The deny in force, if any", content: json(ref("DenyState")) },
-            ...errorResponses(DENY_ERRORS),
+            ...errorResponses(DENY_STATE_ERRORS),
           },
         },
         delete: {
@@ -182,7 +185,7 @@ export function buildOpenApiDocument(): Json {
           parameters: [clientRefParameter],
           responses: {
             "200": { description: "No deny is in force any more", content: json(ref("DenyState")) },
-            ...errorResponses(DENY_ERRORS),
+            ...errorResponses(DENY_WRITE_ERRORS),
           },
         },
       },

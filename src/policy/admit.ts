@@ -1,6 +1,6 @@
 import type { EndUser } from "../auth/end-user";
 import type { BrokerConfig } from "../config";
-import { brokerError, misconfigured } from "../errors";
+import { brokerError, ConfigProblem, misconfigured } from "../errors";
 import { parseOrThrow } from "../http/validation";
 import { adapterFor, type VendorId } from "../vendors/registry";
 import type { AppliedOptions, VendorAdapter } from "../vendors/types";
@@ -42,9 +42,35 @@ export function admitMint(vendorId: VendorId, body: unknown, config: BrokerConfi
   // The schema accepted `body`, so it is an object.
   const options = applyOptionRules(vendorId, policy, body as object, requested);
   // Only a forced value can change anything here, and one the vendor's rules refuse is the operator's to fix.
-  const conflict = adapter.checkOptions?.(options, settings);
+  throwOnConflict(vendorId, adapter.checkOptions?.(options, settings));
+  return { adapter, settings, options, ttlSeconds: ttl_seconds ?? policy.ttl.default, policy };
+}
+
+/**
+ * For the health check: a forced option that the vendor's own settings refuse
+ * (a forced `limited_amount` above `ACEDATA_MAX_AMOUNT`, say) would fail every
+ * mint for that vendor, so it is reported before any user meets it. Problems
+ * with the settings or the policy themselves are reported by their own checks.
+ */
+export function checkForcedOptions(vendorId: VendorId, config: BrokerConfig): void {
+  const adapter = adapterFor(vendorId);
+  let settings: unknown;
+  let policy: VendorPolicy;
+  try {
+    settings = adapter.settings(config.vars);
+    policy = config.policy().vendor(vendorId);
+  } catch (error) {
+    if (error instanceof ConfigProblem) return;
+    throw error;
+  }
+  if (settings === undefined) return;
+  const forced: AppliedOptions = {};
+  for (const [name, rule] of Object.entries(policy.options)) if (rule.kind === "force") forced[name] = rule.value;
+  throwOnConflict(vendorId, adapter.checkOptions?.(forced, settings));
+}
+
+function throwOnConflict(vendorId: VendorId, conflict: string | undefined): void {
   if (conflict) {
     throw misconfigured("POLICY", `POLICY ${vendorId}.options conflict with this broker's settings: ${conflict}`);
   }
-  return { adapter, settings, options, ttlSeconds: ttl_seconds ?? policy.ttl.default, policy };
 }

@@ -1,9 +1,8 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../app-env";
-import { AuditStore } from "../audit/store";
+import { configuredAuditStore } from "../audit/store";
 import { requireAdmin } from "../auth/middleware";
-import type { BrokerConfig } from "../config";
 import { DEFAULT_AUDIT_PAGE_SIZE, MAX_AUDIT_PAGE_SIZE, MAX_CLIENT_REF_CHARS } from "../constants";
 import { BrokerError, brokerError } from "../errors";
 import { parseOrThrow } from "../http/validation";
@@ -30,7 +29,7 @@ export const auditQuerySchema = z.strictObject({
 export function auditRoutes() {
   return new Hono<AppEnv>()
     .get("/", requireAdmin, async (c) => {
-      const audit = auditStore(c.var.config);
+      const audit = configuredAuditStore(c.var.config);
       const query = parseOrThrow(auditQuerySchema, c.req.query(), "audit query");
       const since = query.since === undefined ? undefined : new Date(query.since);
       const until = query.until === undefined ? undefined : new Date(query.until);
@@ -50,17 +49,12 @@ export function auditRoutes() {
       return c.json(page);
     })
     .get("/:id", requireAdmin, async (c) => {
-      const audit = auditStore(c.var.config);
+      const audit = configuredAuditStore(c.var.config);
       const id = c.req.param("id");
       const record = ISSUANCE_ID_PATTERN.test(id) ? await readingStore(() => audit.get(id)) : null;
       if (!record) throw brokerError("not_found", "no audit record with that issuance_id");
       return c.json(record);
     });
-}
-
-/** First thing after the admin check: a missing AUDIT binding is `misconfigured`, whatever the query. */
-function auditStore(config: BrokerConfig): AuditStore {
-  return new AuditStore(config.auditNamespace(), config.auditRetentionSeconds());
 }
 
 /**

@@ -5,6 +5,7 @@ import { requireEndUser } from "../auth/middleware";
 import type { Deps } from "../deps";
 import { brokerError } from "../errors";
 import { readJsonObject } from "../http/body";
+import { callerOf } from "../http/caller";
 import { mintKey } from "../mint";
 import { vendorIdSchema } from "../vendors/registry";
 
@@ -29,13 +30,7 @@ export function keysRoutes({ now, fetch }: Deps) {
       fetch,
       now,
       user: c.var.user,
-      request: {
-        requestId: c.var.requestId,
-        callerRequestId: c.var.callerRequestId,
-        ip: c.req.header("CF-Connecting-IP") ?? null,
-        origin: c.req.header("Origin") ?? null,
-        userAgent: c.req.header("User-Agent") ?? null,
-      },
+      caller: callerOf(c),
     });
     c.var.logFields.issuance_id = minted.issuance_id;
     return c.json(minted, 201);

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { requireEndUser } from "../auth/middleware";
 import type { Deps } from "../deps";
-import { usageOn, utcDay } from "../user-limits";
+import { usageOn, utcDay } from "../user-state/client";
 import { vendorIds } from "../vendors/registry";
 
 interface VendorUsage {

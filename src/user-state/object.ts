@@ -125,7 +125,7 @@ export class UserState extends DurableObject<Env> implements UserStateApi {
     return { total, vendors };
   }
 
-  async deny(input: DenyInput): Promise<DenyState> {
+  async deny(input: DenyInput): Promise<DenyState | null> {
     const { reason, until, now } = input;
     checkNow(now);
     if (typeof reason !== "string") throw new TypeError("reason must be a string");
@@ -134,7 +134,9 @@ export class UserState extends DurableObject<Env> implements UserStateApi {
       untilMs = typeof until === "string" ? Date.parse(until) : Number.NaN;
       if (Number.isNaN(untilMs)) throw new RangeError("until must be an ISO-8601 time or null");
     }
-    // Replaces any earlier deny, in force or not: the last deny set is the one that counts.
+    // A deny that has already run out denies nothing, and so must not end one in force either.
+    if (untilMs !== null && untilMs <= now) return this.denyInForce(now);
+    // Otherwise it replaces any earlier deny: the last deny set is the one that counts.
     this.sql.exec(
       "INSERT OR REPLACE INTO deny (id, reason, until_ms, since_ms) VALUES (1, ?, ?, ?)",
       reason,

@@ -58,8 +58,8 @@ export interface UserStateApi {
   release(id: string): Promise<void>;
   /** Committed mints of that UTC day. */
   usage(day: string, now: number): Promise<DayUsage>;
-  /** Sets (or replaces) the deny and returns it. */
-  deny(input: DenyInput): Promise<DenyState>;
+  /** Sets (or replaces) the deny; one whose `until` has passed changes nothing. Returns the deny in force after. */
+  deny(input: DenyInput): Promise<DenyState | null>;
   /** Removes the deny; returns what was in force, or null if nothing was. */
   lift(now: number): Promise<DenyState | null>;
   /** The deny in force now: null when none, or when its `until` <= now. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { auditRecordsFor } from "../helpers/audit";
-import { ADMIN_TOKEN, call, expectError, uniqueUser } from "../helpers/broker";
+import { ADMIN_TOKEN, call, expectError, kvWithFailingWrites, uniqueUser } from "../helpers/broker";
 import { taggedBaseUrl } from "../helpers/emulator";
 import { mint } from "../helpers/mint";
 
@@ -66,6 +66,65 @@ describe("denying a user", () => {
     ms += 10 * 60 * 1000;
     expect((await denyState(user, now)).denied).toBe(false);
     expect((await mint("speechmatics", user, { now, token: token() })).status).toBe(201);
+  });
+
+  it("keeps a deny in force when a later one has already run out", async () => {
+    const user = uniqueUser();
+    await denyUser({ client_ref: user, reason: "fraud" });
+    const late = await denyUser({ client_ref: user, reason: "typo", until: "2020-01-01T00:00:00Z" });
+    expect(await late.json()).toMatchObject({ denied: true, reason: "fraud" });
+    await expectError(await mint("soniox", user), 403, "forbidden");
+  });
+
+  it("does not lift a deny it cannot record, and lifts it with its record on retry", async () => {
+    const user = uniqueUser();
+    await denyUser({ client_ref: user, reason: "abuse" });
+    const path = `/v1/admin/deny/${encodeURIComponent(user)}`;
+    const failed = await call(path, { method: "DELETE", headers: admin, env: { AUDIT: kvWithFailingWrites() } });
+    await expectError(failed, 503, "audit_unavailable");
+    expect(await denyState(user)).toMatchObject({ denied: true });
+    await expectError(await mint("soniox", user), 403, "forbidden");
+
+    expect((await call(path, { method: "DELETE", headers: admin })).status).toBe(200);
+    expect((await auditRecordsFor(user)).map((r) => r.outcome)).toEqual(["deny_lifted", "denied"]);
+  });
+
+  it("puts a deny in force even when it cannot be recorded, and says so", async () => {
+    const user = uniqueUser();
+    const response = await call("/v1/admin/deny", {
+      method: "POST",
+      headers: admin,
+      body: { client_ref: user, reason: "abuse" },
+      env: { AUDIT: kvWithFailingWrites() },
+    });
+    const error = await expectError(response, 503, "audit_unavailable");
+    expect(error.message).toContain("took effect");
+    await expectError(await mint("soniox", user), 403, "forbidden");
+  });
+
+  it("takes only pseudonyms when CLIENT_REF_SECRET is set, so an app's own user id cannot silently deny nobody", async () => {
+    const env = { CLIENT_REF_SECRET: "client-ref-secret-for-tests-0123456789abcdef" };
+    const user = uniqueUser();
+    const minted = await mint("soniox", user, { env });
+    const { client_ref: pseudonym } = (await minted.json()) as { client_ref: string };
+    expect(pseudonym).toMatch(/^u_/);
+
+    const byUserId = await call("/v1/admin/deny", {
+      method: "POST",
+      headers: admin,
+      body: { client_ref: user, reason: "r" },
+      env,
+    });
+    const error = await expectError(byUserId, 400, "invalid_request");
+    expect(error.message).toContain("pseudonym");
+    const byPseudonym = await call("/v1/admin/deny", {
+      method: "POST",
+      headers: admin,
+      body: { client_ref: pseudonym, reason: "r" },
+      env,
+    });
+    expect(byPseudonym.status).toBe(200);
+    await expectError(await mint("soniox", user, { env }), 403, "forbidden");
   });
 
   it("lifting a user who is not denied changes nothing and writes no record", async () => {

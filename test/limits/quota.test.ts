@@ -70,6 +70,25 @@ describe("DAILY_MINT_QUOTA", () => {
     expect((await mintOn(clock, user, env)).status).toBe(201);
   });
 
+  it("never touches the quota for a refusal by the vendor's own pre-checks (AmiVoice's IP rule)", async () => {
+    const clock = clockAt("2026-11-23T12:00:00.000Z");
+    const user = uniqueUser();
+    const env = { DAILY_MINT_QUOTA: "1", AMIVOICE_REQUIRE_IP_BINDING: "true" };
+    const at = (ip: string) =>
+      mint("amivoice", user, { env, now: clock.now, token: clock.token(), headers: { "CF-Connecting-IP": ip } });
+    await expectError(await at("2001:db8::1"), 403, "forbidden");
+    expect((await at("203.0.113.7")).status).toBe(201);
+  });
+
+  it("never touches the quota for a configuration problem", async () => {
+    const clock = clockAt("2026-11-23T12:00:00.000Z");
+    const user = uniqueUser();
+    const env = { DAILY_MINT_QUOTA: "1" };
+    await expectError(await mintOn(clock, user, { ...env, AUDIT_RETENTION_DAYS: "lots" }), 500, "misconfigured");
+    await expectError(await mintOn(clock, user, { ...env, UPSTREAM_TIMEOUT_MS: "soon" }), 500, "misconfigured");
+    expect((await mintOn(clock, user, env)).status).toBe(201);
+  });
+
   it("starts again on the next UTC day", async () => {
     const clock = clockAt("2026-11-23T23:59:30.000Z");
     const user = uniqueUser();

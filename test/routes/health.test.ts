@@ -60,6 +60,11 @@ const BROKEN: Array<[string, Partial<Env>, string]> = [
     "AMIVOICE_REQUIRE_IP_BINDING",
   ],
   ["an AceData application id that is not a UUID", { ACEDATA_APPLICATION_ID: LEAKY }, "ACEDATA_APPLICATION_ID"],
+  [
+    "a forced option that the vendor's own settings refuse",
+    { POLICY: JSON.stringify({ acedata: { options: { limited_amount: { force: 5 } } } }), ACEDATA_MAX_AMOUNT: "3" },
+    "POLICY",
+  ],
   ["no AUDIT binding", { AUDIT: undefined }, "AUDIT"],
   ["an AUDIT binding that is not KV", { AUDIT: LEAKY as unknown as KVNamespace }, "AUDIT"],
   ["no USER_STATE binding", { USER_STATE: undefined }, "USER_STATE"],
@@ -92,6 +97,14 @@ describe("GET /healthz", () => {
       "ACEDATA_APPLICATION_ID",
       "ADMIN_TOKEN",
       "AUDIT",
+    ]);
+  });
+
+  it("reports a bad CLIENT_REF_SECRET even when another auth setting is wrong too", async () => {
+    const { body } = await health({ AUTH_JWKS_URL: undefined, AUTH_HS256_SECRET: "short", CLIENT_REF_SECRET: "short" });
+    expect(body.problems?.map((problem) => problem.variable).sort()).toEqual([
+      "AUTH_HS256_SECRET",
+      "CLIENT_REF_SECRET",
     ]);
   });
 

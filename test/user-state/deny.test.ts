@@ -32,16 +32,23 @@ describe("UserState deny", () => {
   it("denies nothing when `until` is already past", async () => {
     const user = freshUserState();
     const state = await user.deny({ reason: "too late", until: iso(NOON - 1), now: NOON });
-    expect(state).toEqual({ reason: "too late", until: iso(NOON - 1), since: iso(NOON) });
+    expect(state).toBeNull();
     expect(await user.denyState(NOON)).toBeNull();
     expect((await user.reserve({ day: DAY, vendor: "soniox", limits: NO_LIMITS, now: NOON })).outcome).toBe("reserved");
+  });
+
+  it("leaves a deny in force untouched when a later one has already run out", async () => {
+    const user = freshUserState();
+    const first = await user.deny({ reason: "fraud", until: null, now: NOON });
+    expect(await user.deny({ reason: "typo", until: iso(NOON - 1), now: NOON + 1 })).toEqual(first);
+    expect(await user.denyState(NOON + 2)).toEqual(first);
   });
 
   it("denies until `until`, and from then on no longer", async () => {
     const user = freshUserState();
     const until = NOON + HOUR_MS;
     const state = await user.deny({ reason: "cool-off", until: iso(until), now: NOON });
-    expect(state.until).toBe(iso(until));
+    expect(state?.until).toBe(iso(until));
 
     expect(await user.denyState(until - 1)).toEqual(state);
     expect(await user.reserve({ day: DAY, vendor: "soniox", limits: NO_LIMITS, now: until - 1 })).toEqual({

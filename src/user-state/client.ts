@@ -1,6 +1,6 @@
-import { brokerError } from "./errors";
-import { logLine } from "./log";
-import type { DailyLimits, DayUsage, DenyState, UserStateApi } from "./user-state/types";
+import { brokerError } from "../errors";
+import { logLine } from "../log";
+import type { DailyLimits, DayUsage, DenyState, UserStateApi } from "./types";
 
 /**
  * The Worker's side of the per-user Durable Object: one object per client_ref
@@ -8,15 +8,15 @@ import type { DailyLimits, DayUsage, DenyState, UserStateApi } from "./user-stat
  * reach it fails closed with `503 quota_unavailable`, before any vendor call.
  */
 
-export type UserStates = DurableObjectNamespace;
+type UserStates = DurableObjectNamespace;
 
 /** One mint held against the user's quota: committed once the vendor issued a key, released if it did not. */
-export interface MintSlot {
+interface MintSlot {
   commit(): Promise<void>;
   release(): Promise<void>;
 }
 
-export interface SlotRequest {
+interface SlotRequest {
   userStates: UserStates;
   clientRef: string;
   vendor: string;
@@ -30,7 +30,7 @@ export function utcDay(now: Date): string {
 }
 
 /** Seconds until the next UTC midnight, when daily quotas reset (at least 1). */
-export function secondsUntilNextUtcDay(now: Date): number {
+function secondsUntilNextUtcDay(now: Date): number {
   const next = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
   return Math.max(1, Math.ceil((next - now.getTime()) / 1000));
 }
@@ -74,7 +74,7 @@ export async function denyUser(
   userStates: UserStates,
   clientRef: string,
   deny: { reason: string; until: string | null; now: Date },
-): Promise<DenyState> {
+): Promise<DenyState | null> {
   return reach("deny", () =>
     userState(userStates, clientRef).deny({ reason: deny.reason, until: deny.until, now: deny.now.getTime() }),
   );
@@ -84,7 +84,7 @@ export async function liftDeny(userStates: UserStates, clientRef: string, now: D
   return reach("lift", () => userState(userStates, clientRef).lift(now.getTime()));
 }
 
-export async function denyStateOf(userStates: UserStates, clientRef: string, now: Date): Promise<DenyState | null> {
+export async function currentDeny(userStates: UserStates, clientRef: string, now: Date): Promise<DenyState | null> {
   return reach("denyState", () => userState(userStates, clientRef).denyState(now.getTime()));
 }
 
