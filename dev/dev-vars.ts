@@ -41,6 +41,26 @@ const VENDORS: { vendor: string; secrets: string[]; emulated: (url: string) => R
       ACEDATA_BASE_URL: url,
     }),
   },
+  {
+    vendor: "assemblyai",
+    secrets: ["ASSEMBLYAI_API_KEY"],
+    emulated: (url) => ({ ASSEMBLYAI_API_KEY: emulatorKey("assemblyai"), ASSEMBLYAI_BASE_URL: url }),
+  },
+  {
+    vendor: "deepgram",
+    secrets: ["DEEPGRAM_API_KEY"],
+    emulated: (url) => ({ DEEPGRAM_API_KEY: emulatorKey("deepgram"), DEEPGRAM_BASE_URL: url }),
+  },
+  {
+    vendor: "openai",
+    secrets: ["OPENAI_API_KEY"],
+    emulated: (url) => ({ OPENAI_API_KEY: emulatorKey("openai"), OPENAI_BASE_URL: url }),
+  },
+  {
+    vendor: "elevenlabs",
+    secrets: ["ELEVENLABS_API_KEY"],
+    emulated: (url) => ({ ELEVENLABS_API_KEY: emulatorKey("elevenlabs"), ELEVENLABS_BASE_URL: url }),
+  },
 ];
 
 export function devVars(devVarsNames: ReadonlySet<string>, devUrl: string, identity: DevIdentity) {

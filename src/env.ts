@@ -67,4 +67,24 @@ export interface Env {
   ACEDATA_MAX_AMOUNT?: string | number;
   /** Domain every AceData key is bound to (sent as `host`). */
   ACEDATA_HOST?: string;
+
+  /** Secret. OpenAI API key (a project key) from platform.openai.com/api-keys; unset disables OpenAI Realtime. */
+  OPENAI_API_KEY?: string;
+  /** OpenAI API base URL without `/v1`; default `https://api.openai.com`. */
+  OPENAI_BASE_URL?: string;
+
+  /** Secret. Deepgram API key (Member role or higher) from console.deepgram.com; unset disables Deepgram. */
+  DEEPGRAM_API_KEY?: string;
+  /** Deepgram API base URL; default `https://api.deepgram.com` (e.g. a regional or self-hosted endpoint). */
+  DEEPGRAM_BASE_URL?: string;
+
+  /** Secret. AssemblyAI API key from the dashboard's API Keys page; unset disables AssemblyAI streaming. */
+  ASSEMBLYAI_API_KEY?: string;
+  /** AssemblyAI streaming API base URL; default `https://streaming.assemblyai.com` (e.g. `https://streaming.eu.assemblyai.com`). */
+  ASSEMBLYAI_BASE_URL?: string;
+
+  /** Secret. ElevenLabs API key (xi-api-key) from the dashboard's API Keys page; unset disables ElevenLabs. */
+  ELEVENLABS_API_KEY?: string;
+  /** ElevenLabs API base URL; default `https://api.elevenlabs.io` (e.g. `https://api.eu.residency.elevenlabs.io`). */
+  ELEVENLABS_BASE_URL?: string;
 }

@@ -123,3 +123,80 @@ describe("Soniox and Speechmatics emulators", () => {
     expect((await post("/v1/api_keys?type=rt", "{}", headers)).status).toBe(401);
   });
 });
+
+describe("AssemblyAI emulator", () => {
+  /** Asks for a token with the given Authorization header; null sends none. */
+  async function token(query: string, authorization: string | null = masterKeys.assemblyai ?? "") {
+    const response = await fetch(`${emulatorUrl}/v3/token${query}`, {
+      headers: authorization === null ? {} : { authorization },
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  it.each([
+    ["no key", "?expires_in_seconds=60", null, 401, "Authentication error, API token missing/invalid"],
+    [
+      "a Bearer key",
+      "?expires_in_seconds=60",
+      `Bearer ${masterKeys.assemblyai}`,
+      401,
+      "Authentication error, API token missing/invalid",
+    ],
+    ["no expires_in_seconds", "", masterKeys.assemblyai, 400, "expires_in_seconds is required"],
+    [
+      "expires_in_seconds 0",
+      "?expires_in_seconds=0",
+      masterKeys.assemblyai,
+      400,
+      "expires_in_seconds must be between 1 and 600 seconds",
+    ],
+    [
+      "expires_in_seconds 601",
+      "?expires_in_seconds=601",
+      masterKeys.assemblyai,
+      400,
+      "expires_in_seconds must be between 1 and 600 seconds",
+    ],
+    [
+      "a fractional expires_in_seconds",
+      "?expires_in_seconds=1.5",
+      masterKeys.assemblyai,
+      400,
+      "expires_in_seconds must be an integer",
+    ],
+    [
+      "max_session_duration_seconds 59",
+      "?expires_in_seconds=60&max_session_duration_seconds=59",
+      masterKeys.assemblyai,
+      400,
+      "max_session_duration_seconds must be between 60 and 10800 seconds",
+    ],
+    [
+      "max_session_duration_seconds 10801",
+      "?expires_in_seconds=60&max_session_duration_seconds=10801",
+      masterKeys.assemblyai,
+      400,
+      "max_session_duration_seconds must be between 60 and 10800 seconds",
+    ],
+  ])("refuses %s as AssemblyAI does", async (_case, query, authorization, status, error) => {
+    expect(await token(query, authorization)).toEqual({ status, body: { error } });
+  });
+
+  it.each([
+    "?expires_in_seconds=1",
+    "?expires_in_seconds=600&max_session_duration_seconds=60",
+    "?expires_in_seconds=60&max_session_duration_seconds=10800",
+  ])("issues a token for %s", async (query) => {
+    const reply = await token(query);
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({
+      token: expect.stringMatching(/^eyJ/),
+      expires_in_seconds: Number(new URLSearchParams(query).get("expires_in_seconds")),
+    });
+  });
+
+  it("answers only GET on the token path", async () => {
+    const reply = await post("/v3/token?expires_in_seconds=60", "", { authorization: masterKeys.assemblyai ?? "" });
+    expect(reply.status).toBe(404);
+  });
+});

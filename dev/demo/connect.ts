@@ -77,6 +77,103 @@ export async function connectWithKey(
       onText(text);
       return { accepted: true, detail: text };
     }
+    case "assemblyai":
+      // The token goes in the query; after Begin the app streams audio, reads Turns, and ends with Terminate.
+      return new Promise<UseResult>((resolve) => {
+        const socket = new WebSocket(`${emulator.ws}/v3/ws?sample_rate=16000&token=${encodeURIComponent(key)}`);
+        let transcript = "";
+        let refused: string | undefined;
+        socket.onmessage = (event) => {
+          const data = JSON.parse(String(event.data)) as {
+            type: string;
+            error?: string;
+            transcript?: string;
+            end_of_turn?: boolean;
+          };
+          // 100 ms of 16 kHz PCM16 silence stands in for the microphone.
+          if (data.type === "Begin") socket.send(new ArrayBuffer(3200));
+          if (data.type === "Error") refused = data.error ?? "error";
+          if (data.type === "Turn") {
+            transcript = data.transcript ?? "";
+            onText(transcript);
+            if (data.end_of_turn) socket.send(JSON.stringify({ type: "Terminate" }));
+          }
+        };
+        socket.onerror = () => (refused ??= "connection failed");
+        socket.onclose = () =>
+          resolve(refused ? { accepted: false, detail: refused } : { accepted: true, detail: transcript.trim() });
+      });
+    case "openai": {
+      // WebRTC: a real app posts its RTCPeerConnection's offer and applies the answer; this offer stands in for it.
+      const offer = "v=0\r\no=- 0 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n";
+      const response = await fetch(`${emulator.http}/v1/realtime/calls`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/sdp" },
+        body: offer,
+      });
+      if (response.status !== 201) {
+        const body = (await response.json()) as { error?: { message?: string } };
+        return { accepted: false, detail: body.error?.message ?? `status ${response.status}` };
+      }
+      const call = response.headers.get("location")?.split("/").pop() ?? "call";
+      const text = `The emulator answered call ${call} with an SDP answer of ${(await response.text()).split("\r\n").length} lines`;
+      onText(text);
+      return { accepted: true, detail: text };
+    }
+    case "deepgram":
+      // A browser cannot set headers on a WebSocket, so the JWT travels as the subprotocols `bearer, <jwt>`, as
+      // @deepgram/sdk's browser client sends it; Deepgram refuses a bad token in the handshake (HTTP 401).
+      return new Promise<UseResult>((resolve) => {
+        const url = `${emulator.ws}/v1/listen?model=nova-3&encoding=linear16&sample_rate=16000`;
+        const socket = new WebSocket(url, ["bearer", key]);
+        let transcript = "";
+        // 100 ms of 16 kHz PCM16 silence stands in for the microphone.
+        socket.onopen = () => socket.send(new ArrayBuffer(3200));
+        socket.onmessage = (event) => {
+          const data = JSON.parse(String(event.data)) as {
+            type: string;
+            channel?: { alternatives: { transcript: string }[] };
+          };
+          if (data.type !== "Results") return;
+          transcript += `${data.channel?.alternatives[0]?.transcript ?? ""} `;
+          onText(transcript);
+        };
+        // Some clients report a refused handshake with an error and no close event.
+        socket.onerror = () => resolve({ accepted: false, detail: "Deepgram refused the token at the handshake" });
+        socket.onclose = () => resolve({ accepted: true, detail: transcript.trim() });
+      });
+    case "elevenlabs":
+      // The demo mints the default kind, realtime_scribe: the single-use token goes in the query of the
+      // real-time speech-to-text socket, and the app streams audio chunks, reading partial then committed text.
+      return new Promise<UseResult>((resolve) => {
+        const query = `model_id=scribe_v2_realtime&token=${encodeURIComponent(key)}`;
+        const socket = new WebSocket(`${emulator.ws}/v1/speech-to-text/realtime?${query}`);
+        let transcript = "";
+        let refused: string | undefined;
+        socket.onmessage = (event) => {
+          const data = JSON.parse(String(event.data)) as { message_type: string; text?: string; error?: string };
+          if (data.message_type === "session_started") {
+            // 100 ms of 16 kHz PCM16 silence stands in for the microphone; commit asks for the final text.
+            const silence = btoa(String.fromCharCode(...new Uint8Array(3200)));
+            socket.send(
+              JSON.stringify({
+                message_type: "input_audio_chunk",
+                audio_base_64: silence,
+                commit: true,
+                sample_rate: 16000,
+              }),
+            );
+          } else if (data.message_type === "partial_transcript" || data.message_type === "committed_transcript") {
+            transcript = data.text ?? "";
+            onText(transcript);
+          } else if (data.error) {
+            refused = data.error;
+          }
+        };
+        socket.onerror = () => (refused ??= "connection failed");
+        socket.onclose = () =>
+          resolve(refused ? { accepted: false, detail: refused } : { accepted: true, detail: transcript.trim() });
+      });
     default:
       return { accepted: false, detail: `no demo connection for ${vendor}` };
   }

@@ -17,6 +17,10 @@ const EXAMPLE_OPTIONS: Record<string, object> = {
   speechmatics: { type: "rt" },
   amivoice: { bind_ip: true },
   acedata: { ttl_seconds: 3600 },
+  openai: { ttl_seconds: 600, session_type: "realtime", model: "gpt-realtime" },
+  deepgram: { ttl_seconds: 60 },
+  assemblyai: { ttl_seconds: 60, max_session_duration_seconds: 1800 },
+  elevenlabs: { kind: "realtime_scribe" },
 };
 /** Soniox is the one vendor whose keys can live a single second. */
 const EXPIRED_DEMO_TTL_SECONDS = 1;

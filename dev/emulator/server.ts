@@ -1,15 +1,25 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { acedata } from "./acedata";
 import { amivoice } from "./amivoice";
+import { deepgram } from "./deepgram";
+import { elevenlabs } from "./elevenlabs";
+import { assemblyai } from "./assemblyai";
 import { streamEndlessly } from "./endless";
 import { taggedJwks } from "./jwks";
 import { KeyRegistry } from "./keys";
+import { openai } from "./openai";
 import { soniox } from "./soniox";
 import { speechmatics } from "./speechmatics";
-import type { EmulatorReply, RecordedRequest, VendorEmulator } from "./types";
+import {
+  type EmulatorReply,
+  type KeyUseEndpoint,
+  matchesPath,
+  type RecordedRequest,
+  type VendorEmulator,
+} from "./types";
 
 /**
  * A local stand-in for the vendors, used by the tests and by `npm run dev`.
@@ -25,7 +35,17 @@ import type { EmulatorReply, RecordedRequest, VendorEmulator } from "./types";
  *   POST /__emulator/jwks/{tag}           {"mode":"up"|"down"|"oversized","keys"?:[…]} (see jwks.ts)
  *   GET  /__emulator/requests             every vendor and JWKS request received so far
  */
-export const emulators: VendorEmulator[] = [soniox, speechmatics, amivoice, acedata];
+export const emulators: VendorEmulator[] = [
+  soniox,
+  speechmatics,
+  amivoice,
+  acedata,
+  assemblyai,
+  deepgram,
+  openai,
+  // Two issuance endpoints: single-use tokens and agent signed URLs.
+  ...elevenlabs,
+];
 
 export const FAULTS = [
   "rate-limited",
@@ -96,10 +116,10 @@ export function createEmulator(options: { publicJwks: unknown }): Emulator {
         send(res, jsonReply(200, recorded));
         return true;
       }
-      if (req.method !== "POST") return false;
+      if (req.method !== "POST" && req.method !== "GET") return false;
 
-      const keyUse = emulators.find((e) => e.keyUse.kind === "http" && e.keyUse.path === url.pathname)?.keyUse;
-      if (keyUse?.kind === "http") {
+      const keyUse = keyUses().find((k) => k.kind === "http" && matchesPath(k.path, url.pathname));
+      if (keyUse?.kind === "http" && req.method === keyUse.method) {
         const rawBody = await readBody(req);
         send(res, keyUse.handle({ headers: req.headers, rawBody, remoteIp: remoteIp(req), keys }));
         return true;
@@ -108,11 +128,11 @@ export function createEmulator(options: { publicJwks: unknown }): Emulator {
       const [, tag, fault, path] = /^(?:\/t\/([\w-]+))?(?:\/fault\/([a-z0-9-]+))?(\/.*)$/.exec(
         url.pathname,
       ) as unknown as [string, string | undefined, Fault | undefined, string];
-      const emulator = emulators.find((e) => e.path === path);
+      const emulator = emulators.find((e) => matchesPath(e.path, path) && e.method === req.method);
       if (!emulator) return false;
       const rawBody = await readBody(req);
       remember(record(emulator.vendor, tag, req, url, rawBody));
-      const issue = () => emulator.handle({ query: url.searchParams, headers: req.headers, rawBody, keys });
+      const issue = () => emulator.handle({ path, query: url.searchParams, headers: req.headers, rawBody, keys });
       if (fault === undefined) send(res, issue());
       else await applyFault(res, fault, emulator, issue, { headers: req.headers, rawBody });
       return true;
@@ -120,14 +140,23 @@ export function createEmulator(options: { publicJwks: unknown }): Emulator {
 
     handleUpgrade(req, socket, head) {
       const url = new URL(req.url ?? "/", "http://emulator");
-      const keyUse = emulators.find((e) => e.keyUse.kind === "websocket" && e.keyUse.path === url.pathname)?.keyUse;
+      const keyUse = keyUses().find((k) => k.kind === "websocket" && matchesPath(k.path, url.pathname));
       if (keyUse?.kind !== "websocket") return false;
-      sockets.handleUpgrade(req, socket, head, (ws) =>
-        keyUse.open(ws, { query: url.searchParams, remoteIp: remoteIp(req), keys }),
-      );
+      const context = { query: url.searchParams, headers: req.headers, remoteIp: remoteIp(req), keys };
+      const refusal = keyUse.refuse?.(context);
+      if (refusal) {
+        refuseUpgrade(socket, refusal);
+        return true;
+      }
+      sockets.handleUpgrade(req, socket, head, (ws) => keyUse.open(ws, context));
       return true;
     },
   };
+}
+
+/** Every vendor's key-use endpoints. */
+function keyUses(): KeyUseEndpoint[] {
+  return emulators.flatMap((e) => e.keyUse);
 }
 
 export interface EmulatorServer {
@@ -160,6 +189,13 @@ export async function startEmulator(options: { publicJwks: unknown }): Promise<E
 export function closeServer(server: Server): Promise<void> {
   server.closeAllConnections();
   return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** Answers a WebSocket handshake with a plain HTTP reply instead of upgrading. */
+function refuseUpgrade(socket: Duplex, reply: EmulatorReply): void {
+  const headers = { ...reply.headers, "content-length": String(Buffer.byteLength(reply.body)), connection: "close" };
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  socket.end(`HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? ""}\r\n${lines.join("")}\r\n${reply.body}`);
 }
 
 /** The peer's address as a vendor would see it, IPv4-mapped IPv6 unwrapped. */
@@ -240,7 +276,12 @@ const HIDDEN_CONTROL_AT = 4;
  */
 function echoCredentials({ headers, rawBody }: { headers: IncomingMessage["headers"]; rawBody: string }): string {
   const hide = (text: string) => `${text.slice(0, HIDDEN_CONTROL_AT)}\u0007${text.slice(HIDDEN_CONTROL_AT)}`;
-  return `Invalid credentials: Authorization ${hide(headers.authorization ?? "")} in request ${hide(rawBody)}`;
+  // ElevenLabs takes its key in xi-api-key, with no Authorization header.
+  const [name, value] =
+    headers.authorization === undefined && typeof headers["xi-api-key"] === "string"
+      ? ["xi-api-key", headers["xi-api-key"]]
+      : ["Authorization", headers.authorization ?? ""];
+  return `Invalid credentials: ${name} ${hide(value)} in request ${hide(rawBody)}`;
 }
 
 /** The vendor's normal success, with its expiry replaced: far in the future, or null (never expires). */

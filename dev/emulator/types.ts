@@ -11,6 +11,8 @@ export interface EmulatorReply {
 }
 
 export interface IssueRequest {
+  /** The path as received, without a test's tag or fault: what a `{name}` segment of the emulator's path matched. */
+  path: string;
   query: URLSearchParams;
   headers: IncomingHeaders;
   rawBody: string;
@@ -23,6 +25,16 @@ export type KeyUseEndpoint =
       kind: "websocket";
       path: string;
       open(socket: WebSocket, context: { query: URLSearchParams; remoteIp: string; keys: KeyRegistry }): void;
+      /**
+       * For a vendor that checks credentials in the handshake (Deepgram): the HTTP
+       * answer that refuses the upgrade, or undefined to accept it.
+       */
+      refuse?(request: {
+        query: URLSearchParams;
+        headers: IncomingHeaders;
+        remoteIp: string;
+        keys: KeyRegistry;
+      }): EmulatorReply | undefined;
     }
   | {
       kind: "http";
@@ -39,16 +51,29 @@ export type KeyUseEndpoint =
 /** One vendor: its issuance API, following the rules in shared/vendors.md, and where its keys are used. */
 export interface VendorEmulator {
   vendor: string;
-  method: "POST";
+  /** The issuance call's method; a GET carries its parameters in the query (AssemblyAI). */
+  method: "POST" | "GET";
+  /** The issuance path; a `{name}` segment stands for any one segment (ElevenLabs' `{token_type}`). */
   path: string;
   /** The master key the emulated vendor account accepts. */
   masterKey: string;
   handle(request: IssueRequest): EmulatorReply;
-  keyUse: KeyUseEndpoint;
+  /** Where its keys are used; several endpoints for a vendor whose keys open different sockets (ElevenLabs). */
+  keyUse: KeyUseEndpoint | KeyUseEndpoint[];
   /** The vendor's own error body, for injected faults. */
   errorReply(status: number, message: string): EmulatorReply;
   /** A success status whose body holds no key, for the malformed fault. */
   malformedReply: EmulatorReply;
+}
+
+/** True when `path` matches `template`, where a `{name}` segment stands for any one non-empty segment. */
+export function matchesPath(template: string, path: string): boolean {
+  const expected = template.split("/");
+  const actual = path.split("/");
+  return (
+    expected.length === actual.length &&
+    expected.every((part, i) => part === actual[i] || (/^\{\w+\}$/.test(part) && actual[i] !== ""))
+  );
 }
 
 export function json(status: number, value: unknown, headers: Record<string, string> = {}): EmulatorReply {

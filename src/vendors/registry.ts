@@ -1,12 +1,16 @@
 import * as z from "zod/mini";
 import { acedata } from "./acedata";
 import { amivoice } from "./amivoice";
+import { assemblyai } from "./assemblyai";
+import { deepgram } from "./deepgram";
+import { elevenlabs } from "./elevenlabs";
+import { openai } from "./openai";
 import { soniox } from "./soniox";
 import { speechmatics } from "./speechmatics";
 import type { VendorAdapter } from "./types";
 
 /** Every vendor the broker knows. The route's `:vendor` is checked against these ids. */
-export const vendors = { soniox, speechmatics, amivoice, acedata } as const;
+export const vendors = { soniox, speechmatics, amivoice, acedata, deepgram, openai, assemblyai, elevenlabs } as const;
 
 export type VendorId = keyof typeof vendors;
 

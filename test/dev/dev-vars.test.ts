@@ -8,12 +8,25 @@ const identity = await createDevIdentity(`${DEV_URL}/dev-identity`);
 describe("what npm run dev supplies", () => {
   it("emulates every vendor and the identity provider on a fresh clone", () => {
     const { vars, emulated } = devVars(new Set(), DEV_URL, identity);
-    expect(emulated).toEqual(["soniox", "speechmatics", "amivoice", "acedata"]);
+    expect(emulated).toEqual([
+      "soniox",
+      "speechmatics",
+      "amivoice",
+      "acedata",
+      "assemblyai",
+      "deepgram",
+      "openai",
+      "elevenlabs",
+    ]);
     expect(vars).toMatchObject({
       SONIOX_BASE_URL: DEV_URL,
       SPEECHMATICS_BASE_URL: DEV_URL,
       AMIVOICE_BASE_URL: DEV_URL,
       ACEDATA_BASE_URL: DEV_URL,
+      DEEPGRAM_BASE_URL: DEV_URL,
+      OPENAI_BASE_URL: DEV_URL,
+      ASSEMBLYAI_BASE_URL: DEV_URL,
+      ELEVENLABS_BASE_URL: DEV_URL,
       AUTH_JWKS_URL: `${DEV_URL}/jwks.json`,
       AUTH_ISSUER: identity.issuer,
       AUTH_AUDIENCE: identity.audience,
@@ -25,7 +38,7 @@ describe("what npm run dev supplies", () => {
   it("leaves a vendor with a real secret in .dev.vars pointed at the real vendor", () => {
     const names = namesInDevVars("SONIOX_API_KEY=real-key\nAMIVOICE_SID=sid\nAMIVOICE_SPW=spw\n");
     const { vars, emulated } = devVars(names, DEV_URL, identity);
-    expect(emulated).toEqual(["speechmatics", "acedata"]);
+    expect(emulated).toEqual(["speechmatics", "acedata", "assemblyai", "deepgram", "openai", "elevenlabs"]);
     for (const name of ["SONIOX_API_KEY", "SONIOX_BASE_URL", "AMIVOICE_ISSUER_KEY", "AMIVOICE_BASE_URL"]) {
       expect(vars).not.toHaveProperty(name);
     }

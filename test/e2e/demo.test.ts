@@ -72,10 +72,12 @@ describe("the demo page in Chromium", () => {
     await signIn("alice");
     const vendors = () =>
       page.$$eval("#vendor option", (options) => options.map((o) => (o as HTMLOptionElement).value).sort());
-    await expect.poll(vendors).toEqual(["acedata", "amivoice", "soniox", "speechmatics"]);
+    await expect
+      .poll(vendors)
+      .toEqual(["acedata", "amivoice", "assemblyai", "deepgram", "elevenlabs", "openai", "soniox", "speechmatics"]);
   });
 
-  it.each(["speechmatics", "amivoice", "acedata", "soniox"])(
+  it.each(["speechmatics", "amivoice", "acedata", "soniox", "deepgram", "openai", "assemblyai", "elevenlabs"])(
     "mints a %s key through the broker and uses it at the vendor",
     async (vendor) => {
       await mintAndConnect(vendor);

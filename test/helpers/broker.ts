@@ -33,6 +33,14 @@ export function brokerEnv(overrides: Partial<Env> = {}): Env {
     ACEDATA_PLATFORM_TOKEN: masterKeys.acedata,
     ACEDATA_APPLICATION_ID,
     ACEDATA_BASE_URL: emulatorUrl,
+    OPENAI_API_KEY: masterKeys.openai,
+    OPENAI_BASE_URL: emulatorUrl,
+    DEEPGRAM_API_KEY: masterKeys.deepgram,
+    DEEPGRAM_BASE_URL: emulatorUrl,
+    ASSEMBLYAI_API_KEY: masterKeys.assemblyai,
+    ASSEMBLYAI_BASE_URL: emulatorUrl,
+    ELEVENLABS_API_KEY: masterKeys.elevenlabs,
+    ELEVENLABS_BASE_URL: emulatorUrl,
     ...overrides,
   };
 }

@@ -48,6 +48,10 @@ const SETUPS: Array<{ vendor: string; baseVar: string; keyVar: string; env?: Par
   { vendor: "amivoice", baseVar: "AMIVOICE_BASE_URL", keyVar: "AMIVOICE_ISSUER_KEY" },
   { vendor: "amivoice", baseVar: "AMIVOICE_BASE_URL", keyVar: "AMIVOICE_SPW", env: AMIVOICE_SERVICE_MODE },
   { vendor: "acedata", baseVar: "ACEDATA_BASE_URL", keyVar: "ACEDATA_PLATFORM_TOKEN" },
+  { vendor: "openai", baseVar: "OPENAI_BASE_URL", keyVar: "OPENAI_API_KEY" },
+  { vendor: "deepgram", baseVar: "DEEPGRAM_BASE_URL", keyVar: "DEEPGRAM_API_KEY" },
+  { vendor: "assemblyai", baseVar: "ASSEMBLYAI_BASE_URL", keyVar: "ASSEMBLYAI_API_KEY" },
+  { vendor: "elevenlabs", baseVar: "ELEVENLABS_BASE_URL", keyVar: "ELEVENLABS_API_KEY" },
 ];
 
 /** Vendor failures, several of which quote the credentials the vendor was sent. */
@@ -74,7 +78,8 @@ describe("secrets stay secret", () => {
       HS256_SECRET,
       ADMIN_TOKEN,
     ];
-    expect(secrets).toHaveLength(8);
+    // Every emulated vendor's master key, AmiVoice's sid and spw, the HS256 secret and the admin token.
+    expect(secrets).toHaveLength(Object.keys(masterKeys).length + 4);
     const bodies: string[] = [];
 
     const { lines } = await captureLogs(async () => {

@@ -10,7 +10,18 @@ const VENDORS = [
   { vendor: "speechmatics", baseUrlVar: "SPEECHMATICS_BASE_URL", keyVar: "SPEECHMATICS_API_KEY", wrongKeyStatus: 401 },
   { vendor: "amivoice", baseUrlVar: "AMIVOICE_BASE_URL", keyVar: "AMIVOICE_ISSUER_KEY", wrongKeyStatus: 400 },
   { vendor: "acedata", baseUrlVar: "ACEDATA_BASE_URL", keyVar: "ACEDATA_PLATFORM_TOKEN", wrongKeyStatus: 401 },
+  { vendor: "openai", baseUrlVar: "OPENAI_BASE_URL", keyVar: "OPENAI_API_KEY", wrongKeyStatus: 401 },
+  { vendor: "deepgram", baseUrlVar: "DEEPGRAM_BASE_URL", keyVar: "DEEPGRAM_API_KEY", wrongKeyStatus: 401 },
+  { vendor: "assemblyai", baseUrlVar: "ASSEMBLYAI_BASE_URL", keyVar: "ASSEMBLYAI_API_KEY", wrongKeyStatus: 401 },
+  { vendor: "elevenlabs", baseUrlVar: "ELEVENLABS_BASE_URL", keyVar: "ELEVENLABS_API_KEY", wrongKeyStatus: 401 },
 ] as const;
+
+/** The header a vendor takes its master key in, where that is not `Authorization: Bearer <key>`. */
+const MASTER_KEY_HEADERS: Record<string, (key: string) => [name: string, value: string]> = {
+  deepgram: (key) => ["authorization", `Token ${key}`],
+  assemblyai: (key) => ["authorization", key],
+  elevenlabs: (key) => ["xi-api-key", key],
+};
 
 describe.each(VENDORS)(
   "$vendor failures are translated, never passed through",
@@ -153,7 +164,9 @@ describe.each(VENDORS)(
       const { baseUrl, received } = taggedBaseUrl();
       expect((await mint(vendor, uniqueUser(), { env: { [baseUrlVar]: baseUrl } })).status).toBe(201);
       const [request] = await received();
-      expect(request?.headers.authorization).toBe(`Bearer ${masterKeys[vendor]}`);
+      const masterKey = masterKeys[vendor] as string;
+      const [header, value] = MASTER_KEY_HEADERS[vendor]?.(masterKey) ?? ["authorization", `Bearer ${masterKey}`];
+      expect(request?.headers[header]).toBe(value);
       expect(JSON.stringify(request?.body)).not.toContain(masterKeys[vendor] as string);
     });
   },

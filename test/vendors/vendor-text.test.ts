@@ -25,6 +25,10 @@ const SETUPS = [
     secrets: [amivoiceAccount.sid, amivoiceAccount.spw],
   },
   { vendor: "acedata", env: { ACEDATA_BASE_URL: "" }, secrets: [masterKeys.acedata] },
+  { vendor: "openai", env: { OPENAI_BASE_URL: "" }, secrets: [masterKeys.openai] },
+  { vendor: "deepgram", env: { DEEPGRAM_BASE_URL: "" }, secrets: [masterKeys.deepgram] },
+  { vendor: "assemblyai", env: { ASSEMBLYAI_BASE_URL: "" }, secrets: [masterKeys.assemblyai] },
+  { vendor: "elevenlabs", env: { ELEVENLABS_BASE_URL: "" }, secrets: [masterKeys.elevenlabs] },
 ].map((setup) => ({ ...setup, id: setup.vendor.split(" ")[0] as string, secrets: setup.secrets as string[] }));
 
 const CONTROL_CHARACTER = /[\p{Cc}\p{Cf}]/u;
@@ -55,6 +59,9 @@ describe("configuredSecrets", () => {
     "AMIVOICE_SPW",
     "AMIVOICE_ISSUER_KEY",
     "ACEDATA_PLATFORM_TOKEN",
+    "ASSEMBLYAI_API_KEY",
+    "DEEPGRAM_API_KEY",
+    "ELEVENLABS_API_KEY",
     "ADMIN_TOKEN",
     "AUTH_HS256_SECRET",
   ];

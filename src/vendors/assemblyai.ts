@@ -1,0 +1,81 @@
+import * as z from "zod/mini";
+import type { VarReader } from "../config";
+import type { MintInput, MintedKey, VendorAdapter } from "./types";
+import { parseVendorJson, tryJson, type VendorFailureReading } from "./upstream";
+
+/** @see https://www.assemblyai.com/docs/api-reference/streaming-api/generate-streaming-token */
+const DEFAULT_BASE_URL = "https://streaming.assemblyai.com";
+const PATH = "/v3/token";
+
+interface AssemblyAiSettings {
+  apiKey: string;
+  baseUrl: string;
+}
+
+const SESSION_RANGE = "max_session_duration_seconds must be an integer from 60 to 10800";
+
+const fields = {
+  /** Longest session the token may open; AssemblyAI's own default is 10800 (3 hours). */
+  max_session_duration_seconds: z.optional(
+    z.int().check(z.minimum(60, SESSION_RANGE), z.maximum(10_800, SESSION_RANGE)),
+  ),
+};
+
+type AssemblyAiOptions = z.output<z.ZodMiniObject<typeof fields>>;
+
+const createdToken = z.object({
+  token: z.string().check(z.minLength(1)),
+  /** The redemption window AssemblyAI granted; documented as always present, read as optional. */
+  expires_in_seconds: z.optional(z.int().check(z.positive())),
+});
+
+/** AssemblyAI's error body: `{"error": "...", "code"?: "...", "details"?: {...}}`. */
+const errorBody = z.object({ error: z.string() });
+
+export const assemblyai = {
+  name: "assemblyai",
+  ttl: { min: 1, max: 600, default: 60 },
+  secretVars: ["ASSEMBLYAI_API_KEY"],
+  credential:
+    "single use: opens one streaming session, which must start before it expires and lasts at most max_session_duration_seconds (3 hours unless set)",
+  fields,
+
+  settings(vars: VarReader): AssemblyAiSettings | undefined {
+    const apiKey = vars.optional("ASSEMBLYAI_API_KEY");
+    if (!apiKey) return undefined;
+    return { apiKey, baseUrl: vars.baseUrl("ASSEMBLYAI_BASE_URL", DEFAULT_BASE_URL) };
+  },
+
+  readFailure(_status: number, text: string): VendorFailureReading {
+    const parsed = z.safeParse(errorBody, tryJson(text));
+    return parsed.success ? { message: parsed.data.error } : {};
+  },
+
+  async mint({
+    settings,
+    options,
+    ttlSeconds,
+    now,
+    send,
+  }: MintInput<AssemblyAiSettings, AssemblyAiOptions>): Promise<MintedKey> {
+    const query = new URLSearchParams({ expires_in_seconds: String(ttlSeconds) });
+    // Sent only when asked for, as the vendor's SDK does; AssemblyAI then applies its 3-hour cap.
+    if (options.max_session_duration_seconds !== undefined) {
+      query.set("max_session_duration_seconds", String(options.max_session_duration_seconds));
+    }
+    const reply = await send({
+      method: "GET",
+      url: `${settings.baseUrl}${PATH}?${query}`,
+      // No scheme: AssemblyAI takes the bare key. Its SDK sends the JSON content type on this GET too.
+      headers: { Authorization: settings.apiKey, "Content-Type": "application/json" },
+    });
+    const created = parseVendorJson(this.name, reply, createdToken);
+    // Only a duration comes back, so the expiry counts from `now`, taken before the call: it never overstates.
+    const seconds = created.expires_in_seconds ?? ttlSeconds;
+    return {
+      key: created.token,
+      expiresAt: new Date(now.getTime() + seconds * 1000),
+      applied: { ...options },
+    };
+  },
+} satisfies VendorAdapter<AssemblyAiSettings, AssemblyAiOptions>;

@@ -1,0 +1,67 @@
+import * as z from "zod/mini";
+import type { VarReader } from "../config";
+import type { MintInput, MintedKey, VendorAdapter } from "./types";
+import { malformed, parseVendorJson, tryJson, type VendorFailureReading } from "./upstream";
+
+/** @see https://developers.deepgram.com/reference/auth/tokens/grant */
+const DEFAULT_BASE_URL = "https://api.deepgram.com";
+const PATH = "/v1/auth/grant";
+
+interface DeepgramSettings {
+  apiKey: string;
+  baseUrl: string;
+}
+
+/** The token's scope is fixed by Deepgram (its voice APIs), so the caller has nothing to choose. */
+const fields = {};
+
+type DeepgramOptions = z.output<z.ZodMiniObject<typeof fields>>;
+
+const grant = z.object({
+  access_token: z.string().check(z.minLength(1)),
+  /** Seconds until the JWT expires; optional in Deepgram's own SDK types. */
+  expires_in: z.optional(z.number()),
+});
+
+/** Deepgram answers errors in two shapes: legacy `err_code`/`err_msg`, and `category`/`message`/`details`. */
+const errorBody = z.object({
+  err_msg: z.optional(z.string()),
+  message: z.optional(z.string()),
+  details: z.optional(z.string()),
+});
+
+export const deepgram = {
+  name: "deepgram",
+  ttl: { min: 1, max: 3600, default: 60 },
+  secretVars: ["DEEPGRAM_API_KEY"],
+  credential: "a JWT for Deepgram's voice APIs (not its Manage APIs), usable for several connections until it expires",
+  fields,
+
+  settings(vars: VarReader): DeepgramSettings | undefined {
+    const apiKey = vars.optional("DEEPGRAM_API_KEY");
+    if (!apiKey) return undefined;
+    return { apiKey, baseUrl: vars.baseUrl("DEEPGRAM_BASE_URL", DEFAULT_BASE_URL) };
+  },
+
+  readFailure(_status: number, text: string): VendorFailureReading {
+    const parsed = z.safeParse(errorBody, tryJson(text));
+    if (!parsed.success) return {};
+    const { err_msg, message, details } = parsed.data;
+    return { message: err_msg ?? [message, details].filter(Boolean).join(": ") };
+  },
+
+  async mint({ settings, ttlSeconds, now, send }: MintInput<DeepgramSettings, DeepgramOptions>): Promise<MintedKey> {
+    const reply = await send({
+      url: settings.baseUrl + PATH,
+      // Deepgram's API keys go in the `Token` scheme; `Bearer` is for the JWTs it grants.
+      headers: { Authorization: `Token ${settings.apiKey}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ ttl_seconds: ttlSeconds }),
+    });
+    const granted = parseVendorJson(this.name, reply, grant);
+    // Deepgram gives a duration, counted here from just before the call so that it never overstates.
+    // Without one, the token lives the ttl_seconds asked for, as Deepgram documents.
+    const lifeSeconds = granted.expires_in ?? ttlSeconds;
+    if (!(lifeSeconds > 0)) throw malformed(this.name, reply, "expires_in is not a positive number of seconds");
+    return { key: granted.access_token, expiresAt: new Date(now.getTime() + lifeSeconds * 1000), applied: {} };
+  },
+} satisfies VendorAdapter<DeepgramSettings, DeepgramOptions>;

@@ -1,0 +1,125 @@
+import * as z from "zod/mini";
+import type { VarReader } from "../config";
+import type { MintInput, MintedKey, VendorAdapter } from "./types";
+import { malformed, parseVendorJson, tryJson, type VendorFailureReading } from "./upstream";
+
+/**
+ * @see https://elevenlabs.io/docs/api-reference/tokens/create (single-use tokens)
+ * @see https://elevenlabs.io/docs/eleven-agents/api-reference/conversations/get-signed-url (agent signed URLs)
+ */
+const DEFAULT_BASE_URL = "https://api.elevenlabs.io";
+const TOKEN_PATH = "/v1/single-use-token/";
+const SIGNED_URL_PATH = "/v1/convai/conversation/get-signed-url";
+/** ElevenLabs fixes both lives: a token must be used, and an agent conversation started, within 15 minutes. */
+const FIXED_LIFE_SECONDS = 900;
+/** The query parameter of a signed URL that carries its credential. */
+const SIGNATURE_PARAM = "conversation_signature";
+const AGENT_ID_CHARS = /^[A-Za-z0-9_-]+$/;
+const AGENT_ID_RULE = "agent_id must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -";
+
+interface ElevenLabsSettings {
+  apiKey: string;
+  baseUrl: string;
+}
+
+const fields = {
+  kind: z._default(z.enum(["realtime_scribe", "tts_websocket", "agent"]), "realtime_scribe"),
+  agent_id: z.optional(
+    z
+      .string()
+      .check(z.minLength(1, AGENT_ID_RULE), z.maxLength(64, AGENT_ID_RULE), z.regex(AGENT_ID_CHARS, AGENT_ID_RULE)),
+  ),
+};
+
+type ElevenLabsOptions = z.output<z.ZodMiniObject<typeof fields>>;
+
+const singleUseToken = z.object({ token: z.string().check(z.minLength(1)) });
+
+const signedUrl = z.object({ signed_url: z.string().check(z.minLength(1)) });
+
+/** FastAPI's errors: `{"detail": {"status", "message"}}`, or a list of `{"loc", "msg"}` for a 422. */
+const errorBody = z.object({
+  detail: z.union([
+    z.string(),
+    z.object({ status: z.optional(z.string()), message: z.optional(z.string()) }),
+    z.array(z.object({ loc: z.optional(z.array(z.union([z.string(), z.number()]))), msg: z.optional(z.string()) })),
+  ]),
+});
+
+/** Where in the request a validation error points, without FastAPI's `body`/`query`/`path` prefix. */
+function location(loc: (string | number)[] | undefined): string {
+  const [first, ...rest] = loc ?? [];
+  return (first === "body" || first === "query" || first === "path" ? rest : (loc ?? [])).join(".");
+}
+
+export const elevenlabs = {
+  name: "elevenlabs",
+  ttl: { min: FIXED_LIFE_SECONDS, max: FIXED_LIFE_SECONDS, default: FIXED_LIFE_SECONDS },
+  secretVars: ["ELEVENLABS_API_KEY"],
+  credential:
+    "realtime_scribe or tts_websocket: a token for that one WebSocket, consumed by its first connection; " +
+    "agent: a signed URL (url) that starts conversations with that one agent; " +
+    "either must connect within a fixed 15 minutes, and a session may outlast them",
+  fields,
+
+  checkOptions(options: ElevenLabsOptions): string | undefined {
+    if (options.kind === "agent" && options.agent_id === undefined) return "agent_id is required when kind is agent";
+    if (options.kind !== "agent" && options.agent_id !== undefined) {
+      return `agent_id is only for kind agent, not ${options.kind}`;
+    }
+    return undefined;
+  },
+
+  settings(vars: VarReader): ElevenLabsSettings | undefined {
+    const apiKey = vars.optional("ELEVENLABS_API_KEY");
+    if (!apiKey) return undefined;
+    return { apiKey, baseUrl: vars.baseUrl("ELEVENLABS_BASE_URL", DEFAULT_BASE_URL) };
+  },
+
+  readFailure(_status: number, text: string): VendorFailureReading {
+    const parsed = z.safeParse(errorBody, tryJson(text));
+    if (!parsed.success) return {};
+    const { detail } = parsed.data;
+    if (typeof detail === "string") return { message: detail };
+    if (!Array.isArray(detail)) return { message: detail.message ?? detail.status };
+    const messages = detail.map((e) => [location(e.loc), e.msg].filter(Boolean).join(": ")).filter(Boolean);
+    return { message: messages.join("; ") };
+  },
+
+  async mint({ settings, options, now, send }: MintInput<ElevenLabsSettings, ElevenLabsOptions>): Promise<MintedKey> {
+    // ElevenLabs returns no expiry: the fixed life, counted from just before the call, never overstates it.
+    const expiresAt = new Date(now.getTime() + FIXED_LIFE_SECONDS * 1000);
+    const headers = { "xi-api-key": settings.apiKey };
+    if (options.kind !== "agent") {
+      const reply = await send({ url: settings.baseUrl + TOKEN_PATH + options.kind, headers });
+      const { token } = parseVendorJson(this.name, reply, singleUseToken);
+      return { key: token, expiresAt, applied: { kind: options.kind } };
+    }
+
+    const agentId = options.agent_id as string;
+    const reply = await send({
+      method: "GET",
+      url: `${settings.baseUrl}${SIGNED_URL_PATH}?${new URLSearchParams({ agent_id: agentId })}`,
+      headers,
+    });
+    const { signed_url } = parseVendorJson(this.name, reply, signedUrl);
+    const signature = signatureOf(signed_url, settings.baseUrl);
+    if (!signature) throw malformed(this.name, reply, "signed_url is not a WebSocket URL carrying a signature");
+    return { key: signature, url: signed_url, expiresAt, applied: { kind: options.kind, agent_id: agentId } };
+  },
+} satisfies VendorAdapter<ElevenLabsSettings, ElevenLabsOptions>;
+
+/**
+ * The credential inside a signed URL. The URL must be `wss:`, or `ws:` when the broker itself
+ * talks to ElevenLabs (or its emulator) over plain `http:`.
+ */
+function signatureOf(signedUrl: string, baseUrl: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(signedUrl);
+  } catch {
+    return undefined;
+  }
+  const usable = url.protocol === "wss:" || (url.protocol === "ws:" && baseUrl.startsWith("http:"));
+  return usable ? url.searchParams.get(SIGNATURE_PARAM) || undefined : undefined;
+}
