@@ -40,7 +40,9 @@ export function admitMint(vendorId: VendorId, body: unknown, config: BrokerConfi
   const broken = adapter.checkOptions?.(requested, settings);
   if (broken) throw brokerError("invalid_request", `invalid ${vendorId} request: ${broken}`);
   // The schema accepted `body`, so it is an object.
-  const options = applyOptionRules(vendorId, policy, body as object, requested);
+  const options = applyOptionRules(vendorId, policy, body as object, requested, (name, current) =>
+    adapter.optionApplies ? adapter.optionApplies(name, current) : true,
+  );
   // Only a forced value can change anything here, and one the vendor's rules refuse is the operator's to fix.
   throwOnConflict(vendorId, adapter.checkOptions?.(options, settings));
   return { adapter, settings, options, ttlSeconds: ttl_seconds ?? policy.ttl.default, policy };

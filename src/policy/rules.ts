@@ -46,10 +46,14 @@ export function applyOptionRules(
   policy: VendorPolicy,
   sent: object,
   options: AppliedOptions,
+  applies: (name: string, options: AppliedOptions) => boolean = () => true,
 ): AppliedOptions {
   const applied = { ...options };
   for (const [name, rule] of Object.entries(policy.options)) {
-    applied[name] = checked(vendor, name, rule, Object.hasOwn(sent, name), applied[name]);
+    const wasSent = Object.hasOwn(sent, name);
+    // An option that means nothing with the others (agent_id for a token) is neither required nor forced.
+    if (!wasSent && !applies(name, options)) continue;
+    applied[name] = checked(vendor, name, rule, wasSent, applied[name]);
   }
   return applied;
 }

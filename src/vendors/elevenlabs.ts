@@ -62,6 +62,10 @@ export const elevenlabs = {
     "either must connect within a fixed 15 minutes, and a session may outlast them",
   fields,
 
+  optionApplies(name: string, options: ElevenLabsOptions): boolean {
+    return name !== "agent_id" || options.kind === "agent";
+  },
+
   checkOptions(options: ElevenLabsOptions): string | undefined {
     if (options.kind === "agent" && options.agent_id === undefined) return "agent_id is required when kind is agent";
     if (options.kind !== "agent" && options.agent_id !== undefined) {

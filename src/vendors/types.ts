@@ -57,6 +57,12 @@ export interface VendorAdapter<Settings = unknown, Options = unknown> {
    */
   checkOptions?(options: Options, settings: Settings): string | undefined;
   /**
+   * Whether an option means anything alongside the others (ElevenLabs' `agent_id`
+   * only with `kind: "agent"`). A policy rule on an option that does not apply,
+   * and was not sent, is skipped. Unset: every option always applies.
+   */
+  optionApplies?(name: string, options: Options): boolean;
+  /**
    * Refusals that depend on the caller (AmiVoice's IP binding rule): throws a
    * `BrokerError` before any rate limit, quota or vendor call.
    */

@@ -230,6 +230,20 @@ describe("POLICY on elevenlabs agent_id", () => {
     expect(await response.json()).toMatchObject({ kind: "agent", agent_id: "agent_sales" });
     expect((await received())[0]?.query).toEqual({ agent_id: "agent_sales" });
   });
+
+  it.each([{}, { kind: "tts_websocket" }])(
+    "still issues a single-use token for %j, where agent_id means nothing",
+    async (body) => {
+      const { response } = await mintTagged(body, { env: withPolicy(policy) });
+      expect(response.status).toBe(201);
+      expect(await response.json()).not.toHaveProperty("agent_id");
+    },
+  );
+
+  it("still requires an agent_id for kind agent", async () => {
+    const { response } = await mintTagged({ kind: "agent" }, { env: withPolicy(policy) });
+    await expectError(response, 400, "invalid_request");
+  });
 });
 
 describe("what the broker keeps of an ElevenLabs credential", () => {
