@@ -37,14 +37,16 @@ export function admitMint(vendorId: VendorId, body: unknown, config: BrokerConfi
 
   const schema = policyRequestSchema(vendorId, adapter, policy);
   const { ttl_seconds, ...requested } = parseOrThrow(schema, body, `${vendorId} request`);
-  const broken = adapter.checkOptions?.(requested, settings);
-  if (broken) throw brokerError("invalid_request", `invalid ${vendorId} request: ${broken}`);
   // The schema accepted `body`, so it is an object.
   const options = applyOptionRules(vendorId, policy, body as object, requested, (name, current) =>
     adapter.optionApplies ? adapter.optionApplies(name, current) : true,
   );
-  // Only a forced value can change anything here, and one the vendor's rules refuse is the operator's to fix.
-  throwOnConflict(vendorId, adapter.checkOptions?.(options, settings));
+  // Checked on the options as they will be sent, forced values included.
+  const broken = adapter.checkOptions?.(options) ?? adapter.checkSettings?.(options, settings);
+  if (broken) {
+    throwOnConflict(vendorId, adapter.checkSettings?.(forcedValues(policy), settings));
+    throw brokerError("invalid_request", `invalid ${vendorId} request: ${broken}`);
+  }
   return { adapter, settings, options, ttlSeconds: ttl_seconds ?? policy.ttl.default, policy };
 }
 
@@ -66,9 +68,13 @@ export function checkForcedOptions(vendorId: VendorId, config: BrokerConfig): vo
     throw error;
   }
   if (settings === undefined) return;
+  throwOnConflict(vendorId, adapter.checkSettings?.(forcedValues(policy), settings));
+}
+
+function forcedValues(policy: VendorPolicy): AppliedOptions {
   const forced: AppliedOptions = {};
   for (const [name, rule] of Object.entries(policy.options)) if (rule.kind === "force") forced[name] = rule.value;
-  throwOnConflict(vendorId, adapter.checkOptions?.(forced, settings));
+  return forced;
 }
 
 function throwOnConflict(vendorId: VendorId, conflict: string | undefined): void {

@@ -49,10 +49,13 @@ export function applyOptionRules(
   applies: (name: string, options: AppliedOptions) => boolean = () => true,
 ): AppliedOptions {
   const applied = { ...options };
+  // Whether an option applies is judged with the forced values in place (a forced kind "agent" makes agent_id apply).
+  const withForced = { ...options };
+  for (const [name, rule] of Object.entries(policy.options)) if (rule.kind === "force") withForced[name] = rule.value;
   for (const [name, rule] of Object.entries(policy.options)) {
     const wasSent = Object.hasOwn(sent, name);
     // An option that means nothing with the others (agent_id for a token) is neither required nor forced.
-    if (!wasSent && !applies(name, options)) continue;
+    if (!wasSent && !applies(name, withForced)) continue;
     applied[name] = checked(vendor, name, rule, wasSent, applied[name]);
   }
   return applied;

@@ -43,7 +43,7 @@ export const acedata = {
   credential: "a real API credential, usable until it expires or has spent limited_amount",
   fields,
 
-  checkOptions(options: AceDataOptions, settings: AceDataSettings): string | undefined {
+  checkSettings(options: AceDataOptions, settings: AceDataSettings): string | undefined {
     const { maxAmount } = settings;
     return maxAmount !== undefined && options.limited_amount !== undefined && options.limited_amount > maxAmount
       ? `limited_amount must be at most ${maxAmount} on this broker`

@@ -114,8 +114,9 @@ export const elevenlabs = {
 } satisfies VendorAdapter<ElevenLabsSettings, ElevenLabsOptions>;
 
 /**
- * The credential inside a signed URL. The URL must be `wss:`, or `ws:` when the broker itself
- * talks to ElevenLabs (or its emulator) over plain `http:`.
+ * The credential inside a signed URL. The URL must be `wss:` (or `ws:` when the broker itself
+ * talks to ElevenLabs, or its emulator, over plain `http:`) on the host the broker asked, so
+ * that a bad answer cannot send the app's users, with their credential, to another host.
  */
 function signatureOf(signedUrl: string, baseUrl: string): string | undefined {
   let url: URL;
@@ -124,6 +125,7 @@ function signatureOf(signedUrl: string, baseUrl: string): string | undefined {
   } catch {
     return undefined;
   }
-  const usable = url.protocol === "wss:" || (url.protocol === "ws:" && baseUrl.startsWith("http:"));
+  const secure = url.protocol === "wss:" || (url.protocol === "ws:" && baseUrl.startsWith("http:"));
+  const usable = secure && url.hostname === new URL(baseUrl).hostname;
   return usable ? url.searchParams.get(SIGNATURE_PARAM) || undefined : undefined;
 }

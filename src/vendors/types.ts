@@ -55,7 +55,13 @@ export interface VendorAdapter<Settings = unknown, Options = unknown> {
    * Rules a per-field schema cannot express (between fields, or against the
    * operator's settings); returns a message when one is broken.
    */
-  checkOptions?(options: Options, settings: Settings): string | undefined;
+  checkOptions?(options: Options): string | undefined;
+  /**
+   * Rules against the operator's settings (AceData's amount cap); returns a
+   * message when one is broken. A client's value breaking it is `400`; a value
+   * forced by `POLICY` breaking it is the operator's to fix (`/healthz` says so).
+   */
+  checkSettings?(options: Options, settings: Settings): string | undefined;
   /**
    * Whether an option means anything alongside the others (ElevenLabs' `agent_id`
    * only with `kind: "agent"`). A policy rule on an option that does not apply,

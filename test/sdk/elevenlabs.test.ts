@@ -41,7 +41,10 @@ async function brokerRequest(options: Parameters<typeof elevenlabs.mint>[0]["opt
   const sent: VendorRequest[] = [];
   const reply =
     options.kind === "agent"
-      ? { signed_url: `wss://api.elevenlabs.io/v1/convai/conversation?agent_id=${AGENT}&conversation_signature=x` }
+      ? {
+          // On the host the adapter asked, which it checks.
+          signed_url: `${emulator.url.replace(/^http/, "ws")}/v1/convai/conversation?agent_id=${AGENT}&conversation_signature=x`,
+        }
       : { token: "sutkn_canned" };
   await elevenlabs.mint({
     settings: { apiKey: masterKey, baseUrl: emulator.url },

@@ -240,6 +240,18 @@ describe("POLICY on elevenlabs agent_id", () => {
     },
   );
 
+  it("lets an operator allow agents only, from a set: kind forced to agent", async () => {
+    const agentsOnly = { elevenlabs: { options: { kind: { force: "agent" }, agent_id: { in: ["agent_sales"] } } } };
+    const env = withPolicy(agentsOnly);
+    expect((await call("/healthz", { env })).status).toBe(200);
+    const { response } = await mintTagged({ agent_id: "agent_sales" }, { env });
+    expect(response.status).toBe(201);
+    expect(await response.json()).toMatchObject({ kind: "agent", agent_id: "agent_sales" });
+    const missing = await mintTagged({}, { env });
+    const error = await expectError(missing.response, 400, "invalid_request");
+    expect(error.message).toContain("agent_id must be sent");
+  });
+
   it("still requires an agent_id for kind agent", async () => {
     const { response } = await mintTagged({ kind: "agent" }, { env: withPolicy(policy) });
     await expectError(response, 400, "invalid_request");
@@ -437,6 +449,7 @@ describe("elevenlabs.mint", () => {
     ["a javascript: URL", "javascript:alert(1)//?conversation_signature=cvtkn_abc"],
     ["a plain ws URL from an https API", "ws://api.elevenlabs.io/v1/convai/conversation?conversation_signature=x"],
     ["something that is not a URL", "cvtkn_abc"],
+    ["a URL on another host", "wss://elevenlabs.evil.example/v1/convai/conversation?conversation_signature=cvtkn_abc"],
   ])("refuses %s as a malformed reply", async (_case, url) => {
     const { result } = await mintWith(signed(url), { kind: "agent", agent_id: AGENT });
     await expect(result).rejects.toBeInstanceOf(UpstreamFailure);
