@@ -1,16 +1,12 @@
 import * as z from "zod/mini";
 import type { VarReader } from "../config";
+import { type ApiKeySettings, apiKeySettings } from "./api-key-settings";
 import type { MintInput, MintedKey, VendorAdapter } from "./types";
 import { parseVendorJson, tryJson, type VendorFailureReading } from "./upstream";
 
 /** @see https://www.assemblyai.com/docs/api-reference/streaming-api/generate-streaming-token */
 const DEFAULT_BASE_URL = "https://streaming.assemblyai.com";
 const PATH = "/v3/token";
-
-interface AssemblyAiSettings {
-  apiKey: string;
-  baseUrl: string;
-}
 
 const SESSION_RANGE = "max_session_duration_seconds must be an integer from 60 to 10800";
 
@@ -40,10 +36,8 @@ export const assemblyai = {
     "single use: opens one streaming session, which must start before it expires and lasts at most max_session_duration_seconds (3 hours unless set)",
   fields,
 
-  settings(vars: VarReader): AssemblyAiSettings | undefined {
-    const apiKey = vars.optional("ASSEMBLYAI_API_KEY");
-    if (!apiKey) return undefined;
-    return { apiKey, baseUrl: vars.baseUrl("ASSEMBLYAI_BASE_URL", DEFAULT_BASE_URL) };
+  settings(vars: VarReader): ApiKeySettings | undefined {
+    return apiKeySettings(vars, "ASSEMBLYAI_API_KEY", "ASSEMBLYAI_BASE_URL", DEFAULT_BASE_URL);
   },
 
   readFailure(_status: number, text: string): VendorFailureReading {
@@ -57,7 +51,7 @@ export const assemblyai = {
     ttlSeconds,
     now,
     send,
-  }: MintInput<AssemblyAiSettings, AssemblyAiOptions>): Promise<MintedKey> {
+  }: MintInput<ApiKeySettings, AssemblyAiOptions>): Promise<MintedKey> {
     const query = new URLSearchParams({ expires_in_seconds: String(ttlSeconds) });
     // Sent only when asked for, as the vendor's SDK does; AssemblyAI then applies its 3-hour cap.
     if (options.max_session_duration_seconds !== undefined) {
@@ -78,4 +72,4 @@ export const assemblyai = {
       applied: { ...options },
     };
   },
-} satisfies VendorAdapter<AssemblyAiSettings, AssemblyAiOptions>;
+} satisfies VendorAdapter<ApiKeySettings, AssemblyAiOptions>;

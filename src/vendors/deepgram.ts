@@ -1,16 +1,12 @@
 import * as z from "zod/mini";
 import type { VarReader } from "../config";
+import { type ApiKeySettings, apiKeySettings } from "./api-key-settings";
 import type { MintInput, MintedKey, VendorAdapter } from "./types";
 import { malformed, parseVendorJson, tryJson, type VendorFailureReading } from "./upstream";
 
 /** @see https://developers.deepgram.com/reference/auth/tokens/grant */
 const DEFAULT_BASE_URL = "https://api.deepgram.com";
 const PATH = "/v1/auth/grant";
-
-interface DeepgramSettings {
-  apiKey: string;
-  baseUrl: string;
-}
 
 /** The token's scope is fixed by Deepgram (its voice APIs), so the caller has nothing to choose. */
 const fields = {};
@@ -37,10 +33,8 @@ export const deepgram = {
   credential: "a JWT for Deepgram's voice APIs (not its Manage APIs), usable for several connections until it expires",
   fields,
 
-  settings(vars: VarReader): DeepgramSettings | undefined {
-    const apiKey = vars.optional("DEEPGRAM_API_KEY");
-    if (!apiKey) return undefined;
-    return { apiKey, baseUrl: vars.baseUrl("DEEPGRAM_BASE_URL", DEFAULT_BASE_URL) };
+  settings(vars: VarReader): ApiKeySettings | undefined {
+    return apiKeySettings(vars, "DEEPGRAM_API_KEY", "DEEPGRAM_BASE_URL", DEFAULT_BASE_URL);
   },
 
   readFailure(_status: number, text: string): VendorFailureReading {
@@ -50,7 +44,7 @@ export const deepgram = {
     return { message: err_msg ?? [message, details].filter(Boolean).join(": ") };
   },
 
-  async mint({ settings, ttlSeconds, now, send }: MintInput<DeepgramSettings, DeepgramOptions>): Promise<MintedKey> {
+  async mint({ settings, ttlSeconds, now, send }: MintInput<ApiKeySettings, DeepgramOptions>): Promise<MintedKey> {
     const reply = await send({
       url: settings.baseUrl + PATH,
       // Deepgram's API keys go in the `Token` scheme; `Bearer` is for the JWTs it grants.
@@ -64,4 +58,4 @@ export const deepgram = {
     if (!(lifeSeconds > 0)) throw malformed(this.name, reply, "expires_in is not a positive number of seconds");
     return { key: granted.access_token, expiresAt: new Date(now.getTime() + lifeSeconds * 1000), applied: {} };
   },
-} satisfies VendorAdapter<DeepgramSettings, DeepgramOptions>;
+} satisfies VendorAdapter<ApiKeySettings, DeepgramOptions>;

@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import type { VarReader } from "../config";
+import { type ApiKeySettings, apiKeySettings } from "./api-key-settings";
 import type { MintInput, MintedKey, VendorAdapter } from "./types";
 import { malformed, parseVendorJson, tryJson, type VendorFailureReading } from "./upstream";
 
@@ -16,11 +17,6 @@ const FIXED_LIFE_SECONDS = 900;
 const SIGNATURE_PARAM = "conversation_signature";
 const AGENT_ID_CHARS = /^[A-Za-z0-9_-]+$/;
 const AGENT_ID_RULE = "agent_id must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -";
-
-interface ElevenLabsSettings {
-  apiKey: string;
-  baseUrl: string;
-}
 
 const fields = {
   kind: z._default(z.enum(["realtime_scribe", "tts_websocket", "agent"]), "realtime_scribe"),
@@ -74,10 +70,8 @@ export const elevenlabs = {
     return undefined;
   },
 
-  settings(vars: VarReader): ElevenLabsSettings | undefined {
-    const apiKey = vars.optional("ELEVENLABS_API_KEY");
-    if (!apiKey) return undefined;
-    return { apiKey, baseUrl: vars.baseUrl("ELEVENLABS_BASE_URL", DEFAULT_BASE_URL) };
+  settings(vars: VarReader): ApiKeySettings | undefined {
+    return apiKeySettings(vars, "ELEVENLABS_API_KEY", "ELEVENLABS_BASE_URL", DEFAULT_BASE_URL);
   },
 
   readFailure(_status: number, text: string): VendorFailureReading {
@@ -90,7 +84,7 @@ export const elevenlabs = {
     return { message: messages.join("; ") };
   },
 
-  async mint({ settings, options, now, send }: MintInput<ElevenLabsSettings, ElevenLabsOptions>): Promise<MintedKey> {
+  async mint({ settings, options, now, send }: MintInput<ApiKeySettings, ElevenLabsOptions>): Promise<MintedKey> {
     // ElevenLabs returns no expiry: the fixed life, counted from just before the call, never overstates it.
     const expiresAt = new Date(now.getTime() + FIXED_LIFE_SECONDS * 1000);
     const headers = { "xi-api-key": settings.apiKey };
@@ -111,7 +105,7 @@ export const elevenlabs = {
     if (!signature) throw malformed(this.name, reply, "signed_url is not a WebSocket URL carrying a signature");
     return { key: signature, url: signed_url, expiresAt, applied: { kind: options.kind, agent_id: agentId } };
   },
-} satisfies VendorAdapter<ElevenLabsSettings, ElevenLabsOptions>;
+} satisfies VendorAdapter<ApiKeySettings, ElevenLabsOptions>;
 
 /**
  * The credential inside a signed URL. The URL must be `wss:` (or `ws:` when the broker itself

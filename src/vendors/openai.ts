@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import type { VarReader } from "../config";
+import { type ApiKeySettings, apiKeySettings } from "./api-key-settings";
 import { misconfigured } from "../errors";
 import type { MintInput, MintedKey, VendorAdapter } from "./types";
 import { parseVendorJson, tryJson, type VendorFailureReading } from "./upstream";
@@ -7,11 +8,6 @@ import { parseVendorJson, tryJson, type VendorFailureReading } from "./upstream"
 /** @see https://developers.openai.com/api/reference/resources/realtime/subresources/client_secrets/methods/create */
 const DEFAULT_BASE_URL = "https://api.openai.com";
 const PATH = "/v1/realtime/client_secrets";
-
-interface OpenAiSettings {
-  apiKey: string;
-  baseUrl: string;
-}
 
 const MODEL_RULE = "model must be at most 64 characters of a-z, 0-9, '.' and '-'";
 
@@ -50,15 +46,13 @@ export const openai = {
     "a Realtime client secret that can open several sessions (WebRTC or WebSocket) until it expires; a session opened before then may run on past it",
   fields,
 
-  settings(vars: VarReader): OpenAiSettings | undefined {
-    const apiKey = vars.optional("OPENAI_API_KEY");
-    if (!apiKey) return undefined;
-    const baseUrl = vars.baseUrl("OPENAI_BASE_URL", DEFAULT_BASE_URL);
+  settings(vars: VarReader): ApiKeySettings | undefined {
+    const settings = apiKeySettings(vars, "OPENAI_API_KEY", "OPENAI_BASE_URL", DEFAULT_BASE_URL);
     // The official SDKs' OPENAI_BASE_URL ends in /v1; this one does not, as the broker adds /v1 itself.
-    if (/\/v1$/i.test(baseUrl)) {
+    if (settings && /\/v1$/i.test(settings.baseUrl)) {
       throw misconfigured("OPENAI_BASE_URL", "OPENAI_BASE_URL must not end in /v1: the broker adds /v1/realtime/…");
     }
-    return { apiKey, baseUrl };
+    return settings;
   },
 
   readFailure(_status: number, text: string): VendorFailureReading {
@@ -66,7 +60,7 @@ export const openai = {
     return parsed.success ? { message: parsed.data.error.message ?? undefined } : {};
   },
 
-  async mint({ settings, options, ttlSeconds, send }: MintInput<OpenAiSettings, OpenAiOptions>): Promise<MintedKey> {
+  async mint({ settings, options, ttlSeconds, send }: MintInput<ApiKeySettings, OpenAiOptions>): Promise<MintedKey> {
     const reply = await send({
       url: settings.baseUrl + PATH,
       headers: {
@@ -82,4 +76,4 @@ export const openai = {
     const created = parseVendorJson(this.name, reply, createdSecret);
     return { key: created.value, expiresAt: new Date(created.expires_at * 1000), applied: { ...options } };
   },
-} satisfies VendorAdapter<OpenAiSettings, OpenAiOptions>;
+} satisfies VendorAdapter<ApiKeySettings, OpenAiOptions>;

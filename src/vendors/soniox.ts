@@ -1,16 +1,12 @@
 import * as z from "zod/mini";
 import type { VarReader } from "../config";
+import { type ApiKeySettings, apiKeySettings } from "./api-key-settings";
 import type { MintInput, MintedKey, VendorAdapter } from "./types";
 import { parseVendorJson, tryJson, type VendorFailureReading } from "./upstream";
 
 /** @see https://soniox.com/docs/api-reference/auth/create_temporary_api_key */
 const DEFAULT_BASE_URL = "https://api.soniox.com";
 const PATH = "/v1/auth/temporary-api-key";
-
-interface SonioxSettings {
-  apiKey: string;
-  baseUrl: string;
-}
 
 const fields = {
   usage_type: z._default(z.enum(["transcribe_websocket", "tts_rt"]), "transcribe_websocket"),
@@ -39,10 +35,8 @@ export const soniox = {
   credential: "usable for several sessions until it expires, or for one connection with single_use",
   fields,
 
-  settings(vars: VarReader): SonioxSettings | undefined {
-    const apiKey = vars.optional("SONIOX_API_KEY");
-    if (!apiKey) return undefined;
-    return { apiKey, baseUrl: vars.baseUrl("SONIOX_BASE_URL", DEFAULT_BASE_URL) };
+  settings(vars: VarReader): ApiKeySettings | undefined {
+    return apiKeySettings(vars, "SONIOX_API_KEY", "SONIOX_BASE_URL", DEFAULT_BASE_URL);
   },
 
   readFailure(_status: number, text: string): VendorFailureReading {
@@ -60,7 +54,7 @@ export const soniox = {
     ttlSeconds,
     clientRef,
     send,
-  }: MintInput<SonioxSettings, SonioxOptions>): Promise<MintedKey> {
+  }: MintInput<ApiKeySettings, SonioxOptions>): Promise<MintedKey> {
     const reply = await send({
       url: settings.baseUrl + PATH,
       headers: { Authorization: `Bearer ${settings.apiKey}`, "Content-Type": "application/json" },
@@ -69,4 +63,4 @@ export const soniox = {
     const created = parseVendorJson(this.name, reply, createdKey);
     return { key: created.api_key, expiresAt: new Date(created.expires_at), applied: { ...options } };
   },
-} satisfies VendorAdapter<SonioxSettings, SonioxOptions>;
+} satisfies VendorAdapter<ApiKeySettings, SonioxOptions>;

@@ -1,16 +1,12 @@
 import * as z from "zod/mini";
 import type { VarReader } from "../config";
+import { type ApiKeySettings, apiKeySettings } from "./api-key-settings";
 import type { MintInput, MintedKey, VendorAdapter } from "./types";
 import { parseVendorJson, tryJson, type VendorFailureReading } from "./upstream";
 
 /** @see https://docs.speechmatics.com/get-started/authentication#temporary-keys */
 const DEFAULT_BASE_URL = "https://mp.speechmatics.com";
 const PATH = "/v1/api_keys";
-
-interface SpeechmaticsSettings {
-  apiKey: string;
-  baseUrl: string;
-}
 
 const fields = {
   type: z._default(z.enum(["rt", "batch"]), "rt"),
@@ -34,10 +30,8 @@ export const speechmatics = {
   credential: "usable for several sessions until it expires; a batch key only reaches jobs with the user's client_ref",
   fields,
 
-  settings(vars: VarReader): SpeechmaticsSettings | undefined {
-    const apiKey = vars.optional("SPEECHMATICS_API_KEY");
-    if (!apiKey) return undefined;
-    return { apiKey, baseUrl: vars.baseUrl("SPEECHMATICS_BASE_URL", DEFAULT_BASE_URL) };
+  settings(vars: VarReader): ApiKeySettings | undefined {
+    return apiKeySettings(vars, "SPEECHMATICS_API_KEY", "SPEECHMATICS_BASE_URL", DEFAULT_BASE_URL);
   },
 
   readFailure(_status: number, text: string): VendorFailureReading {
@@ -53,7 +47,7 @@ export const speechmatics = {
     clientRef,
     now,
     send,
-  }: MintInput<SpeechmaticsSettings, SpeechmaticsOptions>): Promise<MintedKey> {
+  }: MintInput<ApiKeySettings, SpeechmaticsOptions>): Promise<MintedKey> {
     // client_ref goes on rt keys too: rt ignores it, and it keeps every key traceable to its user.
     // region is sent with rt as well, as Speechmatics' own SDK (@speechmatics/auth) does.
     const reply = await send({
@@ -68,4 +62,4 @@ export const speechmatics = {
       applied: { ...options },
     };
   },
-} satisfies VendorAdapter<SpeechmaticsSettings, SpeechmaticsOptions>;
+} satisfies VendorAdapter<ApiKeySettings, SpeechmaticsOptions>;
