@@ -1,4 +1,4 @@
-import { type EmulatorReply, FAKE_TRANSCRIPT, json, randomToken, type VendorEmulator } from "./types";
+import { bearerToken, type EmulatorReply, FAKE_TRANSCRIPT, json, randomToken, type VendorEmulator } from "./types";
 
 /**
  * AceData `POST /api/v1/credentials/`, per the seed: `application_id` (UUID)
@@ -82,7 +82,7 @@ export const acedata: VendorEmulator = {
     method: "POST",
     path: "/v1/chat/completions",
     handle({ headers, remoteIp, keys }) {
-      const token = /^Bearer (\S+)$/.exec(headers.authorization ?? "")?.[1] ?? "";
+      const token = bearerToken(headers) ?? "";
       const refusal = keys.use("acedata", token, remoteIp);
       if (refusal)
         return json(401, { error: { code: "invalid_token", message: `credential ${refusal.replace(/_/g, " ")}` } });

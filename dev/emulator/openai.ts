@@ -1,5 +1,4 @@
-import type { IncomingHeaders } from "./recorded";
-import { type EmulatorReply, isInteger, json, type VendorEmulator } from "./types";
+import { bearerToken, type EmulatorReply, isInteger, json, type VendorEmulator } from "./types";
 
 /**
  * OpenAI `POST /v1/realtime/client_secrets`, per the API reference and the
@@ -102,11 +101,6 @@ class Invalid extends Error {
 /** OpenAI quotes a wrong key with its middle starred out. */
 function maskedKey(key: string): string {
   return key.length <= 8 ? "*".repeat(key.length) : `${key.slice(0, 3)}${"*".repeat(key.length - 7)}${key.slice(-4)}`;
-}
-
-/** The bearer token, or undefined when the header is missing or has another scheme. */
-function bearerToken(headers: IncomingHeaders): string | undefined {
-  return /^Bearer (\S+)$/.exec(headers.authorization ?? "")?.[1];
 }
 
 function typeName(value: unknown): string {

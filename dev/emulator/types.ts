@@ -124,3 +124,8 @@ export function parseJsonMessage(data: unknown): Record<string, unknown> {
     return {};
   }
 }
+
+/** The bearer token, or undefined when the header is missing or has another scheme. */
+export function bearerToken(headers: IncomingHeaders): string | undefined {
+  return /^Bearer (\S+)$/.exec(headers.authorization ?? "")?.[1];
+}
