@@ -24,6 +24,17 @@ export default defineConfig({
           include: ["test/client/**/*.test.ts", "test/dev/**/*.test.ts", "test/sdk/**/*.test.ts"],
         },
       },
+      {
+        // The client's vendor-SDK helpers driving the official SDKs, with keys from the broker under `wrangler dev`.
+        test: {
+          name: "sdk-helpers",
+          environment: "node",
+          globalSetup: ["./test/sdk-helpers/global-setup.ts"],
+          include: ["test/sdk-helpers/**/*.test.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });

@@ -1,22 +1,33 @@
 /**
- * `npm run openapi`: writes src/generated/openapi.json from the zod schemas.
- * Run at build time (dev and deploy do it); the suite fails if the committed
- * file is stale.
+ * `npm run openapi`: writes src/generated/openapi.json from the zod schemas,
+ * and the client's vendor types from that document. Run at build time (dev and
+ * deploy do it). With `--check` it writes nothing and fails when either
+ * committed file is stale; the suite runs that.
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { buildOpenApiDocument } from "../src/openapi/document";
+import { clientTypesSource, type OpenApiDocument } from "./client-types";
 
-const PATH = new URL("../src/generated/openapi.json", import.meta.url);
+const ROOT = new URL("..", import.meta.url);
+const checkOnly = process.argv.includes("--check");
 
-export async function writeOpenApiDocument(): Promise<boolean> {
-  const text = `${JSON.stringify(buildOpenApiDocument(), null, 2)}\n`;
-  const current = await readFile(PATH, "utf8").catch(() => "");
-  if (current === text) return false;
-  await writeFile(PATH, text);
-  return true;
-}
+const document = buildOpenApiDocument();
+const files = [
+  ["src/generated/openapi.json", `${JSON.stringify(document, null, 2)}\n`],
+  // The document is JSON typed loosely; its shape is the one buildOpenApiDocument writes.
+  ["src/client/vendor-types.ts", await clientTypesSource(document as unknown as OpenApiDocument)],
+] as const;
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const changed = await writeOpenApiDocument();
-  console.log(changed ? "src/generated/openapi.json updated" : "src/generated/openapi.json is up to date");
+for (const [name, text] of files) {
+  const path = new URL(name, ROOT);
+  const current = await readFile(path, "utf8").catch(() => "");
+  if (current === text) {
+    console.log(`${name} is up to date`);
+  } else if (checkOnly) {
+    console.error(`${name} is stale: run \`npm run openapi\``);
+    process.exitCode = 1;
+  } else {
+    await writeFile(path, text);
+    console.log(`${name} updated`);
+  }
 }

@@ -1,4 +1,4 @@
-import { BrokerError, createKeyClient, type MintedKey } from "../../src/client/index";
+import { BrokerError, createKeyClient, type MintedKey, type VendorId } from "../../src/client/index";
 import { connectWithKey } from "./connect";
 
 /** Injected by the dev server into the page. */
@@ -90,7 +90,8 @@ function showKey(key: MintedKey) {
 }
 
 async function mint() {
-  const vendor = $<HTMLSelectElement>("vendor").value;
+  // The list comes from the broker's /v1/vendors, so it holds only vendor ids.
+  const vendor = $<HTMLSelectElement>("vendor").value as VendorId;
   try {
     const options = JSON.parse($<HTMLTextAreaElement>("options").value || "{}");
     current = await keys.getKey(vendor, options);

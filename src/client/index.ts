@@ -1,8 +1,10 @@
 import { errorFromResponse, networkError } from "./errors.js";
 import { identityOf } from "./identity.js";
 import { waitToRetry } from "./retry.js";
+import type { VendorId, VendorOptions } from "./vendor-types.js";
 
 export { BrokerError } from "./errors.js";
+export type { VendorId, VendorOptions } from "./vendor-types.js";
 
 /**
  * A small client for edge-key-broker. It needs nothing but `fetch`, so it runs
@@ -10,17 +12,17 @@ export { BrokerError } from "./errors.js";
  */
 
 /** What the broker returns for a minted key (vendor options applied are included as extra fields). */
-export interface MintedKey {
-  vendor: string;
+export interface MintedKey<V extends VendorId = VendorId> {
+  vendor: V;
   key: string;
   expires_at: string;
   ttl_seconds: number;
   client_ref: string;
   issuance_id: string;
+  /** Only for vendors that issue a ready-to-connect URL (ElevenLabs agents): the URL, with `key` the credential inside it. */
+  url?: string;
   [option: string]: unknown;
 }
-
-export type KeyOptions = Record<string, string | number | boolean>;
 
 export interface KeyClientOptions {
   /** The broker's URL, e.g. `https://keys.example.com`. */
@@ -39,23 +41,26 @@ export interface KeyClientOptions {
 
 export interface KeyClient {
   /** A key for `vendor`: a cached multi-use key of the same user while it is fresh, otherwise a new one. */
-  getKey(vendor: string, options?: KeyOptions): Promise<MintedKey>;
+  getKey<V extends VendorId>(vendor: V, options?: VendorOptions[V]): Promise<MintedKey<V>>;
   /** Forgets cached keys, for one vendor or all, including those still being requested. */
-  invalidate(vendor?: string): void;
+  invalidate(vendor?: VendorId): void;
 }
 
 const DEFAULT_MARGIN_MAX_SECONDS = 30;
 const DEFAULT_MARGIN_TTL_FRACTION = 0.1;
 
+/** A request body as the client handles it, whatever the vendor. */
+type AnyOptions = Record<string, unknown>;
+
 interface CachedKey {
-  vendor: string;
+  vendor: VendorId;
   key: MintedKey;
   /** Epoch ms after which the key is no longer handed out. */
   reuseUntil: number;
 }
 
 interface PendingKey {
-  vendor: string;
+  vendor: VendorId;
   request: Promise<MintedKey>;
 }
 
@@ -74,7 +79,7 @@ export function createKeyClient(options: KeyClientOptions): KeyClient {
    * and file the key under the previous user. Retries span seconds; if the token
    * expires meanwhile, the broker answers 401 and the next `getKey` reads a new one.
    */
-  async function mint(vendor: string, body: KeyOptions, token: string): Promise<MintedKey> {
+  async function mint(vendor: VendorId, body: AnyOptions, token: string): Promise<MintedKey> {
     const doFetch = options.fetch ?? fetch;
     for (let attempt = 1; ; attempt++) {
       let response: Response;
@@ -102,18 +107,19 @@ export function createKeyClient(options: KeyClientOptions): KeyClient {
   }
 
   return {
-    async getKey(vendor, keyOptions = {}) {
+    async getKey<V extends VendorId>(vendor: V, vendorOptions?: VendorOptions[V]): Promise<MintedKey<V>> {
+      const keyOptions: AnyOptions = vendorOptions ?? {};
       const token = await options.getIdToken();
       // A single-use key serves one connection, so it is never cached or shared.
-      if (keyOptions.single_use === true) return mint(vendor, keyOptions, token);
+      if (keyOptions.single_use === true) return (await mint(vendor, keyOptions, token)) as MintedKey<V>;
 
       const scope = JSON.stringify([identityOf(token), vendor, stableJson(keyOptions)]);
       const cached = cache.get(scope);
-      if (cached && Date.now() < cached.reuseUntil) return cached.key;
+      if (cached && Date.now() < cached.reuseUntil) return cached.key as MintedKey<V>;
       cache.delete(scope);
 
       const pending = inFlight.get(scope);
-      if (pending) return pending.request;
+      if (pending) return (await pending.request) as MintedKey<V>;
       const startedIn = generation;
       const request = mint(vendor, keyOptions, token)
         .then((key) => {
@@ -127,7 +133,7 @@ export function createKeyClient(options: KeyClientOptions): KeyClient {
           if (inFlight.get(scope)?.request === request) inFlight.delete(scope);
         });
       inFlight.set(scope, { vendor, request });
-      return request;
+      return (await request) as MintedKey<V>;
     },
 
     invalidate(vendor) {
@@ -142,6 +148,6 @@ export function createKeyClient(options: KeyClientOptions): KeyClient {
 }
 
 /** JSON with sorted keys, so `{a,b}` and `{b,a}` share a cache entry. */
-function stableJson(value: KeyOptions): string {
+function stableJson(value: AnyOptions): string {
   return JSON.stringify(Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1))));
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { BrokerError, createKeyClient, type MintedKey } from "../../src/client/index";
+import { BrokerError, createKeyClient, type MintedKey, type VendorId } from "../../src/client/index";
 import { jwt } from "./jwt";
 
 interface Call {
@@ -30,7 +30,7 @@ let keyCounter = 0;
 function minted(ttlSeconds = 300, extra: Record<string, unknown> = {}) {
   return (call: Call): Response => {
     const key: MintedKey = {
-      vendor: call.url.split("/").pop() as string,
+      vendor: call.url.split("/").pop() as VendorId,
       key: `key-${++keyCounter}`,
       expires_at: new Date(Date.now() + ttlSeconds * 1000).toISOString(),
       ttl_seconds: ttlSeconds,
@@ -112,7 +112,7 @@ describe("createKeyClient", () => {
     await client.getKey("speechmatics", { type: "batch", region: "eu" });
     await client.getKey("speechmatics", { region: "eu", type: "batch" });
     await client.getKey("speechmatics", { type: "rt" });
-    await client.getKey("soniox", { type: "rt" });
+    await client.getKey("soniox", { usage_type: "tts_rt" });
     expect(broker.calls).toHaveLength(3);
   });
 
