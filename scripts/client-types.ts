@@ -68,9 +68,7 @@ function docComment(schema: JsonSchema): string {
   if (schema.type === "integer") notes.push("An integer.");
   if (schema.minimum !== undefined && schema.maximum !== undefined) {
     notes.push(
-      schema.minimum === schema.maximum
-        ? `Only ${schema.minimum}.`
-        : `From ${schema.minimum} to ${schema.maximum}.`,
+      schema.minimum === schema.maximum ? `Only ${schema.minimum}.` : `From ${schema.minimum} to ${schema.maximum}.`,
     );
   } else if (schema.minimum !== undefined) notes.push(`At least ${schema.minimum}.`);
   else if (schema.maximum !== undefined) notes.push(`At most ${schema.maximum}.`);

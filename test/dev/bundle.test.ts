@@ -39,12 +39,3 @@ describe("the production bundle", () => {
     }
   }, 60_000);
 });
-
-describe("the edge-key-broker/client package export", () => {
-  it("resolves to the built SDK", async () => {
-    await run(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.client.json"]);
-    const client = (await import(require.resolve("edge-key-broker/client"))) as Record<string, unknown>;
-    expect(typeof client.createKeyClient).toBe("function");
-    expect(typeof client.BrokerError).toBe("function");
-  }, 60_000);
-});

@@ -4,19 +4,8 @@ import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevStack, startDevStack } from "../../dev/stack";
+import { CHROMIUM, CHROMIUM_FLAGS } from "./chromium";
 
-/** Debian's Chromium; the test never downloads a browser. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 /** Ports away from `npm run dev`'s, so a running dev session does not get in the way. */
 const BROKER_PORT = 18787;
 const DEV_PORT = 18788;
