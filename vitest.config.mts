@@ -13,7 +13,14 @@ export default defineConfig({
           name: "worker",
           globalSetup: ["./test/global-setup.ts"],
           include: ["test/**/*.test.ts"],
-          exclude: ["test/client/**", "test/dev/**", "test/e2e/**", "test/sdk/**"],
+          exclude: [
+            "test/client/**",
+            "test/dev/**",
+            "test/e2e/**",
+            "test/sdk/**",
+            "test/sdk-helpers/**",
+            "test/scripts/**",
+          ],
         },
       },
       {
@@ -21,7 +28,12 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["test/client/**/*.test.ts", "test/dev/**/*.test.ts", "test/sdk/**/*.test.ts"],
+          include: [
+            "test/client/**/*.test.ts",
+            "test/dev/**/*.test.ts",
+            "test/sdk/**/*.test.ts",
+            "test/scripts/**/*.test.ts",
+          ],
         },
       },
       {

@@ -8,48 +8,11 @@
  * Bindings (AUDIT, USER_STATE) exist only inside the Worker: `GET /healthz`
  * checks them at run time.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { getConfig } from "../src/config";
 import type { Env } from "../src/env";
 import { type ConfigProblemReport, configProblems } from "../src/health";
-
-const WRANGLER_CONFIG = "wrangler.toml";
-
-/** A line of a .dev.vars file that is neither KEY=VALUE, a comment nor blank. */
-class UnreadableLine extends Error {}
-
-/**
- * Reads KEY=VALUE lines as wrangler reads .dev.vars (dotenv's rules): `#`
- * comments, an optional `export`, values trimmed unless quoted with ', " or `,
- * and `\n` in double quotes as a newline. Errors give the line number only.
- */
-function parseDevVars(text: string): Record<string, string> {
-  const values: Record<string, string> = {};
-  for (const [index, line] of text.split(/\r\n?|\n/).entries()) {
-    if (/^\s*(?:#|$)/.test(line)) continue;
-    const match = /^\s*(?:export\s+)?([\w.-]+)\s*=(.*)$/.exec(line);
-    if (!match) throw new UnreadableLine(`line ${index + 1} is not KEY=VALUE`);
-    const [, name, rest] = match as unknown as [string, string, string];
-    values[name] = parseValue(rest.trim(), index + 1);
-  }
-  return values;
-}
-
-function parseValue(text: string, lineNumber: number): string {
-  const quote = text[0];
-  if (quote !== '"' && quote !== "'" && quote !== "`") return text.replace(/#.*$/, "").trim();
-  const quoted = new RegExp(`^${quote}((?:\\\\${quote}|[^${quote}])*)${quote}\\s*(?:#.*)?$`).exec(text);
-  if (!quoted) throw new UnreadableLine(`line ${lineNumber} has a quote that is not closed on the same line`);
-  const inner = quoted[1] as string;
-  return quote === '"' ? inner.replace(/\\n/g, "\n").replace(/\\r/g, "\r") : inner;
-}
-
-/** The `[vars]` of wrangler.toml, read by wrangler itself (loaded only when needed: it takes a second). */
-async function wranglerVars(): Promise<Record<string, unknown>> {
-  if (!existsSync(WRANGLER_CONFIG)) return {};
-  const { unstable_readConfig } = await import("wrangler");
-  return unstable_readConfig({ config: WRANGLER_CONFIG }, { hideWarnings: true }).vars;
-}
+import { parseDevVars, UnreadableLine, wranglerVars } from "./config-values";
 
 /** The problems, or undefined when `file` cannot be read at all. */
 async function check(file: string | undefined): Promise<ConfigProblemReport[] | undefined> {

@@ -1,0 +1,86 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { deployProblems } from "../../scripts/deploy";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
+const HS256_SECRET = "deploy-test-hs256-secret-5b1e-0123456789abcdef";
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `npm run deploy -- --dry-run --outdir <dir>`, with only the environment given. */
+function deployDryRun(outdir: string, env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      NPM,
+      ["run", "-s", "deploy", "--", "--dry-run", "--outdir", outdir],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", WRANGLER_SEND_METRICS: "false", ...env },
+      },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const outdirs: string[] = [];
+async function outdir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "ekb-deploy-"));
+  outdirs.push(dir);
+  return dir;
+}
+afterAll(() => Promise.all(outdirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+
+describe("npm run deploy", () => {
+  it("checks the configuration, then bundles with wrangler deploy", async () => {
+    const dir = await outdir();
+    const result = await deployDryRun(dir, { AUTH_HS256_SECRET: HS256_SECRET });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("configuration ok");
+    expect(await readdir(dir)).toContain("index.js");
+  }, 120_000);
+
+  it("stops before wrangler when a setting is wrong, naming it and never its value", async () => {
+    const dir = await outdir();
+    const result = await deployDryRun(dir, { AUTH_HS256_SECRET: HS256_SECRET, POLICY: '{"soniox": nope' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("POLICY:");
+    expect(result.stderr).toContain("not deployed");
+    expect(`${result.stdout}${result.stderr}`).not.toContain(HS256_SECRET);
+    expect(await readdir(dir)).toEqual([]);
+  }, 120_000);
+});
+
+describe("the deploy check", () => {
+  const vars = { CLIENT_REF_CLAIM: "sub", DAILY_MINT_QUOTA: "500" };
+
+  it("counts a secret set at Cloudflare as set", () => {
+    expect(deployProblems(vars, []).map((p) => p.variable)).toEqual(["AUTH_JWKS_URL"]);
+    expect(deployProblems(vars, ["AUTH_HS256_SECRET"])).toEqual([]);
+  });
+
+  it("still checks every var around those secrets", () => {
+    const problems = deployProblems({ ...vars, ALLOWED_ORIGINS: "https://app.example.com/" }, ["AUTH_HS256_SECRET"]);
+    expect(problems.map((p) => p.variable)).toEqual(["ALLOWED_ORIGINS"]);
+  });
+
+  it("reports a conflict with a secret set at Cloudflare", () => {
+    const problems = deployProblems({ ...vars, AUTH_JWKS_URL: "https://idp.example.com/jwks.json" }, [
+      "AUTH_HS256_SECRET",
+    ]);
+    expect(problems.map((p) => p.problem).join()).toContain("both set");
+  });
+
+  it("checks a secret's value when it is given locally rather than at Cloudflare", () => {
+    const problems = deployProblems({ ...vars, AUTH_HS256_SECRET: "short" }, []);
+    expect(problems.map((p) => p.variable)).toEqual(["AUTH_HS256_SECRET"]);
+  });
+});
