@@ -71,7 +71,8 @@ export function devVars(devVarsNames: ReadonlySet<string>, devUrl: string, ident
     Object.assign(vars, vendor.emulated(devUrl));
     emulated.push(vendor.vendor);
   }
-  if (!devVarsNames.has("AUTH_JWKS_URL") && !devVarsNames.has("AUTH_HS256_SECRET")) {
+  // Any of the auth modes in .dev.vars replaces the dev identity; an identity provider preset too.
+  if (!["AUTH_PROVIDER", "AUTH_JWKS_URL", "AUTH_HS256_SECRET"].some((name) => devVarsNames.has(name))) {
     Object.assign(vars, {
       AUTH_JWKS_URL: `${devUrl}/jwks.json`,
       AUTH_ISSUER: identity.issuer,

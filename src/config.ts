@@ -1,3 +1,5 @@
+import { identityProvider, identityProviderIds, identityProviders } from "./auth/providers";
+import type { AudienceRule, ClaimCheck, JwksAlgorithm, ProviderSettings } from "./auth/providers/types";
 import {
   DEFAULT_AUDIT_RETENTION_DAYS,
   DEFAULT_DAILY_MINT_QUOTA,
@@ -6,7 +8,7 @@ import {
   MIN_ADMIN_TOKEN_CHARS,
   MIN_HS256_SECRET_BYTES,
 } from "./constants";
-import type { Env } from "./env";
+import type { Env, Setting } from "./env";
 import { misconfigured } from "./errors";
 import { parsePolicy } from "./policy/schema";
 import type { Policy } from "./policy/types";
@@ -19,20 +21,23 @@ import type { Policy } from "./policy/types";
  */
 
 export type AuthConfig =
-  | {
+  | ({
       mode: "jwks";
       jwksUrl: URL;
       issuer: string;
-      audience: string;
+      /** The preset's algorithms (`AUTH_PROVIDER`); unset, the JWKS may use RS256, ES256 or EdDSA. */
+      algorithms?: readonly JwksAlgorithm[];
       clientRefClaim: string;
       /** `CLIENT_REF_SECRET`, exactly as set: when present, `client_ref` is a pseudonym keyed by it. */
       clientRefSecret: string | undefined;
-    }
+    } & AudienceRule)
   | {
       mode: "hs256";
       secret: Uint8Array;
       issuer?: string;
       audience?: string;
+      /** The preset's own claim rules (Supabase's `role`). */
+      checkClaims?: ClaimCheck;
       clientRefClaim: string;
       clientRefSecret: string | undefined;
     };
@@ -40,11 +45,11 @@ export type AuthConfig =
 /** What vendor adapters may read: named vars, already trimmed and checked. */
 export interface VarReader {
   /** The value, or undefined when unset or blank. */
-  optional(name: string): string | undefined;
+  optional(name: Setting): string | undefined;
   /** A vendor base URL: https, or http on a loopback host (local emulators). */
-  baseUrl(name: string, fallback: string): string;
+  baseUrl(name: Setting, fallback: string): string;
   /** `true` or `false`; unset means false. */
-  flag(name: string): boolean;
+  flag(name: Setting): boolean;
 }
 
 export interface BrokerConfig {
@@ -85,15 +90,16 @@ function buildConfig(env: Env): BrokerConfig {
   const vars = varReader(env);
   // Its own accessor, so that a health check reports it even when another auth setting is wrong too.
   const clientRefSecret = once(() => exactSecret(env, vars, "CLIENT_REF_SECRET", MIN_CLIENT_REF_SECRET_BYTES));
+  const allowedOrigins = once(() => readAllowedOrigins(vars));
   return {
     vars,
-    auth: once(() => readAuth(env, vars, clientRefSecret)),
+    auth: once(() => readAuth(env, vars, clientRefSecret, allowedOrigins)),
     clientRefSecret,
     auditNamespace: once(() => readAuditNamespace(env)),
     userStateNamespace: once(() => readUserStateNamespace(env)),
     dailyMintQuota: once(() => readDailyMintQuota(vars)),
     adminToken: once(() => readAdminToken(vars)),
-    allowedOrigins: once(() => readAllowedOrigins(vars)),
+    allowedOrigins,
     upstreamTimeoutMs: once(() => positiveInteger(vars, "UPSTREAM_TIMEOUT_MS", DEFAULT_UPSTREAM_TIMEOUT_MS, 60_000)),
     auditRetentionSeconds: once(
       () => positiveInteger(vars, "AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, 3650) * 86_400,
@@ -121,7 +127,7 @@ function once<T>(compute: () => T): () => T {
 
 function varReader(env: Env): VarReader {
   const raw = env as unknown as Record<string, unknown>;
-  const optional = (name: string): string | undefined => {
+  const optional = (name: Setting): string | undefined => {
     const value = raw[name];
     if (value === undefined || value === null) return undefined;
     const text = String(value).trim();
@@ -158,22 +164,47 @@ function isAllowedBaseUrl(text: string): boolean {
   return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
 }
 
-function readAuth(env: Env, vars: VarReader, readClientRefSecret: () => string | undefined): AuthConfig {
-  const jwksUrl = vars.optional("AUTH_JWKS_URL");
+function readAuth(
+  env: Env,
+  vars: VarReader,
+  readClientRefSecret: () => string | undefined,
+  readAllowedOrigins: () => ReadonlySet<string>,
+): AuthConfig {
+  const explicitJwksUrl = vars.optional("AUTH_JWKS_URL");
   const secret = vars.optional("AUTH_HS256_SECRET");
   const issuer = vars.optional("AUTH_ISSUER");
   const audience = vars.optional("AUTH_AUDIENCE");
   const clientRefClaim = vars.optional("CLIENT_REF_CLAIM") ?? "sub";
+  const preset = readPreset(vars, audience, readAllowedOrigins);
 
-  if (jwksUrl && secret) {
+  if (explicitJwksUrl && secret) {
     throw misconfigured(
       "AUTH_JWKS_URL",
       "AUTH_JWKS_URL and AUTH_HS256_SECRET are both set; configure exactly one auth mode",
     );
   }
+  if (preset && secret && !preset.sharedSecret) {
+    throw misconfigured(
+      "AUTH_HS256_SECRET",
+      `AUTH_HS256_SECRET is set, but ${preset.name} signs its tokens with asymmetric keys (its JWKS): unset AUTH_HS256_SECRET`,
+    );
+  }
+  // Explicit AUTH_* vars win over what the preset derives; AUTH_AUDIENCE went into the preset already.
+  const jwksUrl = explicitJwksUrl ?? (secret ? undefined : preset?.settings.jwksUrl);
   if (jwksUrl) {
     if (!isAllowedBaseUrl(jwksUrl.split("?")[0] ?? jwksUrl)) {
       throw misconfigured("AUTH_JWKS_URL", "AUTH_JWKS_URL must be an https URL (http is allowed only for localhost)");
+    }
+    const clientRefSecret = readClientRefSecret();
+    const common = { mode: "jwks", jwksUrl: new URL(jwksUrl), clientRefClaim, clientRefSecret } as const;
+    if (preset) {
+      const { settings } = preset;
+      return {
+        ...common,
+        issuer: issuer ?? settings.issuer,
+        algorithms: settings.algorithms,
+        ...audienceRule(settings),
+      };
     }
     if (!issuer || !audience) {
       throw misconfigured(
@@ -181,8 +212,7 @@ function readAuth(env: Env, vars: VarReader, readClientRefSecret: () => string |
         "JWKS mode needs AUTH_ISSUER and AUTH_AUDIENCE to be set",
       );
     }
-    const clientRefSecret = readClientRefSecret();
-    return { mode: "jwks", jwksUrl: new URL(jwksUrl), issuer, audience, clientRefClaim, clientRefSecret };
+    return { ...common, issuer, audience };
   }
   if (secret) {
     const exact = exactSecret(env, vars, "AUTH_HS256_SECRET", MIN_HS256_SECRET_BYTES) as string;
@@ -190,13 +220,45 @@ function readAuth(env: Env, vars: VarReader, readClientRefSecret: () => string |
     return {
       mode: "hs256",
       secret: new TextEncoder().encode(exact),
-      issuer,
-      audience,
+      issuer: issuer ?? preset?.settings.issuer,
+      audience: preset ? preset.settings.audience : audience,
+      checkClaims: preset?.settings.checkClaims,
       clientRefClaim,
       clientRefSecret,
     };
   }
-  throw misconfigured("AUTH_JWKS_URL", "end-user auth is not configured: set AUTH_JWKS_URL or AUTH_HS256_SECRET");
+  throw misconfigured(
+    "AUTH_JWKS_URL",
+    "end-user auth is not configured: set AUTH_PROVIDER, AUTH_JWKS_URL or AUTH_HS256_SECRET",
+  );
+}
+
+/** The audience rule alone, without the preset's other settings. */
+function audienceRule(settings: ProviderSettings): AudienceRule {
+  return settings.audience === undefined
+    ? { checkClaims: settings.checkClaims }
+    : { audience: settings.audience, checkClaims: settings.checkClaims };
+}
+
+const PROVIDER_USAGE = `AUTH_PROVIDER must be one of ${identityProviderIds.map((id) => identityProviders[id].usage).join(", ")}`;
+
+/**
+ * `AUTH_PROVIDER`, `<provider>:<parameter>`: the settings of a known identity
+ * provider (src/auth/providers/), or undefined when unset.
+ */
+function readPreset(
+  vars: VarReader,
+  audience: string | undefined,
+  readAllowedOrigins: () => ReadonlySet<string>,
+): { name: string; sharedSecret: boolean; settings: ProviderSettings } | undefined {
+  const text = vars.optional("AUTH_PROVIDER");
+  if (text === undefined) return undefined;
+  const colon = text.indexOf(":");
+  const provider = colon > 0 ? identityProvider(text.slice(0, colon)) : undefined;
+  if (!provider) throw misconfigured("AUTH_PROVIDER", PROVIDER_USAGE);
+  const parameter = text.slice(colon + 1).trim();
+  const settings = provider.derive({ parameter, audience, allowedOrigins: readAllowedOrigins });
+  return { name: provider.name, sharedSecret: provider.sharedSecret, settings };
 }
 
 /** Shortest `CLIENT_REF_SECRET` accepted: an HMAC-SHA256 key at least as long as the hash. */
@@ -207,7 +269,7 @@ const MIN_CLIENT_REF_SECRET_BYTES = 32;
  * pasted newline, say) is refused rather than trimmed: trimming would use a
  * different key than the one the other side holds.
  */
-function exactSecret(env: Env, vars: VarReader, name: string, minBytes: number): string | undefined {
+function exactSecret(env: Env, vars: VarReader, name: Setting, minBytes: number): string | undefined {
   const trimmed = vars.optional(name);
   if (trimmed === undefined) return undefined;
   const exact = String((env as unknown as Record<string, unknown>)[name]);
@@ -322,7 +384,7 @@ function isBareOrigin(text: string): boolean {
   return host.split(".").every((label) => HOST_LABEL.test(label));
 }
 
-function positiveInteger(vars: VarReader, name: string, fallback: number, max: number): number {
+function positiveInteger(vars: VarReader, name: Setting, fallback: number, max: number): number {
   const text = vars.optional(name);
   if (text === undefined) return fallback;
   const value = Number(text);

@@ -1,8 +1,9 @@
 import type { VarReader } from "./config";
+import type { Setting } from "./env";
 import { vendors } from "./vendors/registry";
 
 /** The broker's own secrets; each vendor names its own in `secretVars`. */
-const BROKER_SECRET_VARS = ["ADMIN_TOKEN", "AUTH_HS256_SECRET", "CLIENT_REF_SECRET"];
+const BROKER_SECRET_VARS: Setting[] = ["ADMIN_TOKEN", "AUTH_HS256_SECRET", "CLIENT_REF_SECRET"];
 
 /** Every secret value configured on this broker, for scrubbing text that a vendor wrote. */
 export function configuredSecrets(vars: VarReader): string[] {

@@ -3,6 +3,7 @@ import type { AuthConfig } from "../config";
 import { JWT_CLOCK_TOLERANCE_SECONDS, MAX_AUDIT_CLAIM_CHARS, MAX_CLIENT_REF_CHARS } from "../constants";
 import { BrokerError, brokerError } from "../errors";
 import { cachedKeySet, type KeySetDeps, KeySetUnavailable } from "./key-set";
+import type { JwksAlgorithm } from "./providers/types";
 
 export interface EndUser {
   /** The `CLIENT_REF_CLAIM` value, or its pseudonym when `CLIENT_REF_SECRET` is set. */
@@ -14,8 +15,11 @@ export interface EndUser {
   claims: JWTPayload;
 }
 
-/** Algorithms are pinned per mode and never taken from the token header. */
-const JWKS_ALGORITHMS = ["RS256", "ES256", "EdDSA"];
+/**
+ * Algorithms are pinned per mode and never taken from the token header. A preset
+ * (`AUTH_PROVIDER`) narrows the JWKS ones to those its provider signs with.
+ */
+const JWKS_ALGORITHMS: readonly JwksAlgorithm[] = ["RS256", "ES256", "EdDSA"];
 const HS256_ALGORITHMS = ["HS256"];
 
 export async function authenticateEndUser(
@@ -37,13 +41,16 @@ export async function authenticateEndUser(
       config.mode === "jwks"
         ? await jwtVerify(token, cachedKeySet(config.jwksUrl, deps), {
             ...options,
-            algorithms: JWKS_ALGORITHMS,
+            algorithms: [...(config.algorithms ?? JWKS_ALGORITHMS)],
           })
         : await jwtVerify(token, config.secret, { ...options, algorithms: HS256_ALGORITHMS });
     payload = result.payload;
   } catch (error) {
     throw verificationFailure(error);
   }
+  // What jose does not know: the preset's own claims, among them the stand-in for a missing `aud`.
+  const refusal = config.checkClaims?.(payload, deps.now());
+  if (refusal) throw unauthenticated(refusal.message, refusal.internal);
 
   const claimed = payload[config.clientRefClaim];
   if (typeof claimed !== "string" || claimed === "" || claimed.length > MAX_CLIENT_REF_CHARS) {

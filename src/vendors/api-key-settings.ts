@@ -1,4 +1,5 @@
 import type { VarReader } from "../config";
+import type { Setting } from "../env";
 
 /** The settings of a vendor that needs only its API key and a base URL. */
 export interface ApiKeySettings {
@@ -9,8 +10,8 @@ export interface ApiKeySettings {
 /** Reads them; undefined when the key is unset, which leaves the vendor disabled. */
 export function apiKeySettings(
   vars: VarReader,
-  keyVar: string,
-  baseUrlVar: string,
+  keyVar: Setting,
+  baseUrlVar: Setting,
   defaultBaseUrl: string,
 ): ApiKeySettings | undefined {
   const apiKey = vars.optional(keyVar);

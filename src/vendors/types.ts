@@ -1,5 +1,6 @@
 import type { z } from "zod/mini";
 import type { VarReader } from "../config";
+import type { Setting } from "../env";
 import type { ReadVendorFailure, SendToVendor } from "./upstream";
 
 /** Values an adapter reports as applied; echoed in the response and stored in the audit. */
@@ -48,7 +49,7 @@ export interface VendorAdapter<Settings = unknown, Options = unknown> {
   /** What the credential allows, in a sentence, for `GET /v1/vendors` (single or multiple use, session caps, fixed life). */
   readonly credential: string;
   /** The vars holding this vendor's secrets, so that no vendor text shown to a caller can quote them. */
-  readonly secretVars: readonly string[];
+  readonly secretVars: readonly Setting[];
   /** The vendor's request-body fields besides `ttl_seconds`. */
   readonly fields: Record<string, z.ZodMiniType>;
   /**

@@ -52,6 +52,11 @@ describe("what npm run dev supplies", () => {
     }
   });
 
+  it("leaves auth to an identity provider preset in .dev.vars, whose derived settings the dev identity's would override", () => {
+    const { vars } = devVars(namesInDevVars("AUTH_PROVIDER=firebase:my-project-1234\n"), DEV_URL, identity);
+    for (const name of ["AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE"]) expect(vars).not.toHaveProperty(name);
+  });
+
   it("reads names from .dev.vars, skipping comments and empty values", () => {
     const text =
       '# SONIOX_API_KEY=commented\nSPEECHMATICS_API_KEY=\nexport ACEDATA_PLATFORM_TOKEN = tok\n  ADMIN_TOKEN="quoted"\n';
