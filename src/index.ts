@@ -19,6 +19,7 @@ export const ROUTE_METHODS: Record<string, string> = {
   "/v1/vendors": "GET",
   "/v1/keys/:vendor": "POST",
   "/v1/audit": "GET",
+  "/v1/audit/export": "GET",
   "/v1/audit/:id": "GET",
   "/v1/me/usage": "GET",
   "/v1/admin/deny": "POST",

@@ -17,6 +17,9 @@ import type { AuditPage, AuditQuery, AuditRecord } from "./record";
  * the record in their metadata, so a listing needs no further reads unless a
  * record was too large for metadata.
  *
+ * The export (src/audit/export.ts) reads the same index oldest first, block of ids
+ * by block of ids, through `indexReader`, which lists one `{desc_id}` prefix.
+ *
  * The `idx2:` prefix replaced `idx:` (`idx:all:{desc_time}:{id}`), whose keys
  * sorted ascending within a millisecond; old keys are never listed and expire.
  */
@@ -33,6 +36,28 @@ export const MAX_LIST_PAGES_PER_REQUEST = 5;
 
 /** Index metadata: the whole record, or, when it does not fit, just enough to filter on. */
 type IndexMetadata = AuditRecord | { id: string; vendor: string | null; partial: true };
+
+/** One index entry, as the export walks them (see src/audit/export.ts). */
+export interface IndexEntry {
+  id: string;
+  vendor: string | null;
+  /** The record from the entry's metadata; null when it was too large to fit, so `get(id)` reads it. */
+  record: AuditRecord | null;
+}
+
+/** One KV page of index entries whose ids start with a given prefix, newest first. */
+export interface IndexPage {
+  entries: IndexEntry[];
+  /** KV's cursor for the next page of the same prefix; null when the prefix has no more. */
+  cursor: string | null;
+}
+
+/**
+ * Reads one index (all records, or one client_ref's) by id prefix: the block of
+ * issuance ids that start with `idPrefix`, newest first, as KV lists it. Each
+ * call is one KV list.
+ */
+export type IndexReader = (idPrefix: string, cursor?: string) => Promise<IndexPage>;
 
 /** The audit store as configured; a missing `AUDIT` binding is `misconfigured`. */
 export function configuredAuditStore(config: BrokerConfig): AuditStore {
@@ -95,6 +120,31 @@ export class AuditStore {
       position = { page: page.cursor };
     }
     return { records, cursor: encodeCursor(filters, position) };
+  }
+
+  /**
+   * The index of every record, or of one client_ref's records, read by issuance-id
+   * prefix: complementing the prefix gives the `{desc_id}` prefix of exactly those
+   * ids, which KV lists newest first.
+   */
+  async indexReader(clientRef?: string): Promise<IndexReader> {
+    const prefix = clientRef === undefined ? ALL_PREFIX : `${REF_PREFIX}${await clientRefHash(clientRef)}:`;
+    return async (idPrefix, cursor) => {
+      const page = await this.kv.list<IndexMetadata>({
+        prefix: prefix + complementId(idPrefix),
+        cursor,
+        limit: KV_LIST_PAGE_SIZE,
+      });
+      const entries: IndexEntry[] = [];
+      for (const key of page.keys) {
+        const id = idFromIndexKey(key.name, prefix);
+        if (id === null) continue;
+        const metadata = key.metadata;
+        const full = metadata && !("partial" in metadata) ? metadata : null;
+        entries.push({ id, vendor: metadata?.vendor ?? null, record: full });
+      }
+      return { entries, cursor: page.list_complete ? null : page.cursor };
+    };
   }
 
   /**

@@ -1,8 +1,16 @@
 import * as z from "zod/mini";
+import {
+  EXPORT_SETTLE_SECONDS,
+  exportEndLineSchema,
+  exportErrorLineSchema,
+  MAX_EXPORT_KV_READS,
+  MAX_EXPORT_RECORDS,
+} from "../audit/export";
 import { auditPageSchema, auditRecordSchema } from "../audit/record";
 import { ERROR_CODES, type ErrorCode } from "../errors";
 import { denyBodySchema } from "../routes/admin";
 import { auditQuerySchema } from "../routes/audit";
+import { auditExportQuerySchema } from "../routes/audit-export";
 import { adapterFor, vendorIds } from "../vendors/registry";
 import { requestSchema } from "../vendors/request-schema";
 import {
@@ -71,15 +79,33 @@ const ADMIN_ERRORS: ErrorCode[] = [
   "not_found",
   "audit_unavailable",
 ];
+/** The export answers no 404: an empty range is an empty export. */
+const EXPORT_ERRORS: ErrorCode[] = [...COMMON_ERRORS, "unauthenticated", "invalid_request", "audit_unavailable"];
+/** What each export query parameter means; the schema gives its type. */
+const EXPORT_PARAMETERS: Record<string, string> = {
+  since: "Start of the range, inclusive (ISO 8601). Required unless `cursor` is given.",
+  until: `End of the range, exclusive (ISO 8601). Defaults to, and may not be later than, ${EXPORT_SETTLE_SECONDS} seconds ago.`,
+  cursor:
+    "Resume strictly after this position: the `cursor` of the last line, or the `id` of the last record received.",
+  client_ref: "Only this user's records.",
+  vendor: "Only this vendor's records.",
+  limit: `Records in this response, 1 to ${MAX_EXPORT_RECORDS} (the default).`,
+};
 /** The deny routes read and write the user's Durable Object; only POST has a body, only DELETE and POST write audit records. */
 const DENY_STATE_ERRORS: ErrorCode[] = [...COMMON_ERRORS, "unauthenticated", "invalid_request", "quota_unavailable"];
 const DENY_WRITE_ERRORS: ErrorCode[] = [...DENY_STATE_ERRORS, "audit_unavailable"];
 const DENY_POST_ERRORS: ErrorCode[] = [...DENY_WRITE_ERRORS, "payload_too_large", "unsupported_media_type"];
 const clientRefParameter = { name: "client_ref", in: "path", required: true, schema: { type: "string" } };
 
-function queryParameters(schema: z.ZodMiniType): Json[] {
+function queryParameters(schema: z.ZodMiniType, descriptions: Record<string, string> = {}): Json[] {
   const { properties = {} } = jsonSchema(schema, "input") as { properties?: Record<string, Json> };
-  return Object.entries(properties).map(([name, schema]) => ({ name, in: "query", required: false, schema }));
+  return Object.entries(properties).map(([name, schema]) => ({
+    name,
+    in: "query",
+    required: false,
+    ...(descriptions[name] === undefined ? {} : { description: descriptions[name] }),
+    schema,
+  }));
 }
 
 export function buildOpenApiDocument(): Json {
@@ -201,6 +227,32 @@ export function buildOpenApiDocument(): Json {
           },
         },
       },
+      "/v1/audit/export": {
+        get: {
+          operationId: "export_audit",
+          summary: "Audit records in a time range, oldest first, streamed as NDJSON",
+          description: [
+            "One audit record per line, oldest first by issuance id, then one last line without an `id`:",
+            '`{"cursor","complete"}`, or `{"error","cursor"}` when the audit store failed after the body started.',
+            "Send that line's `cursor` as `cursor` to go on: at once when `complete` is false, later (without `until`)",
+            "for newer records when it is true. After a cut connection, resume with the `id` of the last complete line",
+            `as \`cursor\`. One response streams at most \`limit\` records and makes at most ${MAX_EXPORT_KV_READS} KV reads.`,
+          ].join(" "),
+          security: [{ adminToken: [] }],
+          parameters: queryParameters(auditExportQuerySchema, EXPORT_PARAMETERS),
+          responses: {
+            "200": {
+              description: "Newline-delimited JSON: records, then an end line or an error line",
+              content: {
+                "application/x-ndjson": {
+                  schema: { oneOf: [ref("AuditRecord"), ref("AuditExportEnd"), ref("AuditExportError")] },
+                },
+              },
+            },
+            ...errorResponses(EXPORT_ERRORS),
+          },
+        },
+      },
       "/v1/audit/{issuance_id}": {
         get: {
           operationId: "get_audit_record",
@@ -227,6 +279,8 @@ export function buildOpenApiDocument(): Json {
         VendorList: jsonSchema(vendorListSchema),
         AuditRecord: jsonSchema(auditRecordSchema),
         AuditPage: jsonSchema(auditPageSchema),
+        AuditExportEnd: jsonSchema(exportEndLineSchema),
+        AuditExportError: jsonSchema(exportErrorLineSchema),
         Usage: jsonSchema(usageResponseSchema),
         DenyRequest: jsonSchema(denyBodySchema, "input"),
         DenyState: jsonSchema(denyStateSchema),

@@ -30,6 +30,8 @@ export const mintedKeySchema = z.looseObject({
   issuance_id: z.string(),
   /** Only for vendors that issue a ready-to-connect URL: the URL, with `key` the credential inside it. */
   url: z.optional(z.string()),
+  /** True when the credential opens one connection only (asked for, or the vendor's only kind): never cache or share it. */
+  single_use: z.optional(z.boolean()),
 });
 
 export const vendorListSchema = z.object({

@@ -1,13 +1,15 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../app-env";
+import { auditReadFailure } from "../audit/read-failure";
 import { configuredAuditStore } from "../audit/store";
 import { requireAdmin } from "../auth/middleware";
 import { DEFAULT_AUDIT_PAGE_SIZE, MAX_AUDIT_PAGE_SIZE, MAX_CLIENT_REF_CHARS } from "../constants";
-import { BrokerError, brokerError } from "../errors";
+import { brokerError } from "../errors";
 import { parseOrThrow } from "../http/validation";
 import { ISSUANCE_ID_PATTERN } from "../ids";
 import { vendorIdSchema } from "../vendors/registry";
+import { auditExport } from "./audit-export";
 
 const limitMessage = `limit must be an integer from 1 to ${MAX_AUDIT_PAGE_SIZE}`;
 
@@ -25,7 +27,11 @@ export const auditQuerySchema = z.strictObject({
   cursor: z.optional(z.string().check(z.maxLength(2048))),
 });
 
-/** GET /v1/audit and GET /v1/audit/{issuance_id}, for the operator (ADMIN_TOKEN). */
+/**
+ * GET /v1/audit, GET /v1/audit/export and GET /v1/audit/{issuance_id}, for the
+ * operator (ADMIN_TOKEN). `/export` comes before `/:id`, which would otherwise
+ * take "export" for an issuance id.
+ */
 export function auditRoutes() {
   return new Hono<AppEnv>()
     .get("/", requireAdmin, async (c) => {
@@ -48,6 +54,7 @@ export function auditRoutes() {
       );
       return c.json(page);
     })
+    .get("/export", requireAdmin, auditExport)
     .get("/:id", requireAdmin, async (c) => {
       const audit = configuredAuditStore(c.var.config);
       const id = c.req.param("id");
@@ -57,17 +64,11 @@ export function auditRoutes() {
     });
 }
 
-/**
- * Runs one read of the audit store. A failure that is not the broker's own
- * answer (a cursor's `400`, say) is KV failing, not a bug: `503 audit_unavailable`.
- */
+/** Runs one read of the audit store; a failure is answered as `auditReadFailure` says. */
 async function readingStore<T>(read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
-    if (error instanceof BrokerError) throw error;
-    throw brokerError("audit_unavailable", "the audit store could not be read; retry later", {
-      internal: `audit store read failed: ${error instanceof Error ? error.name : "non-error thrown"}`,
-    });
+    throw auditReadFailure(error);
   }
 }
