@@ -1,4 +1,5 @@
-import { BrokerError, createKeyClient, type MintedKey, type VendorId } from "../../src/client/index";
+import { type AudioSource, SonioxClient } from "@soniox/client";
+import { BrokerError, createKeyClient, type MintedKey, sonioxConfig, type VendorId } from "../../src/client/index";
 import { connectWithKey } from "./connect";
 
 /** Injected by the dev server into the page. */
@@ -24,6 +25,9 @@ const EXAMPLE_OPTIONS: Record<string, object> = {
 };
 /** Soniox is the one vendor whose keys can live a single second. */
 const EXPIRED_DEMO_TTL_SECONDS = 1;
+/** 100 ms of 16 kHz mono PCM16 audio, in bytes. */
+const AUDIO_CHUNK_BYTES = 3200;
+const AUDIO_CHUNK_MS = 100;
 
 let idToken: string | undefined;
 let current: MintedKey | undefined;
@@ -73,7 +77,7 @@ async function signIn() {
   const select = $<HTMLSelectElement>("vendor");
   select.replaceChildren(...list.map(({ id }) => new Option(id, id)));
   showExampleOptions();
-  for (const id of ["mint", "try-expired", "try-single-use"]) $<HTMLButtonElement>(id).disabled = false;
+  for (const id of ["mint", "try-expired", "try-single-use", "soniox-sdk"]) $<HTMLButtonElement>(id).disabled = false;
 }
 
 function showExampleOptions() {
@@ -136,9 +140,57 @@ async function trySingleUse() {
   }
 }
 
+/**
+ * Soniox's own SDK, `@soniox/client`, with the client's `sonioxConfig` as its
+ * `config`: each recording (and each reconnect) gets a fresh single-use key
+ * from the broker, sent to the emulator's WebSocket.
+ */
+const sonioxSdkConfig = sonioxConfig(keys, { stt_ws_url: `${emulator.ws}/transcribe-websocket` });
+const sonioxSdk = new SonioxClient({ config: sonioxSdkConfig });
+
+/** Silence stands in for the microphone, which a headless browser does not have. */
+function generatedAudio(): AudioSource {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  return {
+    async start({ onData }) {
+      timer = setInterval(() => onData(new ArrayBuffer(AUDIO_CHUNK_BYTES)), AUDIO_CHUNK_MS);
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
+function recordWithSonioxSdk() {
+  const label = "@soniox/client";
+  $("transcript").textContent = "";
+  setStatus(`${label}: connecting…`, true);
+  const recording = sonioxSdk.realtime.record({
+    model: "stt-rt-preview",
+    audio_format: "pcm_s16le",
+    sample_rate: 16000,
+    num_channels: 1,
+    source: generatedAudio(),
+  });
+  let transcript = "";
+  recording.on("error", sonioxSdkConfig.refused);
+  recording.on("connected", () => setStatus(`${label}: recording`, true));
+  recording.on("result", (result) => {
+    transcript += result.tokens.map((token) => token.text).join("");
+    $("transcript").textContent = transcript.trim();
+  });
+  recording.on("finished", () => {
+    setStatus(`${label}: finished`, true);
+    log(`${label} recording finished: ${transcript.trim()}`);
+  });
+  recording.on("error", (error) => {
+    setStatus(`${label}: ${error.message}`, false);
+    log(`${label} recording failed: ${describe(error)}`);
+  });
+}
+
 $("sign-in").addEventListener("click", () => void signIn());
 $("vendor").addEventListener("change", showExampleOptions);
 $("mint").addEventListener("click", () => void mint());
 $("connect").addEventListener("click", () => current && void connect(current, "Connect"));
 $("try-expired").addEventListener("click", () => void tryExpired());
 $("try-single-use").addEventListener("click", () => void trySingleUse());
+$("soniox-sdk").addEventListener("click", recordWithSonioxSdk);

@@ -1,4 +1,6 @@
-import { bearerToken, type EmulatorReply, isInteger, json, type VendorEmulator } from "./types";
+import type { WebSocket } from "ws";
+import type { KeyRegistry } from "./keys";
+import { bearerToken, type EmulatorReply, type IncomingHeaders, isInteger, json, type VendorEmulator } from "./types";
 
 /**
  * OpenAI `POST /v1/realtime/client_secrets`, per the API reference and the
@@ -11,8 +13,9 @@ import { bearerToken, type EmulatorReply, isInteger, json, type VendorEmulator }
  * `{"error":{"message","type","param","code"}}`.
  *
  * The client uses the secret as a bearer token on `POST /v1/realtime/calls`
- * (WebRTC: an SDP offer in, an SDP answer out), as often as it likes until it
- * expires.
+ * (WebRTC: an SDP offer in, an SDP answer out), or on the Realtime WebSocket
+ * `/v1/realtime?model=…` (the `openai` SDK's `OpenAIRealtimeWebSocket` and
+ * `OpenAIRealtimeWS`), as often as it likes until it expires.
  */
 const API_KEY = "sk-proj-openai-emulator-master-key-0123456789";
 const TTL_MIN_SECONDS = 10;
@@ -269,6 +272,54 @@ function sdpAnswer(): string {
   ].join("\r\n")}\r\n`;
 }
 
+/** The subprotocol prefix a browser uses to send its key, since it cannot set `Authorization`. */
+const KEY_SUBPROTOCOL = "openai-insecure-api-key.";
+
+/**
+ * The key a Realtime WebSocket carries: `Authorization: Bearer <key>` (Node,
+ * `OpenAIRealtimeWS`), or the subprotocol `openai-insecure-api-key.<key>`
+ * beside `realtime` (browsers, `OpenAIRealtimeWebSocket`).
+ */
+function realtimeSocketKey(headers: IncomingHeaders): string | undefined {
+  const protocols = String(headers["sec-websocket-protocol"] ?? "").split(",");
+  const offered = protocols.map((p) => p.trim()).find((p) => p.startsWith(KEY_SUBPROTOCOL));
+  return bearerToken(headers) ?? offered?.slice(KEY_SUBPROTOCOL.length);
+}
+
+/**
+ * The Realtime WebSocket. OpenAI takes the upgrade whatever the key and then
+ * checks it: a refused key gets an `error` event (`invalid_request_error`,
+ * code `invalid_api_key`) and a close with code 3000 and reason
+ * `invalid_request_error.invalid_api_key`, as observed from the real API. A
+ * good one gets `session.created`; the session then answers nothing more here.
+ */
+function openRealtimeSocket(
+  socket: WebSocket,
+  { headers, remoteIp, keys }: { headers: IncomingHeaders; remoteIp: string; keys: KeyRegistry },
+) {
+  const token = realtimeSocketKey(headers);
+  const refusal = token === undefined ? "unknown" : keys.use("openai", token, remoteIp);
+  if (refusal) {
+    const message =
+      token === undefined
+        ? NO_API_KEY
+        : refusal === "expired"
+          ? "The client secret provided has expired."
+          : `Incorrect API key provided: ${maskedKey(token)}. You can find your API key at https://platform.openai.com/account/api-keys.`;
+    const error = { type: "invalid_request_error", code: "invalid_api_key", message, param: null, event_id: null };
+    socket.send(JSON.stringify({ type: "error", event_id: `event_${randomHex(12)}`, error }));
+    socket.close(3000, "invalid_request_error.invalid_api_key");
+    return;
+  }
+  socket.send(
+    JSON.stringify({
+      type: "session.created",
+      event_id: `event_${randomHex(12)}`,
+      session: realtimeSession(undefined),
+    }),
+  );
+}
+
 export const openai: VendorEmulator = {
   vendor: "openai",
   method: "POST",
@@ -322,47 +373,50 @@ export const openai: VendorEmulator = {
     return json(200, { value, expires_at: expiresAt, session });
   },
 
-  /**
-   * WebRTC: the client posts its SDP offer (`application/sdp`) with the client
-   * secret as bearer token, and gets `201` with the SDP answer and the call's
-   * `Location`. The secret stays usable for more calls until it expires. (The
-   * real endpoint also takes a standard API key, which no client of the broker
-   * holds; the emulator takes client secrets only. OpenAI does not document its
-   * wording for an expired secret; the emulator's is its own.)
-   */
-  keyUse: {
-    kind: "http",
-    method: "POST",
-    path: "/v1/realtime/calls",
-    handle({ headers, rawBody, remoteIp, keys }) {
-      const token = bearerToken(headers);
-      if (token === undefined) return errorReply(401, NO_API_KEY);
-      const refusal = keys.use("openai", token, remoteIp);
-      if (refusal === "expired") {
-        return errorReply(401, "The client secret provided has expired.", null, "invalid_api_key");
-      }
-      if (refusal) {
-        return errorReply(
-          401,
-          `Incorrect API key provided: ${maskedKey(token)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
-          null,
-          "invalid_api_key",
-        );
-      }
-      if (!headers["content-type"]?.startsWith("application/sdp")) {
-        return errorReply(
-          400,
-          "Unsupported content type. Send the SDP offer as application/sdp.",
-          null,
-          "unsupported_content_type",
-        );
-      }
-      if (!rawBody.startsWith("v=0")) return errorReply(400, "Invalid SDP offer.", "sdp", "invalid_offer");
-      return {
-        status: 201,
-        headers: { "content-type": "application/sdp", location: `/v1/realtime/calls/rtc_${randomHex(16)}` },
-        body: sdpAnswer(),
-      };
+  keyUse: [
+    { kind: "websocket", path: "/v1/realtime", open: openRealtimeSocket },
+    /**
+     * WebRTC: the client posts its SDP offer (`application/sdp`) with the client
+     * secret as bearer token, and gets `201` with the SDP answer and the call's
+     * `Location`. The secret stays usable for more calls until it expires. (The
+     * real endpoint also takes a standard API key, which no client of the broker
+     * holds; the emulator takes client secrets only. OpenAI does not document its
+     * wording for an expired secret; the emulator's is its own.)
+     */
+    {
+      kind: "http",
+      method: "POST",
+      path: "/v1/realtime/calls",
+      handle({ headers, rawBody, remoteIp, keys }) {
+        const token = bearerToken(headers);
+        if (token === undefined) return errorReply(401, NO_API_KEY);
+        const refusal = keys.use("openai", token, remoteIp);
+        if (refusal === "expired") {
+          return errorReply(401, "The client secret provided has expired.", null, "invalid_api_key");
+        }
+        if (refusal) {
+          return errorReply(
+            401,
+            `Incorrect API key provided: ${maskedKey(token)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+            null,
+            "invalid_api_key",
+          );
+        }
+        if (!headers["content-type"]?.startsWith("application/sdp")) {
+          return errorReply(
+            400,
+            "Unsupported content type. Send the SDP offer as application/sdp.",
+            null,
+            "unsupported_content_type",
+          );
+        }
+        if (!rawBody.startsWith("v=0")) return errorReply(400, "Invalid SDP offer.", "sdp", "invalid_offer");
+        return {
+          status: 201,
+          headers: { "content-type": "application/sdp", location: `/v1/realtime/calls/rtc_${randomHex(16)}` },
+          body: sdpAnswer(),
+        };
+      },
     },
-  },
+  ],
 };

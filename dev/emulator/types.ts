@@ -24,7 +24,10 @@ export type KeyUseEndpoint =
   | {
       kind: "websocket";
       path: string;
-      open(socket: WebSocket, context: { query: URLSearchParams; remoteIp: string; keys: KeyRegistry }): void;
+      open(
+        socket: WebSocket,
+        context: { query: URLSearchParams; headers: IncomingHeaders; remoteIp: string; keys: KeyRegistry },
+      ): void;
       /**
        * For a vendor that checks credentials in the handshake (Deepgram): the HTTP
        * answer that refuses the upgrade, or undefined to accept it.

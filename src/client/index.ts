@@ -21,6 +21,8 @@ export interface MintedKey<V extends VendorId = VendorId> {
   issuance_id: string;
   /** Only for vendors that issue a ready-to-connect URL (ElevenLabs agents): the URL, with `key` the credential inside it. */
   url?: string;
+  /** True when the key opens one connection only; such a key is never cached or shared. */
+  single_use?: boolean;
   [option: string]: unknown;
 }
 
@@ -119,7 +121,11 @@ export function createKeyClient(options: KeyClientOptions): KeyClient {
       cache.delete(scope);
 
       const pending = inFlight.get(scope);
-      if (pending) return (await pending.request) as MintedKey<V>;
+      if (pending) {
+        const shared = await pending.request;
+        // A key that turns out single-use belongs to the caller who asked first; the others mint their own.
+        return (shared.single_use === true ? await mint(vendor, keyOptions, token) : shared) as MintedKey<V>;
+      }
       const startedIn = generation;
       const request = mint(vendor, keyOptions, token)
         .then((key) => {
@@ -151,3 +157,10 @@ export function createKeyClient(options: KeyClientOptions): KeyClient {
 function stableJson(value: AnyOptions): string {
   return JSON.stringify(Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1))));
 }
+
+export * from "./sdk/soniox.js";
+export * from "./sdk/speechmatics.js";
+export * from "./sdk/openai.js";
+export * from "./sdk/deepgram.js";
+export * from "./sdk/assemblyai.js";
+export * from "./sdk/elevenlabs.js";

@@ -69,7 +69,8 @@ export const assemblyai = {
     return {
       key: created.token,
       expiresAt: new Date(now.getTime() + seconds * 1000),
-      applied: { ...options },
+      // Every streaming token opens one session; saying so keeps clients from caching or sharing it.
+      applied: { ...options, single_use: true },
     };
   },
 } satisfies VendorAdapter<ApiKeySettings, AssemblyAiOptions>;

@@ -91,7 +91,8 @@ export const elevenlabs = {
     if (options.kind !== "agent") {
       const reply = await send({ url: settings.baseUrl + TOKEN_PATH + options.kind, headers });
       const { token } = parseVendorJson(this.name, reply, singleUseToken);
-      return { key: token, expiresAt, applied: { kind: options.kind } };
+      // Consumed on first use; saying so keeps clients from caching or sharing it.
+      return { key: token, expiresAt, applied: { kind: options.kind, single_use: true } };
     }
 
     const agentId = options.agent_id as string;

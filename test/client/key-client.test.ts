@@ -128,6 +128,20 @@ describe("createKeyClient", () => {
     expect(broker.calls).toHaveLength(3);
   });
 
+  it("never caches or shares a key the broker marks single-use though the caller did not ask", async () => {
+    // AssemblyAI and ElevenLabs tokens work once whatever the request says; the broker answers single_use: true.
+    const broker = fakeBroker(minted(60, { single_use: true }));
+    const client = createKeyClient({ baseUrl: "https://b", getIdToken: () => "t", fetch: broker.fetch });
+    const [a, b, c] = await Promise.all([
+      client.getKey("assemblyai"),
+      client.getKey("assemblyai"),
+      client.getKey("assemblyai"),
+    ]);
+    const d = await client.getKey("assemblyai");
+    expect(new Set([a.key, b.key, c.key, d.key]).size).toBe(4);
+    expect(broker.calls).toHaveLength(4);
+  });
+
   it("shares one in-flight request among concurrent callers with the same arguments", async () => {
     const broker = fakeBroker(minted());
     const client = createKeyClient({ baseUrl: "https://b", getIdToken: () => "t", fetch: broker.fetch });

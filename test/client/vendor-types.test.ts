@@ -41,7 +41,9 @@ describe("the client's generated vendor types", () => {
     const typeOnly = () => {
       expectTypeOf(client.getKey("soniox", { single_use: true })).resolves.toEqualTypeOf<MintedKey<"soniox">>();
       expectTypeOf(client.getKey("speechmatics", { region: "eu" })).resolves.toHaveProperty("vendor");
-      expectTypeOf<VendorOptions["soniox"]["usage_type"]>().toEqualTypeOf<"transcribe_websocket" | "tts_rt" | undefined>();
+      expectTypeOf<VendorOptions["soniox"]["usage_type"]>().toEqualTypeOf<
+        "transcribe_websocket" | "tts_rt" | undefined
+      >();
       expectTypeOf<VendorOptions["elevenlabs"]["kind"]>().toEqualTypeOf<
         "realtime_scribe" | "tts_websocket" | "agent" | undefined
       >();

@@ -50,8 +50,11 @@ async function signIn(user: string) {
 
 async function mintAndConnect(vendor: string) {
   await page.selectOption("#vendor", vendor);
+  // Wait for this mint's key: the page may still show an earlier key of the same vendor.
+  const earlier = await page.textContent("#key-issuance");
   await page.click("#mint");
-  await expect.poll(() => page.textContent("#key-vendor")).toBe(vendor);
+  await expect.poll(() => page.textContent("#key-issuance")).not.toBe(earlier);
+  expect(await page.textContent("#key-vendor")).toBe(vendor);
   await page.click("#connect");
   await expect.poll(() => page.textContent("#status"), { timeout: 10_000 }).toBe("Connect: accepted");
 }
@@ -95,6 +98,17 @@ describe("the demo page in Chromium", () => {
     await expect
       .poll(() => page.textContent("#status"), { timeout: 10_000 })
       .toBe("Expired key: refused (Temporary API key has expired.)");
+  });
+
+  it("records with @soniox/client, its keys from the client's sonioxConfig", async () => {
+    await page.click("#soniox-sdk");
+    await expect.poll(() => page.textContent("#status"), { timeout: 10_000 }).toBe("@soniox/client: finished");
+    expect(await page.textContent("#transcript")).toBe("Hello from the speech emulator.");
+    // A second recording gets its own single-use key: the first one would be refused.
+    const finished = async () =>
+      ((await page.textContent("#log")) ?? "").match(/@soniox\/client recording finished: Hello/g);
+    await page.click("#soniox-sdk");
+    await expect.poll(async () => (await finished())?.length, { timeout: 10_000 }).toBe(2);
   });
 
   it("signs the next user in with their own client_ref", async () => {

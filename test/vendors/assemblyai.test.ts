@@ -64,7 +64,8 @@ describe("POST /v1/keys/assemblyai", () => {
     expect(response.status).toBe(201);
     expect(response.headers.get("cache-control")).toBe("no-store");
     const body = (await response.json()) as Minted;
-    expect(body).toMatchObject({ vendor: "assemblyai", ttl_seconds: 60, client_ref: user });
+    // single_use tells clients never to cache or share the token: it opens one session.
+    expect(body).toMatchObject({ vendor: "assemblyai", ttl_seconds: 60, client_ref: user, single_use: true });
     expect(body).not.toHaveProperty("max_session_duration_seconds");
     expect(body).not.toHaveProperty("url");
     expect(body.key).toMatch(/^eyJ[\w-]+\.[\w-]+\.[A-Z0-9]+$/);
@@ -171,7 +172,7 @@ describe("POST /v1/keys/assemblyai", () => {
 
   it("leaves max_session_duration_seconds out of the audit when it was not asked for", async () => {
     const body = (await (await mint("assemblyai", uniqueUser())).json()) as Minted;
-    expect((await auditRecord(body.issuance_id)).options).toEqual({});
+    expect((await auditRecord(body.issuance_id)).options).toEqual({ single_use: true });
   });
 });
 

@@ -47,7 +47,8 @@ describe("POST /v1/keys/elevenlabs: single-use tokens", () => {
     expect(response.status).toBe(201);
     expect(response.headers.get("cache-control")).toBe("no-store");
     const body = (await response.json()) as Minted;
-    expect(body).toMatchObject({ vendor: "elevenlabs", kind: "realtime_scribe", ttl_seconds: 900 });
+    // single_use tells clients never to cache or share the token: ElevenLabs consumes it on first use.
+    expect(body).toMatchObject({ vendor: "elevenlabs", kind: "realtime_scribe", ttl_seconds: 900, single_use: true });
     expect(body.key).toMatch(/^sutkn_[a-z0-9]{40}$/);
     expect(body).not.toHaveProperty("url");
     expect(body).not.toHaveProperty("agent_id");
@@ -97,6 +98,7 @@ describe("POST /v1/keys/elevenlabs: agent signed URLs", () => {
     expect(response.status).toBe(201);
     const body = (await response.json()) as Minted;
     expect(body).toMatchObject({ vendor: "elevenlabs", kind: "agent", agent_id: AGENT, ttl_seconds: 900 });
+    expect(body).not.toHaveProperty("single_use"); // a signed URL starts any number of conversations
     const url = new URL(body.url ?? "");
     expect(url.pathname).toBe("/v1/convai/conversation");
     expect(url.searchParams.get("agent_id")).toBe(AGENT);
@@ -476,7 +478,7 @@ describe("elevenlabs.mint", () => {
     expect(await result).toEqual({
       key: "sutkn_abc",
       expiresAt: new Date(now.getTime() + FIXED_LIFE_MS),
-      applied: { kind: "tts_websocket" },
+      applied: { kind: "tts_websocket", single_use: true },
     });
     expect(sent).toEqual([
       {
