@@ -5,6 +5,13 @@ import type { VendorId, VendorOptions } from "./vendor-types.js";
 
 export { BrokerError } from "./errors.js";
 export type { VendorId, VendorOptions } from "./vendor-types.js";
+// Helpers for the vendors' own SDKs, one file each.
+export * from "./sdk/assemblyai.js";
+export * from "./sdk/deepgram.js";
+export * from "./sdk/elevenlabs.js";
+export * from "./sdk/openai.js";
+export * from "./sdk/soniox.js";
+export * from "./sdk/speechmatics.js";
 
 /**
  * A small client for edge-key-broker. It needs nothing but `fetch`, so it runs
@@ -157,10 +164,3 @@ export function createKeyClient(options: KeyClientOptions): KeyClient {
 function stableJson(value: AnyOptions): string {
   return JSON.stringify(Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1))));
 }
-
-export * from "./sdk/soniox.js";
-export * from "./sdk/speechmatics.js";
-export * from "./sdk/openai.js";
-export * from "./sdk/deepgram.js";
-export * from "./sdk/assemblyai.js";
-export * from "./sdk/elevenlabs.js";

@@ -11,6 +11,7 @@ import {
 import { type AuditRecord, auditRecordSchema } from "../../src/audit/record";
 import { AuditStore } from "../../src/audit/store";
 import { issuanceIdSource } from "../../src/ids";
+import { issuedRecord } from "../helpers/audit-records";
 import { ADMIN_TOKEN, auditKv as realKv, auditKvWith, call, expectError, uniqueUser } from "../helpers/broker";
 import { EXPORT_CHUNK_RECORDS } from "../../src/routes/audit-export";
 import { bearer } from "../helpers/tokens";
@@ -39,33 +40,8 @@ interface Export {
 
 function recordMaker() {
   const nextId = issuanceIdSource();
-  return (at: number, clientRef: string, overrides: Partial<AuditRecord> = {}): AuditRecord => {
-    const now = new Date(at);
-    return {
-      id: nextId(now),
-      at: now.toISOString(),
-      vendor: "soniox",
-      client_ref: clientRef,
-      issuer: "https://idp.test.example",
-      subject: clientRef,
-      outcome: "issued",
-      ttl_seconds: 300,
-      expires_at: new Date(at + 300_000).toISOString(),
-      options: { usage_type: "transcribe_websocket" },
-      upstream_status: 201,
-      error_code: null,
-      key_fingerprint: "0123456789abcdef",
-      vendor_key_id: null,
-      ip: "203.0.113.7",
-      origin: null,
-      user_agent: "export-test/1.0",
-      request_id: crypto.randomUUID(),
-      caller_request_id: null,
-      reason: null,
-      deny_until: null,
-      ...overrides,
-    };
-  };
+  return (at: number, clientRef: string, overrides: Partial<AuditRecord> = {}): AuditRecord =>
+    issuedRecord(nextId(new Date(at)), at, clientRef, "export-test/1.0", overrides);
 }
 
 async function writeAll(records: AuditRecord[]): Promise<void> {

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { AuditRecord } from "../../src/audit/record";
 import { AuditStore, KV_LIST_PAGE_SIZE, MAX_LIST_PAGES_PER_REQUEST } from "../../src/audit/store";
 import { newIssuanceId } from "../../src/ids";
+import { issuedRecord } from "../helpers/audit-records";
 import { ADMIN_TOKEN, auditKv as realKv, auditKvWith, call, expectError, uniqueUser } from "../helpers/broker";
 
 /*
@@ -24,31 +25,7 @@ interface AuditPage {
 }
 
 function auditRecord(at: number, clientRef: string, overrides: Partial<AuditRecord> = {}): AuditRecord {
-  const now = new Date(at);
-  return {
-    id: newIssuanceId(now),
-    at: now.toISOString(),
-    vendor: "soniox",
-    client_ref: clientRef,
-    issuer: "https://idp.test.example",
-    subject: clientRef,
-    outcome: "issued",
-    ttl_seconds: 300,
-    expires_at: new Date(at + 300_000).toISOString(),
-    options: { usage_type: "transcribe_websocket" },
-    upstream_status: 201,
-    error_code: null,
-    key_fingerprint: "0123456789abcdef",
-    vendor_key_id: null,
-    ip: "203.0.113.7",
-    origin: null,
-    user_agent: "listing-test/1.0",
-    request_id: crypto.randomUUID(),
-    caller_request_id: null,
-    reason: null,
-    deny_until: null,
-    ...overrides,
-  };
+  return issuedRecord(newIssuanceId(new Date(at)), at, clientRef, "listing-test/1.0", overrides);
 }
 
 async function writeAll(records: AuditRecord[]): Promise<void> {

@@ -1,4 +1,5 @@
 import type { KeyClient } from "../index.js";
+import { withRefusal } from "./refusal.js";
 import type { VendorOptions } from "../vendor-types.js";
 
 /**
@@ -43,13 +44,7 @@ const REFUSED_HANDSHAKE = /\b40[13]\b/;
  */
 export function deepgramAccessToken(keys: KeyClient, options: VendorOptions["deepgram"] = {}): DeepgramAccessToken {
   const accessToken = async (): Promise<string> => (await keys.getKey("deepgram", options)).key;
-  return Object.assign(accessToken, {
-    refused: (error: unknown) => {
-      const refused = isKeyRefusal(error);
-      if (refused) keys.invalidate("deepgram");
-      return refused;
-    },
-  });
+  return withRefusal(keys, "deepgram", accessToken, isKeyRefusal);
 }
 
 /** The SDK passes `new Error(event.message)`: the status in Node, an empty message in a browser. */

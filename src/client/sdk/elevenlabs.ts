@@ -1,4 +1,5 @@
 import type { KeyClient } from "../index.js";
+import { withRefusal } from "./refusal.js";
 
 /**
  * Helpers for `@elevenlabs/client`: `Conversation.startSession` for agents,
@@ -44,13 +45,12 @@ export function elevenlabsSignedUrl(keys: KeyClient, options: { agent_id: string
     if (url === undefined) throw new Error("the broker answered an ElevenLabs agent key without its signed URL");
     return url;
   };
-  return Object.assign(signedUrl, {
-    refused: (error: unknown) => {
-      const refused = (error as { name?: unknown } | null)?.name === SESSION_CONNECTION_ERROR;
-      if (refused) keys.invalidate("elevenlabs");
-      return refused;
-    },
-  });
+  return withRefusal(
+    keys,
+    "elevenlabs",
+    signedUrl,
+    (error: unknown) => (error as { name?: unknown } | null)?.name === SESSION_CONNECTION_ERROR,
+  );
 }
 
 /**

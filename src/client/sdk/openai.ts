@@ -1,4 +1,5 @@
 import type { KeyClient } from "../index.js";
+import { withRefusal } from "./refusal.js";
 import type { VendorOptions } from "../vendor-types.js";
 
 /**
@@ -41,13 +42,7 @@ const INVALID_API_KEY = "invalid_api_key";
  */
 export function openaiApiKey(keys: KeyClient, options: VendorOptions["openai"] = {}): OpenAIApiKey {
   const apiKey = async (): Promise<string> => (await keys.getKey("openai", options)).key;
-  return Object.assign(apiKey, {
-    refused: (error: unknown) => {
-      const refused = isKeyRefusal(error);
-      if (refused) keys.invalidate("openai");
-      return refused;
-    },
-  });
+  return withRefusal(keys, "openai", apiKey, isKeyRefusal);
 }
 
 /** The SDK's `OpenAIRealtimeError` carries the API's `error` event payload as `error`. */

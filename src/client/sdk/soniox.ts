@@ -1,4 +1,5 @@
 import type { KeyClient } from "../index.js";
+import { withRefusal } from "./refusal.js";
 import type { VendorOptions } from "../vendor-types.js";
 
 /**
@@ -86,9 +87,12 @@ export function sonioxConfig(keys: KeyClient, options: SonioxKeyOptions & Soniox
     });
     return { ...endpoints, api_key: key };
   };
-  return Object.assign(config, {
-    refused: (error: unknown) => forgetIf(keys, (error as { code?: unknown } | null)?.code === "auth_error"),
-  });
+  return withRefusal(
+    keys,
+    "soniox",
+    config,
+    (error: unknown) => (error as { code?: unknown } | null)?.code === "auth_error",
+  );
 }
 
 /**
@@ -107,18 +111,16 @@ export function sonioxApiKey(keys: KeyClient, options: SonioxKeyOptions = {}): S
     const { key } = await keys.getKey("soniox", { ...singleUseByDefault(options), usage_type: "transcribe_websocket" });
     return key;
   };
-  return Object.assign(apiKey, {
-    refused: (status: string, _message?: string, errorCode?: number) =>
-      forgetIf(keys, status === "api_error" && errorCode === SONIOX_AUTH_ERROR_CODE),
-  });
+  return withRefusal(
+    keys,
+    "soniox",
+    apiKey,
+    (status: string, _message?: string, errorCode?: number) =>
+      status === "api_error" && errorCode === SONIOX_AUTH_ERROR_CODE,
+  );
 }
 
 /** A fresh key per connection unless the app asked for a reusable one. */
 function singleUseByDefault(options: SonioxKeyOptions): SonioxKeyOptions {
   return { ...options, single_use: options.single_use ?? true };
-}
-
-function forgetIf(keys: KeyClient, refused: boolean): boolean {
-  if (refused) keys.invalidate("soniox");
-  return refused;
 }

@@ -1,4 +1,5 @@
 import type { KeyClient } from "../index.js";
+import { withRefusal } from "./refusal.js";
 import type { VendorOptions } from "../vendor-types.js";
 
 /**
@@ -52,13 +53,7 @@ const REFUSED_HANDSHAKE = /\b40[13]\b/;
  */
 export function speechmaticsJwt(keys: KeyClient, options: SpeechmaticsKeyOptions = {}): SpeechmaticsJwt {
   const jwt = async (): Promise<string> => (await keys.getKey("speechmatics", { ...options, type: "rt" })).key;
-  return Object.assign(jwt, {
-    refused: (reason: unknown) => {
-      const refused = isKeyRefusal(reason);
-      if (refused) keys.invalidate("speechmatics");
-      return refused;
-    },
-  });
+  return withRefusal(keys, "speechmatics", jwt, isKeyRefusal);
 }
 
 function isKeyRefusal(reason: unknown): boolean {
