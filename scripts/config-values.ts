@@ -35,9 +35,15 @@ function parseValue(text: string, lineNumber: number): string {
   return quote === '"' ? inner.replace(/\\n/g, "\n").replace(/\\r/g, "\r") : inner;
 }
 
-/** The `[vars]` of wrangler.toml, read by wrangler itself (loaded only when needed: it takes a second). */
-export async function wranglerVars(): Promise<Record<string, unknown>> {
-  if (!existsSync(WRANGLER_CONFIG)) return {};
+/**
+ * The `[vars]` of a wrangler config (wrangler.toml unless named), for one of its
+ * `[env.*]` when given, read by wrangler itself (loaded only when needed: it takes a second).
+ */
+export async function wranglerVars(
+  target: { config?: string | undefined; env?: string | undefined } = {},
+): Promise<Record<string, unknown>> {
+  const config = target.config ?? WRANGLER_CONFIG;
+  if (!existsSync(config)) return {};
   const { unstable_readConfig } = await import("wrangler");
-  return unstable_readConfig({ config: WRANGLER_CONFIG }, { hideWarnings: true }).vars;
+  return unstable_readConfig({ config, env: target.env }, { hideWarnings: true }).vars;
 }

@@ -1,45 +1,28 @@
 /**
  * `npm run deploy [-- <wrangler deploy flags>]`: regenerates the OpenAPI
- * document and the client's types, checks the configuration the Worker will
- * run with, and only then runs `wrangler deploy` with the flags given.
- *
- * The check covers wrangler.toml's `[vars]` overlaid with the environment, as
- * `npm run check-config` does. Secrets live at Cloudflare, where their values
- * cannot be read: the names `wrangler secret list` reports count as set, and
- * their values are checked by `GET /healthz` once deployed. `--dry-run` asks
- * Cloudflare nothing.
+ * document and the client's types, checks the configuration wrangler will
+ * upload (scripts/deploy-check.ts), and only then runs `wrangler deploy` with
+ * the flags given. The secrets set at Cloudflare are the names
+ * `wrangler secret list` reports; their values are checked by `GET /healthz`
+ * once deployed. `--dry-run` asks Cloudflare nothing: name the secrets to
+ * count as set with `--assume-secret NAME`.
  */
 import { execFile, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { promisify } from "node:util";
-import { getConfig } from "../src/config";
-import type { Env } from "../src/env";
-import { type ConfigProblemReport, configProblems } from "../src/health";
 import { wranglerVars } from "./config-values";
+import { type DeployTarget, deployProblems, parseDeployArgs } from "./deploy-check";
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 const WRANGLER = require.resolve("wrangler/bin/wrangler.js");
 const TSX = require.resolve("tsx/cli");
 
-/** Stands in for a secret set at Cloudflare: it passes every rule on a secret's value, so only its presence counts. */
-const SECRET_PLACEHOLDER = "secret-set-at-cloudflare-value-not-readable-0000000000000000";
-
-/**
- * The problems of the configuration to deploy. Each secret set at Cloudflare
- * stands in with a placeholder, so whatever depends on its presence (an auth
- * mode, a vendor, two settings that conflict) is checked here, and its value
- * by `/healthz` once deployed.
- */
-export function deployProblems(values: Record<string, unknown>, remoteSecrets: string[]): ConfigProblemReport[] {
-  const placeholders = Object.fromEntries(remoteSecrets.map((name) => [name, SECRET_PLACEHOLDER]));
-  return configProblems(getConfig({ ...values, ...placeholders } as unknown as Env), { bindings: false });
-}
-
-/** The names of the secrets set on the deployed Worker; none when it does not exist yet or cannot be asked. */
-async function remoteSecretNames(): Promise<string[]> {
+/** The names of the secrets set on the Worker; none when it does not exist yet or cannot be asked. */
+async function remoteSecretNames(target: DeployTarget): Promise<string[]> {
+  const scope = [...(target.config ? ["--config", target.config] : []), ...(target.env ? ["--env", target.env] : [])];
   try {
-    const { stdout } = await run(process.execPath, [WRANGLER, "secret", "list", "--format", "json"]);
+    const { stdout } = await run(process.execPath, [WRANGLER, "secret", "list", "--format", "json", ...scope]);
     return (JSON.parse(stdout) as { name: string }[]).map((secret) => secret.name);
   } catch {
     console.warn("could not list the Worker's secrets (not deployed yet, or not logged in): checking without them");
@@ -47,21 +30,20 @@ async function remoteSecretNames(): Promise<string[]> {
   }
 }
 
-async function main(wranglerArgs: string[]): Promise<number> {
+async function deploy(args: string[]): Promise<number> {
+  const target = parseDeployArgs(args);
   await run(process.execPath, [TSX, "scripts/openapi.ts"]);
-  const remoteSecrets = wranglerArgs.includes("--dry-run") ? [] : await remoteSecretNames();
-  const values = { ...(await wranglerVars()), ...process.env };
-  const problems = deployProblems(values, remoteSecrets);
+  const secrets = [...target.assumedSecrets, ...(target.dryRun ? [] : await remoteSecretNames(target))];
+  const values = { ...(await wranglerVars(target)), ...target.vars };
+  const problems = deployProblems(values, secrets);
   if (problems.length > 0) {
     for (const { variable, problem } of problems) console.error(`${variable}: ${problem}`);
     console.error(`not deployed: ${problems.length} configuration problem(s)`);
     return 1;
   }
-  console.log(
-    `configuration ok${remoteSecrets.length > 0 ? ` (secrets at Cloudflare: ${remoteSecrets.join(", ")})` : ""}`,
-  );
-  const wrangler = spawn(process.execPath, [WRANGLER, "deploy", ...wranglerArgs], { stdio: "inherit" });
+  console.log(`configuration ok${secrets.length > 0 ? ` (secrets counted as set: ${secrets.join(", ")})` : ""}`);
+  const wrangler = spawn(process.execPath, [WRANGLER, "deploy", ...target.wranglerArgs], { stdio: "inherit" });
   return new Promise((resolve) => wrangler.on("exit", (code) => resolve(code ?? 1)));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.exit(await main(process.argv.slice(2)));
+process.exit(await deploy(process.argv.slice(2)));

@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
 import {
-  blockBounds,
+  blockEnd,
   blockSpanMs,
   commonPrefixLength,
   ID_CHARS,
@@ -153,7 +153,7 @@ export class AuditExport {
           yield record;
         }
       }
-      const { last } = blockBounds(prefix);
+      const last = blockEnd(prefix);
       this.position = last < this.hi ? last : this.hi;
       // Grow by at most one level a window, and only as far as the density read suggests.
       level = sizedLevel(window.density, level - 1);
@@ -188,7 +188,7 @@ export class AuditExport {
         if (entry.id <= hi) held.push(entry);
       }
       if (reachedLo || page.cursor === null) {
-        const spanMs = idTimeMs(blockBounds(prefix).last < hi ? blockBounds(prefix).last : hi) - idTimeMs(lo) + 1;
+        const spanMs = idTimeMs(blockEnd(prefix) < hi ? blockEnd(prefix) : hi) - idTimeMs(lo) + 1;
         return { kind: "read", entries: held.reverse(), density: held.length / spanMs };
       }
       if (prefix.length < ID_CHARS && (scanned >= WINDOW_MAX_KEYS || pages >= WINDOW_MAX_PAGES)) {

@@ -25,11 +25,6 @@ function encodeTime(ms: number): string {
   return text;
 }
 
-/** The first position in millisecond `ms`. */
-export function firstIdAt(ms: number): string {
-  return encodeTime(ms) + FIRST_DIGIT.repeat(ID_CHARS - TIME_CHARS);
-}
-
 /** The last position in millisecond `ms`. */
 export function lastIdAt(ms: number): string {
   return encodeTime(ms) + LAST_DIGIT.repeat(ID_CHARS - TIME_CHARS);
@@ -53,10 +48,9 @@ export function nextId(id: string): string | null {
   return null;
 }
 
-/** The first and last positions of the block of ids that start with `prefix`. */
-export function blockBounds(prefix: string): { first: string; last: string } {
-  const rest = ID_CHARS - prefix.length;
-  return { first: prefix + FIRST_DIGIT.repeat(rest), last: prefix + LAST_DIGIT.repeat(rest) };
+/** The last position of the block of ids that start with `prefix`. */
+export function blockEnd(prefix: string): string {
+  return prefix + LAST_DIGIT.repeat(ID_CHARS - prefix.length);
 }
 
 /** How many milliseconds a block of `prefixChars` leading characters spans (below 1 inside one millisecond). */
