@@ -8,6 +8,7 @@ import { deepgram } from "./deepgram";
 import { elevenlabs } from "./elevenlabs";
 import { assemblyai } from "./assemblyai";
 import { streamEndlessly } from "./endless";
+import { type FaultContext, type FaultPlan, planFault } from "./faults";
 import { taggedJwks } from "./jwks";
 import { KeyRegistry } from "./keys";
 import { openai } from "./openai";
@@ -25,7 +26,7 @@ import {
  * A local stand-in for the vendors, used by the tests and by `npm run dev`.
  *
  *   POST {issuance path}                  the vendor's issuance API, enforcing its documented rules
- *   POST /fault/{fault}/{issuance path}   the same vendor, answering with an injected failure
+ *   POST /fault/{fault}/{issuance path}   the same vendor, answering with an injected failure (see faults.ts)
  *   POST /t/{tag}/…                       any of the above, recorded under a test's own tag
  *   WS   {speech path}                    the vendor's speech WebSocket, checking the minted key
  *   POST /v1/chat/completions             AceData's AI API, checking the minted credential
@@ -47,47 +48,39 @@ export const emulators: VendorEmulator[] = [
   ...elevenlabs,
 ];
 
-export const FAULTS = [
-  "rate-limited",
-  "rate-limited-date",
-  "server-error",
-  "rejected",
-  "forbidden",
-  "redirect",
-  "oversized",
-  "endless",
-  "malformed",
-  "slow",
-  "unprocessable",
-  "echo-400",
-  "echo-401",
-  "echo-403",
-  "echo-404",
-  "echo-422",
-  "expiry-far",
-  "expiry-never",
-] as const;
-export type Fault = (typeof FAULTS)[number];
-
-/** Seconds sent in `Retry-After` by the rate-limited fault. */
-export const FAULT_RETRY_AFTER_SECONDS = "17";
-/** The echo faults are named this, then the status they answer with: `echo-400` answers 400. */
-const ECHO_FAULT_PREFIX = "echo-";
-/** How long the slow fault waits before answering. */
-const SLOW_FAULT_DELAY_MS = 2_000;
-/** An expiry far beyond any TTL the broker may ask for, for the expiry-far fault. */
-const FAR_EXPIRY = "2099-01-01T00:00:00.000Z";
 /** The emulator keeps this many recorded requests, so a long dev session does not grow without bound. */
 const MAX_RECORDED_REQUESTS = 10_000;
+/** What a request that reached the redirect faults' other host is recorded as. */
+export const REDIRECT_TARGET = "redirect-target";
+/** A redirect fault's target when no other host is listening: the discard port, where nothing answers. */
+const NOWHERE_ORIGIN = "http://127.0.0.1:9";
+/** A stalled body gives up by itself after this long, in case its reader never hangs up. */
+const STALLED_REPLY_LIMIT_MS = 60_000;
+/** Padding the oversized fault writes: over the broker's 64 KiB cap. */
+const OVERSIZED_PADDING_KIB = 80;
 
 export interface Emulator {
   /** Answers the request if it is the emulator's; resolves false otherwise. */
   handleHttp(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
   /** Takes a WebSocket upgrade if it is for a speech endpoint; false otherwise. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /**
+   * Records a request that reached the redirect faults' other host, whatever its method and path,
+   * as vendor `redirect-target` under its `/t/{tag}`: it is there only if a redirect was followed.
+   */
+  recordRedirected(req: IncomingMessage): Promise<void>;
 }
 
-export function createEmulator(options: { publicJwks: unknown }): Emulator {
+export interface EmulatorOptions {
+  publicJwks: unknown;
+  /**
+   * The other host the redirect faults point at (startEmulator's recorder); without one they
+   * point at a port where nothing listens.
+   */
+  redirectOrigin?: string;
+}
+
+export function createEmulator(options: EmulatorOptions): Emulator {
   const recorded: RecordedRequest[] = [];
   const keys = new KeyRegistry();
   const sockets = new WebSocketServer({ noServer: true });
@@ -127,15 +120,31 @@ export function createEmulator(options: { publicJwks: unknown }): Emulator {
 
       const [, tag, fault, path] = /^(?:\/t\/([\w-]+))?(?:\/fault\/([a-z0-9-]+))?(\/.*)$/.exec(
         url.pathname,
-      ) as unknown as [string, string | undefined, Fault | undefined, string];
+      ) as unknown as [string, string | undefined, string | undefined, string];
       const emulator = emulators.find((e) => matchesPath(e.path, path) && e.method === req.method);
       if (!emulator) return false;
       const rawBody = await readBody(req);
       remember(record(emulator.vendor, tag, req, url, rawBody));
       const issue = () => emulator.handle({ path, query: url.searchParams, headers: req.headers, rawBody, keys });
       if (fault === undefined) send(res, issue());
-      else await applyFault(res, fault, emulator, issue, { headers: req.headers, rawBody });
+      else {
+        // The same path and query on another host, under the same tag, so a test finds what arrived there.
+        const redirectTarget = `${options.redirectOrigin ?? NOWHERE_ORIGIN}${tag ? `/t/${tag}` : ""}${path}${url.search}`;
+        await applyFault(res, fault, {
+          errorReply: (status, message) => emulator.errorReply(status, message),
+          malformedReply: emulator.malformedReply,
+          normal: issue,
+          received: { headers: req.headers, rawBody },
+          redirectTarget,
+        });
+      }
       return true;
+    },
+
+    async recordRedirected(req) {
+      const url = new URL(req.url ?? "/", "http://emulator");
+      const tag = /^\/t\/([\w-]+)\//.exec(url.pathname)?.[1];
+      remember(record(REDIRECT_TARGET, tag, req, url, await readBody(req)));
     },
 
     handleUpgrade(req, socket, head) {
@@ -161,29 +170,57 @@ function keyUses(): KeyUseEndpoint[] {
 
 export interface EmulatorServer {
   url: string;
+  /** The other host the redirect faults point at, which records what arrives (see recordRedirected). */
+  redirectOrigin: string;
   close(): Promise<void>;
 }
 
-/** The emulator alone on a free loopback port, as the tests use it. */
+/**
+ * The emulator alone on a free loopback port, as the tests use it, with a second
+ * loopback port as the other host the redirect faults point at: it records
+ * whatever arrives there, which only a followed redirect sends, and answers an
+ * empty JSON object.
+ */
 export async function startEmulator(options: { publicJwks: unknown }): Promise<EmulatorServer> {
-  const emulator = createEmulator(options);
-  const server = createServer((req, res) => {
+  const elsewhere = createServer();
+  const redirectOrigin = await listenOnLoopback(elsewhere);
+  const emulator = createEmulator({ ...options, redirectOrigin });
+  elsewhere.on("request", (req: IncomingMessage, res: ServerResponse) => {
     emulator
-      .handleHttp(req, res)
-      .then((handled) => {
-        if (!handled) send(res, jsonReply(404, { error: "not found" }));
-      })
-      .catch(() => {
-        if (!res.headersSent) res.writeHead(500);
-        res.end();
-      });
+      .recordRedirected(req)
+      .then(() => send(res, jsonReply(200, {})))
+      .catch(() => res.destroy());
   });
+  const server = createServer((req, res) => serveHttp(emulator, req, res));
   server.on("upgrade", (req, socket, head) => {
     if (!emulator.handleUpgrade(req, socket, head)) socket.destroy();
   });
+  const url = await listenOnLoopback(server);
+  return {
+    url,
+    redirectOrigin,
+    close: async () => {
+      await Promise.all([closeServer(server), closeServer(elsewhere)]);
+    },
+  };
+}
+
+function serveHttp(emulator: Emulator, req: IncomingMessage, res: ServerResponse): void {
+  emulator
+    .handleHttp(req, res)
+    .then((handled) => {
+      if (!handled) send(res, jsonReply(404, { error: "not found" }));
+    })
+    .catch(() => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+}
+
+async function listenOnLoopback(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, close: () => closeServer(server) };
+  return `http://127.0.0.1:${port}`;
 }
 
 export function closeServer(server: Server): Promise<void> {
@@ -203,92 +240,45 @@ function remoteIp(req: IncomingMessage): string {
   return (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
 }
 
-async function applyFault(
-  res: ServerResponse,
-  fault: Fault,
-  emulator: VendorEmulator,
-  normal: () => EmulatorReply,
-  received: { headers: IncomingMessage["headers"]; rawBody: string },
-) {
-  switch (fault) {
-    case "rate-limited": {
-      const reply = emulator.errorReply(
-        429,
-        "Requests per minute limit for temporary API key creation has been exceeded.",
-      );
-      return send(res, { ...reply, headers: { ...reply.headers, "retry-after": FAULT_RETRY_AFTER_SECONDS } });
-    }
-    case "rate-limited-date": {
-      const reply = emulator.errorReply(429, "Too many requests");
-      const retryAt = new Date(Date.now() + Number(FAULT_RETRY_AFTER_SECONDS) * 1000).toUTCString();
-      return send(res, { ...reply, headers: { ...reply.headers, "retry-after": retryAt } });
-    }
-    case "server-error":
-      return send(res, emulator.errorReply(500, "The server encountered an error. Please try again."));
-    case "rejected":
-      return send(res, emulator.errorReply(400, "Input should be less than or equal to 3600"));
-    case "forbidden":
-      return send(res, emulator.errorReply(403, "Forbidden"));
-    case "unprocessable":
-      return send(res, emulator.errorReply(422, "ttl: Input should be less than or equal to 3600"));
-    case "echo-400":
-    case "echo-401":
-    case "echo-403":
-    case "echo-404":
-    case "echo-422":
-      return send(res, emulator.errorReply(Number(fault.slice(ECHO_FAULT_PREFIX.length)), echoCredentials(received)));
-    case "expiry-far":
-    case "expiry-never":
-      return send(res, withExpiry(normal(), fault === "expiry-far" ? FAR_EXPIRY : null));
-    case "redirect":
-      return send(res, { status: 307, headers: { location: "http://127.0.0.1:9/elsewhere" }, body: "" });
-    case "malformed":
-      return send(res, emulator.malformedReply);
-    case "oversized": {
-      // Chunked, with no Content-Length, so only a streaming cap can catch it.
-      res.writeHead(201, { "content-type": "application/json" });
-      res.write('{"api_key":"temp:x","key_value":"x","padding":"');
-      for (let i = 0; i < 80; i++) res.write("x".repeat(1024));
-      return res.end('"}');
-    }
-    case "endless":
-      return streamEndlessly(res, 201, '{"api_key":"temp:x","key_value":"x","padding":"', '"}');
-    case "slow":
-      await new Promise((resolve) => setTimeout(resolve, SLOW_FAULT_DELAY_MS));
-      if (!res.destroyed) send(res, normal());
+/** Answers with the fault's plan (see faults.ts). */
+async function applyFault(res: ServerResponse, fault: string, context: FaultContext): Promise<void> {
+  const plan = planFault(fault, context);
+  if (plan === undefined) return send(res, jsonReply(404, { error: `unknown fault ${fault}` }));
+  switch (plan.kind) {
+    case "reply":
+      return send(res, plan.reply);
+    case "delayed":
+      await new Promise((resolve) => setTimeout(resolve, plan.delayMs));
+      if (!res.destroyed) send(res, plan.reply());
       return;
-    default:
-      return send(res, jsonReply(404, { error: `unknown fault ${String(fault)}` }));
+    case "reset":
+      // An RST, not a clean close: the reader sees ECONNRESET with no status line.
+      res.socket?.resetAndDestroy();
+      return;
+    case "partial":
+      return sendPartial(res, plan);
   }
 }
 
-/**
- * Where the echo faults hide a control character in each quote: early, inside the
- * header's "Bearer" ("Bear\u0007er …"), so only a scrubber that removes control
- * characters before it searches still finds the bearer token.
- */
-const HIDDEN_CONTROL_AT = 4;
-
-/**
- * A careless vendor's error message that quotes the credentials it was sent
- * (header and body), with a control character hidden inside each quote, as a
- * test of the broker's scrubbing.
- */
-function echoCredentials({ headers, rawBody }: { headers: IncomingMessage["headers"]; rawBody: string }): string {
-  const hide = (text: string) => `${text.slice(0, HIDDEN_CONTROL_AT)}\u0007${text.slice(HIDDEN_CONTROL_AT)}`;
-  // ElevenLabs takes its key in xi-api-key, with no Authorization header.
-  const [name, value] =
-    headers.authorization === undefined && typeof headers["xi-api-key"] === "string"
-      ? ["xi-api-key", headers["xi-api-key"]]
-      : ["Authorization", headers.authorization ?? ""];
-  return `Invalid credentials: ${name} ${hide(value)} in request ${hide(rawBody)}`;
-}
-
-/** The vendor's normal success, with its expiry replaced: far in the future, or null (never expires). */
-function withExpiry(reply: EmulatorReply, expiry: string | null): EmulatorReply {
-  const body = JSON.parse(reply.body) as Record<string, unknown>;
-  for (const field of ["expires_at", "expired_at"]) if (field in body) body[field] = expiry;
-  return { ...reply, body: JSON.stringify(body) };
+/** A body that starts at once, then is padded past the cap, never ends, is cut by a reset, or stalls. */
+function sendPartial(res: ServerResponse, plan: Extract<FaultPlan, { kind: "partial" }>): void {
+  if (plan.then === "endless") return streamEndlessly(res, plan.status, plan.opening, plan.closing);
+  // Chunked, with no Content-Length, so only a streaming cap or timeout can catch it.
+  res.writeHead(plan.status, { "content-type": "application/json" });
+  switch (plan.then) {
+    case "oversized":
+      res.write(plan.opening);
+      for (let i = 0; i < OVERSIZED_PADDING_KIB; i++) res.write("x".repeat(1024));
+      return void res.end(plan.closing);
+    case "reset":
+      // Reset once the opening is on the wire, so the reader has the status and part of the body.
+      return void res.write(plan.opening, () => res.socket?.resetAndDestroy());
+    case "stall": {
+      res.write(plan.opening);
+      const giveUp = setTimeout(() => res.destroy(), STALLED_REPLY_LIMIT_MS);
+      return void res.once("close", () => clearTimeout(giveUp));
+    }
+  }
 }
 
 function record(

@@ -29,6 +29,14 @@ const fields = {
 
 type AmiVoiceOptions = z.output<z.ZodMiniObject<typeof fields>>;
 
+/**
+ * AmiVoice answers the key as the whole plain-text body and does not document its format. A key is
+ * taken to be visible ASCII without the quotes, braces or angle brackets of a JSON or HTML body, so
+ * that a proxy's page or a truncated JSON answer is never handed out as a key.
+ */
+const KEY_CHARACTERS = /^[\x21-\x7e]+$/;
+const MARKUP_CHARACTERS = /["'<>{}\\]/;
+
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 /** AmiVoice's ipa takes IPv4 only; an IPv6 caller gets an unbound key unless the operator forbids it. */
@@ -109,7 +117,9 @@ export const amivoice = {
 
     const reply = await send({ url: settings.baseUrl + PATH, headers, body: form.toString() });
     const key = reply.text.trim();
-    if (key === "" || /\s/.test(key)) throw malformed(this.name, reply, "body is not a single key");
+    if (!KEY_CHARACTERS.test(key) || MARKUP_CHARACTERS.test(key)) {
+      throw malformed(this.name, reply, "body is not a single key");
+    }
     return {
       key,
       expiresAt: new Date(now.getTime() + ttlSeconds * 1000),

@@ -32,3 +32,13 @@ export async function jwksFetches(query: string): Promise<number> {
     (request) => request.vendor === "jwks" && new URLSearchParams(request.query).toString() === query,
   ).length;
 }
+
+/**
+ * The requests that reached another host than the emulator's own base URL: the
+ * host the redirect faults point at, where a request arrives only if a redirect
+ * was followed.
+ */
+export function arrivedElsewhere(requests: RecordedRequest[]): RecordedRequest[] {
+  const host = new URL(emulatorUrl).host;
+  return requests.filter((request) => request.headers.host !== host);
+}
