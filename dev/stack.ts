@@ -16,6 +16,8 @@ export interface DevStackOptions {
   inheritOutput?: boolean;
   /** Read .dev.vars to decide what to emulate (default true); tests turn it off to always emulate. */
   readDevVars?: boolean;
+  /** Settings over the dev defaults, given the dev server's URL (the soak points vendors at emulator faults). */
+  vars?: (devUrl: string) => Record<string, string>;
 }
 
 export interface DevStack {
@@ -25,6 +27,8 @@ export interface DevStack {
   emulated: string[];
   /** The dev admin token, when .dev.vars sets none. */
   adminToken: string | undefined;
+  /** The `wrangler dev` process, whose workerd children run the broker. */
+  wranglerPid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -41,7 +45,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   const server: Server = await startDevServer({ port: options.devPort, brokerUrl, identity });
 
   const devVarsText = options.readDevVars === false ? "" : await readFile(".dev.vars", "utf8").catch(() => "");
-  const { vars, emulated } = devVars(namesInDevVars(devVarsText), devUrl, identity);
+  const defaults = devVars(namesInDevVars(devVarsText), devUrl, identity);
+  const emulated = defaults.emulated;
+  const vars = { ...defaults.vars, ...options.vars?.(devUrl) };
   const wranglerBin = createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js");
   const args = [
     wranglerBin,
@@ -79,7 +85,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     await stop();
     throw new Error(`${(error as Error).message}\n${output}`);
   }
-  return { brokerUrl, devUrl, emulated, adminToken: vars.ADMIN_TOKEN, stop };
+  return { brokerUrl, devUrl, emulated, adminToken: vars.ADMIN_TOKEN, wranglerPid: wrangler.pid, stop };
 }
 
 async function waitForBroker(brokerUrl: string, wrangler: ChildProcess): Promise<void> {
