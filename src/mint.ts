@@ -59,7 +59,9 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     readFailure: adapter.readFailure,
     secrets: configuredSecrets(ctx.config.vars),
   });
-  const store = new AuditStore(ctx.kv, ctx.config.auditRetentionSeconds());
+  const store = new AuditStore(ctx.kv, ctx.config.auditRetentionSeconds(), {
+    timeoutMs: ctx.config.upstreamTimeoutMs(),
+  });
 
   // Only a request that passed every check above uses the burst limit and the quota.
   await enforceRateLimit(ctx.rateLimiter, ctx.user.clientRef);

@@ -10,7 +10,13 @@ import {
   nextId,
 } from "./id-space";
 import type { AuditRecord } from "./record";
-import { type AuditStore, type IndexEntry, type IndexReader, KV_LIST_PAGE_SIZE } from "./store";
+import {
+  type AuditStore,
+  type IndexEntry,
+  type IndexReader,
+  KV_LIST_PAGE_SIZE,
+  RECORD_WRITE_DEADLINE_MS,
+} from "./store";
 
 /**
  * The audit export: every record in a time range, oldest first, for a SIEM or
@@ -38,14 +44,16 @@ import { type AuditStore, type IndexEntry, type IndexReader, KV_LIST_PAGE_SIZE }
 export const MAX_EXPORT_KV_READS = 50;
 /** Largest and default `limit`: records one export response streams. */
 export const MAX_EXPORT_RECORDS = 10_000;
+/** How long KV may take to list a key it has stored, everywhere. */
+const KV_LISTING_DELAY_MS = 60_000;
 /**
  * How old the newest exported record must be, in seconds: `until` defaults to
- * now minus this and may not be later. A record's id is made before the vendor
- * call (at most `UPSTREAM_TIMEOUT_MS`, 60 s) and KV may take 60 s more to list
- * it everywhere; waiting this long means a resumed export never skips a record
- * that became visible after the export passed its position.
+ * now minus this and may not be later. A record is written within
+ * `RECORD_WRITE_DEADLINE_MS` of its id's time or not at all (the store refuses
+ * it, and the mint fails closed), and KV may take a minute more to list it, so
+ * a resumed export never passes over a record that became visible late.
  */
-export const EXPORT_SETTLE_SECONDS = 300;
+export const EXPORT_SETTLE_SECONDS = (RECORD_WRITE_DEADLINE_MS + KV_LISTING_DELAY_MS) / 1000;
 /** Index entries one window may hold before it is split; memory is bounded by this plus one KV page. */
 export const WINDOW_MAX_KEYS = KV_LIST_PAGE_SIZE;
 /** KV pages one window may take (KV may return short pages) before it is split. */

@@ -31,6 +31,12 @@ const REF_PREFIX = "idx2:ref:";
 const MAX_METADATA_BYTES = 1024;
 /** Keys asked of KV per list call, KV's own maximum; always asking for it keeps page boundaries stable. */
 export const KV_LIST_PAGE_SIZE = 1000;
+/**
+ * How long after its id's time a record may still be written. The export
+ * passes a position only once it is older than this plus KV's listing delay,
+ * so a record written late is refused here rather than skipped there.
+ */
+export const RECORD_WRITE_DEADLINE_MS = 240_000;
 /** Bound on KV list calls one audit request makes before handing back a cursor. */
 export const MAX_LIST_PAGES_PER_REQUEST = 5;
 
@@ -59,29 +65,53 @@ export interface IndexPage {
  */
 export type IndexReader = (idPrefix: string, cursor?: string) => Promise<IndexPage>;
 
+/**
+ * Bounds on a write made while a request waits: it may take `timeoutMs`
+ * (`UPSTREAM_TIMEOUT_MS`), so a stalled KV put cannot hold the request, and
+ * must end within `RECORD_WRITE_DEADLINE_MS` of the record's id time.
+ */
+export interface WriteLimits {
+  timeoutMs: number;
+}
+
 /** The audit store as configured; a missing `AUDIT` binding is `misconfigured`. */
 export function configuredAuditStore(config: BrokerConfig): AuditStore {
-  return new AuditStore(config.auditNamespace(), config.auditRetentionSeconds());
+  return new AuditStore(config.auditNamespace(), config.auditRetentionSeconds(), {
+    timeoutMs: config.upstreamTimeoutMs(),
+  });
 }
 
 export class AuditStore {
   constructor(
     private readonly kv: KVNamespace,
     private readonly retentionSeconds: number,
+    /** Every request passes these; only a store that imports or seeds past records goes without. */
+    private readonly writeLimits?: WriteLimits,
   ) {}
 
-  /** Writes the record and its index entries; resolves only when all are stored. */
+  /**
+   * Writes the record and its index entries; resolves only when all are stored. With write
+   * limits, it rejects with a `TimeoutError` when they are not stored in time, or when the
+   * record is already too old to write. A put still under way then may land later: a record
+   * for a key that was not handed out errs on the safe side.
+   */
   async write(record: AuditRecord): Promise<void> {
     if (!ISSUANCE_ID_PATTERN.test(record.id)) throw new Error("audit record id is not an issuance id");
     const descId = complementId(record.id);
     const refHash = await clientRefHash(record.client_ref);
     const metadata = indexMetadata(record);
     const options = { expirationTtl: this.retentionSeconds };
-    await Promise.all([
+    const timeLeftMs = RECORD_WRITE_DEADLINE_MS - (Date.now() - issuanceIdTime(record.id));
+    if (this.writeLimits && timeLeftMs <= 0) {
+      throw new DOMException("audit record is too late for the export's settle window", "TimeoutError");
+    }
+    const puts = Promise.all([
       this.kv.put(RECORD_PREFIX + record.id, JSON.stringify(record), options),
       this.kv.put(ALL_PREFIX + descId, "", { ...options, metadata }),
       this.kv.put(`${REF_PREFIX}${refHash}:${descId}`, "", { ...options, metadata }),
     ]);
+    if (this.writeLimits) await within(puts, Math.min(this.writeLimits.timeoutMs, timeLeftMs), "audit write");
+    else await puts;
   }
 
   async get(id: string): Promise<AuditRecord | null> {
@@ -191,6 +221,19 @@ function indexMetadata(record: AuditRecord): IndexMetadata {
   return new TextEncoder().encode(full).byteLength <= MAX_METADATA_BYTES
     ? record
     : { id: record.id, vendor: record.vendor, partial: true };
+}
+
+/** Settles as `work` does, or rejects with a `TimeoutError` once `timeoutMs` have passed. */
+async function within<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DOMException(`${what} took over ${timeoutMs} ms`, "TimeoutError")), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Hashing keeps index keys short and free of whatever characters a client_ref holds. */

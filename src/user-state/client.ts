@@ -42,10 +42,11 @@ function userState(userStates: UserStates, clientRef: string): UserStateApi {
 
 /** Refuses a denied user or a spent quota; otherwise holds one mint for the user until commit or release. */
 export async function holdMintSlot({ userStates, clientRef, vendor, limits, now }: SlotRequest): Promise<MintSlot> {
-  const stub = userState(userStates, clientRef);
-  const reservation = await reach("reserve", () =>
-    stub.reserve({ day: utcDay(now), vendor, limits, now: now.getTime() }),
-  );
+  // Addressing the object is part of reaching it: a failure there is `quota_unavailable` too.
+  const { stub, reservation } = await reach("reserve", async () => {
+    const stub = userState(userStates, clientRef);
+    return { stub, reservation: await stub.reserve({ day: utcDay(now), vendor, limits, now: now.getTime() }) };
+  });
   switch (reservation.outcome) {
     case "denied":
       // The operator's reason is for operators; the user learns only that new keys are stopped.

@@ -1,0 +1,145 @@
+import { describe, expect, it } from "vitest";
+import { EXPORT_SETTLE_SECONDS } from "../../src/audit/export";
+import { AuditStore, RECORD_WRITE_DEADLINE_MS } from "../../src/audit/store";
+import { issuanceIdSource } from "../../src/ids";
+import { issuedRecord } from "../helpers/audit-records";
+import { auditRecordsFor } from "../helpers/audit";
+import { ADMIN_TOKEN, auditKv, auditKvWith, call, captureLogs, expectError, uniqueUser } from "../helpers/broker";
+import { faultUrl, receivedFor } from "../helpers/emulator";
+import { kvWithHangingPuts } from "../helpers/kv-faults";
+import { mint } from "../helpers/mint";
+
+const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
+/** Short enough to keep the tests quick; the audit write gets no longer than a vendor call. */
+const TIMEOUT_MS = 300;
+
+/**
+ * Runs `request`, keeping its log lines, parsed. A dependency that hangs is never
+ * timed here: without its bound the request would hang and the test time out.
+ */
+async function logged(request: () => Promise<Response>) {
+  const { result, lines } = await captureLogs(request);
+  return { response: result, logs: lines.map((line) => JSON.parse(line)) };
+}
+
+describe("an audit write that hangs", () => {
+  it.each([
+    ["every put", () => true],
+    ["only the record's put", (key: string) => key.startsWith("rec:")],
+    ["only the user index's put", (key: string) => key.startsWith("idx2:ref:")],
+  ])(
+    "answers 503 audit_unavailable with no key after UPSTREAM_TIMEOUT_MS when %s hangs, and logs how to revoke the key",
+    async (_case, hangs) => {
+      const user = uniqueUser();
+      const { response, logs } = await logged(() =>
+        mint("soniox", user, { env: { AUDIT: kvWithHangingPuts(hangs), UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS) } }),
+      );
+      const text = await response.clone().text();
+      await expectError(response, 503, "audit_unavailable");
+      // The vendor issued a key, and it never left the broker.
+      expect(await receivedFor(user)).toHaveLength(1);
+      expect(Object.keys(JSON.parse(text))).toEqual(["error"]);
+      expect(text).not.toMatch(/temp:/);
+
+      const orphan = logs.find((line) => line.msg?.startsWith("audit write failed after the vendor issued a key"));
+      expect(orphan).toMatchObject({ level: "error", vendor: "soniox", error: "TimeoutError" });
+      expect(orphan.key_fingerprint).toMatch(/^[0-9a-f]{16}$/);
+      expect(orphan.issuance_id).toMatch(/^[0-9A-Z]{26}$/);
+      expect(logs.find((line) => line.msg === "request")).toMatchObject({ status: 503, code: "audit_unavailable" });
+    },
+  );
+
+  it("still answers the vendor's error, not a hang, when the failure record's write hangs", async () => {
+    const user = uniqueUser();
+    const { response, logs } = await logged(() =>
+      mint("soniox", user, {
+        env: {
+          AUDIT: kvWithHangingPuts(),
+          UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS),
+          SONIOX_BASE_URL: faultUrl("server-error"),
+        },
+      }),
+    );
+    await expectError(response, 502, "upstream_error");
+    expect(logs.find((line) => line.msg === "audit write failed for an upstream error")).toMatchObject({
+      error: "TimeoutError",
+    });
+  });
+
+  it("puts a deny in force and answers 503 audit_unavailable when its record's write hangs", async () => {
+    const user = uniqueUser();
+    const { response } = await logged(() =>
+      call("/v1/admin/deny", {
+        method: "POST",
+        headers: admin,
+        body: { client_ref: user, reason: "abuse" },
+        env: { AUDIT: kvWithHangingPuts(), UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS) },
+      }),
+    );
+    const error = await expectError(response, 503, "audit_unavailable");
+    expect(error.message).toContain("took effect");
+    await expectError(await mint("soniox", user), 403, "forbidden");
+  });
+
+  it("lets a write that is slow but within UPSTREAM_TIMEOUT_MS through", async () => {
+    const user = uniqueUser();
+    const slow = auditKvWith({
+      put: async (...args: unknown[]) => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return (auditKv.put as (...a: unknown[]) => Promise<void>).apply(auditKv, args);
+      },
+    });
+    const response = await mint("soniox", user, { env: { AUDIT: slow, UPSTREAM_TIMEOUT_MS: "2000" } });
+    expect(response.status).toBe(201);
+    const { issuance_id } = (await response.json()) as { issuance_id: string };
+    expect((await auditRecordsFor(user)).map((record) => record.id)).toEqual([issuance_id]);
+  });
+});
+
+describe("an audit listing whose KV list throws", () => {
+  // A binding that throws at the call, rather than returning a rejected promise; rejections are covered in
+  // test/routes/audit.test.ts, test/audit/listing.test.ts and test/audit/export.test.ts.
+  const throwing = auditKvWith({
+    list: () => {
+      throw new TypeError("simulated KV binding failure");
+    },
+  });
+
+  it.each([
+    ["every record", "/v1/audit"],
+    ["one user's records", `/v1/audit?client_ref=${uniqueUser()}`],
+    ["the export", "/v1/audit/export?since=2026-01-01T00:00:00Z"],
+  ])("answers 503 audit_unavailable for %s, in the error envelope", async (_case, path) => {
+    const response = await call(path, { headers: admin, env: { AUDIT: throwing } });
+    const error = await expectError(response, 503, "audit_unavailable");
+    expect(error.message).toBe("the audit store could not be read; retry later");
+  });
+});
+
+describe("a record written too late for the export's settle window", () => {
+  // The export passes a position once it is older than RECORD_WRITE_DEADLINE_MS plus KV's listing delay;
+  // a record written later than that would sit behind a cursor already handed out, unseen forever.
+  const limits = { timeoutMs: 5_000 };
+  // A fresh id source, so that the ids carry the times given (the broker's own never go back in time).
+  // The request path's refusal is the same failed write as a hanging put, tested above.
+  const idAt = issuanceIdSource();
+
+  it("is refused on the request path, and nothing of it is stored", async () => {
+    const at = Date.now() - RECORD_WRITE_DEADLINE_MS - 1_000;
+    const record = issuedRecord(idAt(new Date(at)), at, uniqueUser(), "deadline-test/1.0");
+    await expect(new AuditStore(auditKv, 3600, limits).write(record)).rejects.toMatchObject({ name: "TimeoutError" });
+    expect(await auditKv.get(`rec:${record.id}`)).toBeNull();
+  });
+
+  it("is stored when it is still inside the deadline", async () => {
+    const at = Date.now() - RECORD_WRITE_DEADLINE_MS + 30_000;
+    const record = issuedRecord(idAt(new Date(at)), at, uniqueUser(), "deadline-test/1.0");
+    await new AuditStore(auditKv, 3600, limits).write(record);
+    expect(await auditKv.get(`rec:${record.id}`)).not.toBeNull();
+  });
+
+  it("leaves the export's settle window longer than the deadline", () => {
+    expect(EXPORT_SETTLE_SECONDS * 1000).toBeGreaterThan(RECORD_WRITE_DEADLINE_MS);
+  });
+});
