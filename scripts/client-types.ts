@@ -6,6 +6,7 @@
 import { format } from "prettier";
 
 interface JsonSchema {
+  description?: string;
   type?: string;
   enum?: unknown[];
   properties?: Record<string, JsonSchema>;
@@ -62,9 +63,13 @@ function typeOf(schema: JsonSchema): string {
   }
 }
 
-/** The schema's limits, so an editor shows them where the option is typed. */
+/**
+ * The option's description and limits, so an editor shows them where the option
+ * is typed. Rules between options (`if`/`then`) are in the descriptions; the
+ * types stay one plain object per vendor.
+ */
 function docComment(schema: JsonSchema): string {
-  const notes: string[] = [];
+  const notes: string[] = schema.description === undefined ? [] : [schema.description];
   if (schema.type === "integer") notes.push("An integer.");
   if (schema.minimum !== undefined && schema.maximum !== undefined) {
     notes.push(

@@ -1,6 +1,8 @@
 import * as z from "zod/mini";
 import { MAX_USER_AGENT_CHARS } from "../constants";
 import type { Caller } from "../http/caller";
+import { ISSUANCE_ID_PATTERN } from "../ids";
+import { vendorIdSchema } from "../vendors/registry";
 
 /**
  * One issuance attempt that reached a vendor, or one operator action on a
@@ -9,10 +11,10 @@ import type { Caller } from "../http/caller";
  */
 export const auditRecordSchema = z.object({
   /** The issuance id; sorts by time. */
-  id: z.string(),
+  id: z.string().check(z.regex(ISSUANCE_ID_PATTERN)),
   at: z.iso.datetime(),
   /** Null for an operator action on a user. */
-  vendor: z.nullable(z.string()),
+  vendor: z.nullable(vendorIdSchema),
   client_ref: z.string(),
   issuer: z.nullable(z.string()),
   subject: z.nullable(z.string()),

@@ -7,57 +7,59 @@ export type VendorId =
 /** The body of `POST /v1/keys/{vendor}`, per vendor. Omitted options take the broker's defaults. */
 export interface VendorOptions {
   soniox: {
-    /** An integer. From 1 to 3600. */
+    /** Lifetime of the key in seconds. Never clamped: a value outside the range, or `POLICY`'s narrower one, is `400`. An integer. From 1 to 3600. Default 300. */
     ttl_seconds?: number;
-    /** Default "transcribe_websocket". */
+    /** What the key is for: `transcribe_websocket` (real-time speech-to-text) or `tts_rt` (real-time text-to-speech). Default "transcribe_websocket". */
     usage_type?: "transcribe_websocket" | "tts_rt";
+    /** True: the key opens one connection only, and clients never cache or share it. Left out: Soniox's default, several sessions until it expires. */
     single_use?: boolean;
-    /** An integer. From 1 to 18000. */
+    /** Longest session the key may open, in seconds. Left out: no limit of the key's own. An integer. From 1 to 18000. */
     max_session_duration_seconds?: number;
   };
   speechmatics: {
-    /** An integer. From 60 to 3600. */
+    /** Lifetime of the key in seconds. Never clamped: a value outside the range, or `POLICY`'s narrower one, is `400`. An integer. From 60 to 3600. Default 300. */
     ttl_seconds?: number;
-    /** Default "rt". */
+    /** `rt` for the real-time API, `batch` for batch jobs; a batch key reaches only jobs with the user's `client_ref`. Default "rt". */
     type?: "rt" | "batch";
+    /** Speechmatics region of the key: `eu`, `usa` or `au`. Sent with `rt` keys as well as `batch` ones, as Speechmatics' own SDK does; left out, Speechmatics' default (`eu`). */
     region?: "eu" | "usa" | "au";
   };
   amivoice: {
-    /** An integer. From 10 to 86400. */
+    /** Lifetime of the key in seconds. Never clamped: a value outside the range, or `POLICY`'s narrower one, is `400`. An integer. From 10 to 86400. Default 300. */
     ttl_seconds?: number;
-    /** Default true. */
+    /** True: the key works only from the caller's IPv4 address (`CF-Connecting-IP`). An IPv6 caller gets an unbound key (`ip_bound: false`), or `403` when the operator set `AMIVOICE_REQUIRE_IP_BINDING`, which also refuses `false`. Default true. */
     bind_ip?: boolean;
   };
   acedata: {
-    /** An integer. From 60 to 86400. */
+    /** Lifetime of the key in seconds. Never clamped: a value outside the range, or `POLICY`'s narrower one, is `400`. An integer. From 60 to 86400. Default 3600. */
     ttl_seconds?: number;
-    /** Above 0. */
+    /** Spending cap of the credential, a positive number in AceData's units; at most `ACEDATA_MAX_AMOUNT` when the operator set it, which is then also the default. Above 0. */
     limited_amount?: number;
   };
   deepgram: {
-    /** An integer. From 1 to 3600. */
+    /** Lifetime of the key in seconds. Never clamped: a value outside the range, or `POLICY`'s narrower one, is `400`. An integer. From 1 to 3600. Default 60. */
     ttl_seconds?: number;
   };
   openai: {
-    /** An integer. From 10 to 7200. */
+    /** Lifetime of the key in seconds. Never clamped: a value outside the range, or `POLICY`'s narrower one, is `400`. An integer. From 10 to 7200. Default 600. */
     ttl_seconds?: number;
-    /** Default "realtime". */
+    /** The session the client secret opens: `realtime` (speech to speech) or `transcription`. Default "realtime". */
     session_type?: "realtime" | "transcription";
-    /** 0 to 64 characters. Matches `^[a-z0-9.-]+$`. */
+    /** The model: a realtime session's own, or a transcription session's transcription model. Left out: OpenAI's default. 0 to 64 characters. Matches `^[a-z0-9.-]+$`. */
     model?: string;
   };
   assemblyai: {
-    /** An integer. From 1 to 600. */
+    /** Lifetime of the key in seconds. Never clamped: a value outside the range, or `POLICY`'s narrower one, is `400`. An integer. From 1 to 600. Default 60. */
     ttl_seconds?: number;
-    /** An integer. From 60 to 10800. */
+    /** Longest streaming session the token may open, in seconds. Left out: AssemblyAI's default, 10800 (3 hours). An integer. From 60 to 10800. */
     max_session_duration_seconds?: number;
   };
   elevenlabs: {
-    /** An integer. Only 900. */
+    /** Lifetime of the credential in seconds: elevenlabs credentials live a fixed 900 seconds, so send 900 or leave it out. An integer. Only 900. Default 900. */
     ttl_seconds?: number;
-    /** Default "realtime_scribe". */
+    /** `realtime_scribe` or `tts_websocket`: a single-use token for that WebSocket; `agent`: a signed URL for conversations with one agent. Default "realtime_scribe". */
     kind?: "realtime_scribe" | "tts_websocket" | "agent";
-    /** 1 to 64 characters. Matches `^[A-Za-z0-9_-]+$`. */
+    /** The agent to talk to: required with `kind` `agent`, refused with any other kind. 1 to 64 characters. Matches `^[A-Za-z0-9_-]+$`. */
     agent_id?: string;
   };
 }

@@ -3,9 +3,12 @@ import { CORS_MAX_AGE_SECONDS } from "../constants";
 import { brokerError } from "../errors";
 import type { AppEnv } from "../app-env";
 
-const ALLOWED_METHODS = "GET, POST, DELETE, OPTIONS";
-const ALLOWED_HEADERS = "Authorization, Content-Type, X-Request-Id";
-const EXPOSED_HEADERS = "X-Request-Id, Retry-After";
+/** A preflight's `Access-Control-Allow-Methods`. */
+export const ALLOWED_METHODS = "GET, POST, DELETE, OPTIONS";
+/** A preflight's `Access-Control-Allow-Headers`. */
+export const ALLOWED_HEADERS = "Authorization, Content-Type, X-Request-Id";
+/** `Access-Control-Expose-Headers` on every answer to an allowed origin. */
+export const EXPOSED_HEADERS = "X-Request-Id, Retry-After";
 
 /**
  * Exact-origin allowlist from `ALLOWED_ORIGINS`. A request without `Origin`
@@ -19,7 +22,11 @@ const EXPOSED_HEADERS = "X-Request-Id, Retry-After";
 export const cors: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.header("Vary", "Origin");
   const origin = c.req.header("Origin");
-  if (origin === undefined) return next();
+  if (origin === undefined) {
+    await next();
+    varyByOrigin(c.res);
+    return;
+  }
 
   if (!c.var.config.allowedOrigins().has(origin)) {
     throw brokerError("forbidden", "this origin is not allowed to call the broker", {
@@ -37,6 +44,12 @@ export const cors: MiddlewareHandler<AppEnv> = async (c, next) => {
     });
   }
   await next();
+  varyByOrigin(c.res);
   c.res.headers.set("Access-Control-Allow-Origin", origin);
   c.res.headers.set("Access-Control-Expose-Headers", EXPOSED_HEADERS);
 };
+
+/** `c.header` reaches only the answers Hono builds; a route's own `Response` (the audit export's stream) gets it here. */
+function varyByOrigin(response: Response): void {
+  response.headers.set("Vary", "Origin");
+}

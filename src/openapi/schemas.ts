@@ -1,45 +1,41 @@
 import * as z from "zod/mini";
+import { exportEndLineSchema, exportErrorLineSchema } from "../audit/export";
+import { MAX_CLIENT_REF_CHARS } from "../constants";
 import { ERROR_CODES, type ErrorCode } from "../errors";
-import { type VendorId, vendorIds } from "../vendors/registry";
+import { ISSUANCE_ID_PATTERN } from "../ids";
+import { type VendorId, vendorIdSchema, vendors } from "../vendors/registry";
 
 /** Response shapes, for the OpenAPI document and for tests that hold real responses to it. */
 
-export const errorResponseSchema = z.object({
-  error: z.object({
+export const errorResponseSchema = z.strictObject({
+  error: z.strictObject({
     code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
-    message: z.string(),
-    request_id: z.string(),
+    message: z.string().check(z.minLength(1)),
+    request_id: z.uuid(),
   }),
 });
 
-export const healthResponseSchema = z.object({ status: z.literal("ok") });
+export const healthResponseSchema = z.strictObject({ status: z.literal("ok") });
 
 /** Every setting or binding that is wrong, by name; never its value. */
-export const degradedResponseSchema = z.object({
+export const degradedResponseSchema = z.strictObject({
   status: z.literal("degraded"),
-  problems: z.array(z.object({ variable: z.string(), problem: z.string() })),
+  problems: z
+    .array(z.strictObject({ variable: z.string().check(z.minLength(1)), problem: z.string().check(z.minLength(1)) }))
+    .check(z.minLength(1)),
 });
 
-/** The minted key; the vendor options that were applied come as extra fields. */
-export const mintedKeySchema = z.looseObject({
-  vendor: z.enum(vendorIds as [VendorId, ...VendorId[]]),
-  key: z.string(),
-  expires_at: z.iso.datetime(),
-  ttl_seconds: z.int(),
-  client_ref: z.string(),
-  issuance_id: z.string(),
-  /** Only for vendors that issue a ready-to-connect URL: the URL, with `key` the credential inside it. */
-  url: z.optional(z.string()),
-  /** True when the credential opens one connection only (asked for, or the vendor's only kind): never cache or share it. */
-  single_use: z.optional(z.boolean()),
-});
+const count = z.int().check(z.nonnegative());
+const clientRef = z.string().check(z.minLength(1), z.maxLength(MAX_CLIENT_REF_CHARS));
+/** An issuance id, or an id-order position like it (an export cursor). */
+const issuanceId = z.string().check(z.regex(ISSUANCE_ID_PATTERN));
 
-export const vendorListSchema = z.object({
+export const vendorListSchema = z.strictObject({
   vendors: z.array(
-    z.object({
-      id: z.enum(vendorIds as [VendorId, ...VendorId[]]),
+    z.strictObject({
+      id: vendorIdSchema,
       /** All three equal for a vendor whose credentials live a fixed time. */
-      ttl_seconds: z.object({ min: z.int(), max: z.int(), default: z.int() }),
+      ttl_seconds: z.strictObject({ min: count, max: count, default: count }),
       /** What the credential allows: single or multiple use, session caps, fixed life. */
       credential: z.string(),
       /** JSON Schema of each option the vendor's request body takes. */
@@ -48,25 +44,106 @@ export const vendorListSchema = z.object({
   ),
 });
 
-const counted = z.object({ mints: z.int(), quota: z.nullable(z.int()) });
-
-export const usageResponseSchema = z.object({
-  client_ref: z.string(),
+export const usageResponseSchema = z.strictObject({
+  client_ref: clientRef,
   /** The UTC day counted, `YYYY-MM-DD`. */
-  day: z.string(),
-  mints: z.int(),
+  day: z.iso.date(),
+  mints: count,
   /** Null when there is no daily quota. */
-  quota: z.nullable(z.int()),
-  remaining: z.nullable(z.int()),
+  quota: z.nullable(count),
+  remaining: z.nullable(count),
   /** Vendors the caller minted for today, or that have a daily quota of their own. */
-  vendors: z.record(z.string(), counted),
+  vendors: z.partialRecord(vendorIdSchema, z.strictObject({ mints: count, quota: z.nullable(count) })),
 });
 
-export const denyStateSchema = z.object({
-  client_ref: z.string(),
+export const denyStateSchema = z.strictObject({
+  client_ref: clientRef,
   /** True while new keys are refused for this user. */
   denied: z.boolean(),
   reason: z.nullable(z.string()),
   until: z.nullable(z.iso.datetime()),
   since: z.nullable(z.iso.datetime()),
+});
+
+/** What `GET /openapi.json` answers: this document; only its top level is described here. */
+export const openApiDocumentSchema = z.looseObject({
+  openapi: z.literal("3.1.0"),
+  info: z.looseObject({ title: z.string(), version: z.string() }),
+  paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+  components: z.record(z.string(), z.unknown()),
+});
+
+/**
+ * A vendor's request fields as its answer echoes them: a field with a default
+ * is always there, an optional one only when it was sent (or forced by `POLICY`).
+ */
+function echoed<Fields extends Record<string, z.ZodMiniType>>(fields: Fields): Record<keyof Fields, z.ZodMiniType> {
+  return Object.fromEntries(
+    Object.entries(fields).map(([name, field]) => {
+      const def = (field as unknown as z.ZodMiniDefault).def;
+      return [name, def.type === "default" ? def.innerType : field];
+    }),
+  ) as Record<keyof Fields, z.ZodMiniType>;
+}
+
+/** What every minted key's answer holds, whatever the vendor. */
+function mintedKeyBase<V extends VendorId>(vendor: V) {
+  const { min, max } = vendors[vendor].ttl;
+  return {
+    vendor: z.literal(vendor),
+    key: z.string().check(z.minLength(1)),
+    expires_at: z.iso.datetime(),
+    ttl_seconds: z.int().check(z.minimum(min), z.maximum(max)),
+    client_ref: clientRef,
+    issuance_id: issuanceId,
+  };
+}
+
+const singleUse = z.literal(true);
+
+/**
+ * Each vendor's `201` answer: the key and the options the adapter applied
+ * (`applied` in src/vendors/<vendor>.ts), which src/mint.ts spreads into the
+ * answer. Strict, so that a test holding real answers to these schemas fails
+ * when an adapter starts answering a field the document does not name.
+ */
+export const mintedKeySchemas = {
+  soniox: z.strictObject({ ...mintedKeyBase("soniox"), ...echoed(vendors.soniox.fields) }),
+  speechmatics: z.strictObject({ ...mintedKeyBase("speechmatics"), ...echoed(vendors.speechmatics.fields) }),
+  amivoice: z.strictObject({ ...mintedKeyBase("amivoice"), ...echoed(vendors.amivoice.fields), ip_bound: z.boolean() }),
+  acedata: z.strictObject({
+    ...mintedKeyBase("acedata"),
+    ...echoed(vendors.acedata.fields),
+    host: z.optional(z.string().check(z.minLength(1), z.maxLength(253))),
+  }),
+  deepgram: z.strictObject(mintedKeyBase("deepgram")),
+  openai: z.strictObject({ ...mintedKeyBase("openai"), ...echoed(vendors.openai.fields) }),
+  assemblyai: z.strictObject({
+    ...mintedKeyBase("assemblyai"),
+    ...echoed(vendors.assemblyai.fields),
+    single_use: singleUse,
+  }),
+  elevenlabs: z.discriminatedUnion("kind", [
+    z.strictObject({
+      ...mintedKeyBase("elevenlabs"),
+      kind: z.enum(["realtime_scribe", "tts_websocket"]),
+      single_use: singleUse,
+    }),
+    z.strictObject({
+      ...mintedKeyBase("elevenlabs"),
+      kind: z.literal("agent"),
+      agent_id: vendors.elevenlabs.fields.agent_id.def.innerType,
+      /** The WebSocket URL to connect to; `key` is the credential inside it. */
+      url: z.string().check(z.regex(/^wss?:\/\/[^\s]+$/)),
+    }),
+  ]),
+} satisfies Record<VendorId, z.ZodMiniType>;
+
+/** The last line of an export that ended normally, as documented: the cursor is a position in id order. */
+export const exportEndLineDocSchema = z.extend(exportEndLineSchema, { cursor: issuanceId });
+
+/** The last line of an export that failed after it started streaming, as documented. */
+export const exportErrorLineDocSchema = z.extend(exportErrorLineSchema, {
+  error: errorResponseSchema.shape.error,
+  cursor: issuanceId,
 });

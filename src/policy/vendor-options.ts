@@ -24,7 +24,10 @@ type RequestSchemas = Record<string, { properties?: Record<string, OptionSchema>
 export function optionSchemas(id: VendorId): Record<string, OptionSchema> {
   const schemas = openapi.components.schemas as unknown as RequestSchemas;
   const { ttl_seconds: _ttl, ...options } = schemas[`${id}_key_request`]?.properties ?? {};
-  return Object.fromEntries(Object.entries(options).map(([name, schema]) => [name, { ...schema }]));
+  // The document's prose stays in the document: a listing carries the validation keywords only.
+  return Object.fromEntries(
+    Object.entries(options).map(([name, { description: _text, ...schema }]) => [name, schema as OptionSchema]),
+  );
 }
 
 /** True for options whose values are numbers, the only ones a `min`/`max` rule may narrow. */

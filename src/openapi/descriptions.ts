@@ -1,0 +1,214 @@
+import { EXPORT_SETTLE_SECONDS, MAX_EXPORT_RECORDS } from "../audit/export";
+import { DEFAULT_AUDIT_PAGE_SIZE, MAX_AUDIT_PAGE_SIZE, MAX_CLIENT_REF_CHARS, MAX_USER_AGENT_CHARS } from "../constants";
+import type { VendorId, vendors } from "../vendors/registry";
+import type { PropertyDescriptions } from "./json-schema";
+
+/**
+ * The text of the document: what each property and parameter means. The
+ * generator fails when a property has no description here, or a description
+ * names a property that no longer exists.
+ */
+
+const ISSUANCE_ID =
+  "26 characters of Crockford base32 (no I, L, O or U) that sort by creation time: 10 for the millisecond, 16 random.";
+
+const errorEnvelope: PropertyDescriptions = {
+  error: "The failure.",
+  "error.code": "Stable machine-readable code; a code always comes with the same HTTP status.",
+  "error.message": "What went wrong, for a developer; never holds a token, key or secret. Its wording may change.",
+  "error.request_id": "The broker's id for this request, the same as the `X-Request-Id` response header.",
+};
+
+/** Each component schema's properties, by schema name. */
+export const SCHEMA_DESCRIPTIONS: Record<string, PropertyDescriptions> = {
+  Error: errorEnvelope,
+  Health: { status: "`ok`: every setting and binding is valid." },
+  Degraded: {
+    status: "`degraded`: at least one setting or binding is wrong.",
+    problems: "Each broken setting or binding, never its value.",
+    "problems[].variable": "The variable or binding at fault, e.g. `ALLOWED_ORIGINS` or `AUDIT`.",
+    "problems[].problem": "What is wrong with it.",
+  },
+  VendorList: {
+    vendors:
+      "The vendors this caller may mint for, in registry order: configured on this broker, enabled by `POLICY`, and with a claim gate the caller's token passes.",
+    "vendors[].id": "The vendor id, as in `POST /v1/keys/{vendor}`.",
+    "vendors[].ttl_seconds": "The `ttl_seconds` this caller may ask for, after `POLICY`.",
+    "vendors[].ttl_seconds.min": "Shortest TTL, in seconds.",
+    "vendors[].ttl_seconds.max": "Longest TTL, in seconds.",
+    "vendors[].ttl_seconds.default": "TTL when the request leaves `ttl_seconds` out, in seconds.",
+    "vendors[].credential":
+      "What the credential allows, in a sentence: single or multiple use, session caps, fixed life.",
+    "vendors[].options":
+      "JSON Schema of each request field besides `ttl_seconds`, narrowed by `POLICY`: `const` for a forced value, `enum` for an allowed set, `minimum`/`maximum` for a range.",
+  },
+  Usage: {
+    client_ref: "The caller, from the verified token.",
+    day: "The UTC day counted, `YYYY-MM-DD`.",
+    mints: "Keys the vendors issued to the caller this day, all vendors together.",
+    quota: "`DAILY_MINT_QUOTA`; null when there is none.",
+    remaining: "Keys the caller may still get this day under `DAILY_MINT_QUOTA`; null when there is no quota.",
+    vendors:
+      "Per vendor: those the caller minted for this day, and those with a `daily_quota` of their own in `POLICY`.",
+    "vendors.*.mints": "Keys this vendor issued to the caller this day.",
+    "vendors.*.quota": "The vendor's `daily_quota` in `POLICY`; null when it has none.",
+  },
+  DenyRequest: {
+    client_ref: `The user to stop, as the audit trail names them (a pseudonym when \`CLIENT_REF_SECRET\` is set); 1 to ${MAX_CLIENT_REF_CHARS} characters.`,
+    reason: "Why, for the audit trail; never shown to the user.",
+    until: "When the deny ends (ISO 8601); left out, it lasts until lifted. A time already past denies nothing.",
+  },
+  DenyState: {
+    client_ref: "The user.",
+    denied: "True while new keys are refused for this user.",
+    reason: "The operator's reason for the deny in force; null when there is none.",
+    until: "When the deny in force ends; null when it lasts until lifted, or when there is none.",
+    since: "When the deny in force was set; null when there is none.",
+  },
+  AuditRecord: {
+    id: `The issuance id: ${ISSUANCE_ID} Also a cursor for \`GET /v1/audit/export\`.`,
+    at: "When the broker made the record (UTC): just before the vendor call, or at the operator's action.",
+    vendor: "The vendor asked; null for an operator action on a user.",
+    client_ref:
+      "The user: the verified token's `CLIENT_REF_CLAIM` (or its pseudonym), or the user an operator acted on.",
+    issuer:
+      "The token's `iss` (at most 256 characters); null for an operator action, or when it was missing or longer.",
+    subject:
+      "The token's `sub` (at most 256 characters); null for an operator action, or when it was missing or longer.",
+    outcome:
+      "`issued`: the key was handed out; `upstream_error`: the vendor failed, or its key was not handed out; `denied` and `deny_lifted`: an operator stopped or restarted new keys for the user.",
+    ttl_seconds: "The TTL asked for (or the default), in seconds; null for an operator action.",
+    expires_at:
+      "When the key expires: set for an issued key, and for a key refused because it would outlive its TTL; null otherwise.",
+    options:
+      "The vendor options applied (asked for, when the vendor failed), as in the mint answer; empty for an operator action.",
+    upstream_status:
+      "The vendor's HTTP status; null when it did not answer (timeout, network) and for an operator action.",
+    error_code: "The broker's error code when the outcome is `upstream_error`; null otherwise.",
+    key_fingerprint:
+      "First 16 hex characters of the SHA-256 of the key, to recognise a leaked key without storing it; null when no key was issued.",
+    vendor_key_id: "The vendor's own id for the credential, when it gives one (AceData); null otherwise.",
+    ip: "The caller's address (`CF-Connecting-IP`); null when the platform gave none.",
+    origin: "The caller's `Origin` header; null without one.",
+    user_agent: `The caller's \`User-Agent\`, at most its first ${MAX_USER_AGENT_CHARS} characters; null without one.`,
+    request_id: "The broker's id for the request (its `X-Request-Id` response header).",
+    caller_request_id:
+      "The caller's own `X-Request-Id`, when it sent a plain one (8 to 128 of `A-Za-z0-9._:-`); the caller chose it, so it proves nothing.",
+    reason: "For `denied` and `deny_lifted`: the operator's reason; null otherwise.",
+    deny_until: "For `denied` and `deny_lifted`: when the deny was set to end; null when it had no end, and otherwise.",
+  },
+  AuditPage: {
+    records:
+      "Matching records, newest first by issuance id; may be fewer than `limit`, or none, while `cursor` is not null.",
+    cursor: "Send as `cursor`, with the same filters, for the next page; null when the listing is complete.",
+  },
+  AuditExportEnd: {
+    cursor: "Where the next request resumes: send it as `cursor`.",
+    complete:
+      "True when every record before `until` was sent (ask again later, without `until`, for newer ones); false when this response reached `limit` or its read budget (ask again at once).",
+  },
+  AuditExportError: {
+    ...errorEnvelope,
+    "error.message":
+      "What went wrong; the audit store failed after the body had started, so the status was already 200.",
+    cursor: "The position after the last record sent: resume with it, and nothing is lost or repeated.",
+  },
+  OpenApiDocument: {
+    openapi: "The OpenAPI version of this document.",
+    info: "Title, version and description of the API.",
+    "info.title": "The API's name.",
+    "info.version": "The API's version.",
+    paths: "Every path and the operations it answers.",
+    components: "Schemas, responses, headers, links and security schemes the paths refer to.",
+  },
+};
+
+type RequestFields = { [V in VendorId]: Record<keyof (typeof vendors)[V]["fields"], string> };
+
+/** Each vendor's request fields besides `ttl_seconds`; the compiler asks for every field. */
+export const REQUEST_FIELD_DESCRIPTIONS: RequestFields = {
+  soniox: {
+    usage_type:
+      "What the key is for: `transcribe_websocket` (real-time speech-to-text) or `tts_rt` (real-time text-to-speech).",
+    single_use:
+      "True: the key opens one connection only, and clients never cache or share it. Left out: Soniox's default, several sessions until it expires.",
+    max_session_duration_seconds: "Longest session the key may open, in seconds. Left out: no limit of the key's own.",
+  },
+  speechmatics: {
+    type: "`rt` for the real-time API, `batch` for batch jobs; a batch key reaches only jobs with the user's `client_ref`.",
+    region:
+      "Speechmatics region of the key: `eu`, `usa` or `au`. Sent with `rt` keys as well as `batch` ones, as Speechmatics' own SDK does; left out, Speechmatics' default (`eu`).",
+  },
+  amivoice: {
+    bind_ip:
+      "True: the key works only from the caller's IPv4 address (`CF-Connecting-IP`). An IPv6 caller gets an unbound key (`ip_bound: false`), or `403` when the operator set `AMIVOICE_REQUIRE_IP_BINDING`, which also refuses `false`.",
+  },
+  acedata: {
+    limited_amount:
+      "Spending cap of the credential, a positive number in AceData's units; at most `ACEDATA_MAX_AMOUNT` when the operator set it, which is then also the default.",
+  },
+  deepgram: {},
+  openai: {
+    session_type: "The session the client secret opens: `realtime` (speech to speech) or `transcription`.",
+    model:
+      "The model: a realtime session's own, or a transcription session's transcription model. Left out: OpenAI's default.",
+  },
+  assemblyai: {
+    max_session_duration_seconds:
+      "Longest streaming session the token may open, in seconds. Left out: AssemblyAI's default, 10800 (3 hours).",
+  },
+  elevenlabs: {
+    kind: "`realtime_scribe` or `tts_websocket`: a single-use token for that WebSocket; `agent`: a signed URL for conversations with one agent.",
+    agent_id: "The agent to talk to: required with `kind` `agent`, refused with any other kind.",
+  },
+};
+
+/** Fields of every minted key's answer. */
+export const MINTED_KEY_DESCRIPTIONS: PropertyDescriptions = {
+  vendor: "The vendor the key is for.",
+  key: "The short-lived credential to give the vendor's API or SDK. As secret as a password: never log it.",
+  expires_at:
+    "When the key expires (UTC): the vendor's own expiry when it gives one, else its TTL counted from just before the vendor call, so it never overstates.",
+  ttl_seconds: "The TTL asked for, or the default, in seconds.",
+  client_ref: "The user the key was minted for, from the verified token (never from the body).",
+  issuance_id: `The id of this issuance's audit record (\`GET /v1/audit/{issuance_id}\`): ${ISSUANCE_ID}`,
+};
+
+/** Fields some vendors add to a minted key's answer besides their echoed request fields. */
+export const MINTED_KEY_EXTRA_DESCRIPTIONS: Partial<Record<VendorId, PropertyDescriptions>> = {
+  amivoice: {
+    ip_bound: "True when the key is bound to the caller's IPv4 address; false for an IPv6 caller or `bind_ip: false`.",
+  },
+  acedata: {
+    limited_amount:
+      "The spending cap applied: the one asked for, else `ACEDATA_MAX_AMOUNT`; absent when there is none.",
+    host: "The domain the credential is bound to (`ACEDATA_HOST`), when the operator set one.",
+  },
+  assemblyai: { single_use: "Always true: the token opens one streaming session; never cache or share it." },
+  elevenlabs: {
+    single_use: "Always true for a token: its first connection consumes it; never cache or share it.",
+    url: "The signed WebSocket URL that starts a conversation with the agent; `key` is the credential inside it, and the URL is as secret.",
+  },
+};
+
+/** The query parameters of `GET /v1/audit`. */
+export const AUDIT_QUERY_DESCRIPTIONS: Record<string, string> = {
+  client_ref: "Only this user's records.",
+  vendor: "Only this vendor's records.",
+  since: "Only records made at or after this time (ISO 8601, `Z` or an offset). Must not be after `until`.",
+  until: "Only records made at or before this time (ISO 8601, `Z` or an offset). Must not be before `since`.",
+  limit: `Most records in this page, 1 to ${MAX_AUDIT_PAGE_SIZE}; default ${DEFAULT_AUDIT_PAGE_SIZE}.`,
+  cursor:
+    "The `cursor` of the previous page, to continue the listing; only valid with the same `client_ref`, `vendor`, `since` and `until`.",
+};
+
+/** The query parameters of `GET /v1/audit/export`. */
+export const EXPORT_QUERY_DESCRIPTIONS: Record<string, string> = {
+  since: "Start of the range, inclusive (ISO 8601). Required unless `cursor` is given; with both, the later applies.",
+  until: `End of the range, exclusive (ISO 8601); must be after \`since\`. Defaults to, and may not be later than, ${EXPORT_SETTLE_SECONDS} seconds ago.`,
+  cursor:
+    "Resume strictly after this position: the `cursor` of the last line, or the `id` of the last record received. Does not depend on the filters.",
+  client_ref: "Only this user's records.",
+  vendor: "Only this vendor's records.",
+  limit: `Most records in this response, 1 to ${MAX_EXPORT_RECORDS} (the default).`,
+};

@@ -1,0 +1,219 @@
+import type { AuditRecord } from "../audit/record";
+import type { ErrorCode } from "../errors";
+import { issuanceIdSource } from "../ids";
+import type { VendorId } from "../vendors/registry";
+
+/**
+ * Examples for the document: one timeline (a user, alice, minting on
+ * 2 March 2026), with issuance ids made by the broker's own id source so that
+ * their time part is the example's time. A test validates every example
+ * against the schema it illustrates.
+ */
+
+const AT_MS = Date.parse("2026-03-02T14:57:52.250Z");
+const REQUEST_ID = "6f1d2c3b-4a59-4e8f-9b7a-0c1d2e3f4a5b";
+
+/** A deterministic id source: the random part is fixed, so the document is the same on every build. */
+const nextId = issuanceIdSource((count) => Uint8Array.from({ length: count }, (_, i) => (i * 11 + 5) % 32));
+const at = (offsetMs: number) => new Date(AT_MS + offsetMs);
+const iso = (date: Date) => date.toISOString();
+const later = (seconds: number) => iso(at(seconds * 1000));
+
+export const EXAMPLE_ISSUANCE_ID = nextId(at(0));
+export const EXAMPLE_REQUEST_ID = REQUEST_ID;
+export const EXAMPLE_CLIENT_REF = "alice";
+
+interface MintExample {
+  summary: string;
+  request: Record<string, unknown>;
+  response: Record<string, unknown>;
+}
+
+function minted(vendor: VendorId, key: string, ttlSeconds: number, applied: Record<string, unknown>) {
+  return {
+    ...applied,
+    vendor,
+    key,
+    expires_at: later(ttlSeconds),
+    ttl_seconds: ttlSeconds,
+    client_ref: EXAMPLE_CLIENT_REF,
+    issuance_id: EXAMPLE_ISSUANCE_ID,
+  };
+}
+
+const AGENT_ID = "agent_7401k2x9c3m5fq8a";
+const SIGNATURE = "cvtkn_01k2x9d4w8r6yq3h5n7p";
+
+/** Per vendor, named request bodies and the answers they get. */
+export const MINT_EXAMPLES: Record<VendorId, Record<string, MintExample>> = {
+  soniox: {
+    single_use: {
+      summary: "A single-use key for two minutes",
+      request: { ttl_seconds: 120, single_use: true },
+      response: minted("soniox", "temp:WYJ67RBEFUWQXXPKYPD2UGXKWB", 120, {
+        usage_type: "transcribe_websocket",
+        single_use: true,
+      }),
+    },
+    defaults: {
+      summary: "Soniox's defaults: a multi-use transcription key for 300 seconds",
+      request: {},
+      response: minted("soniox", "temp:Q3V8N2KD7XRM4TJ6WHPB9CFY5G", 300, { usage_type: "transcribe_websocket" }),
+    },
+  },
+  speechmatics: {
+    batch: {
+      summary: "A batch key in the EU region for ten minutes",
+      request: { type: "batch", region: "eu", ttl_seconds: 600 },
+      response: minted("speechmatics", "Xk8vQ2mRt5Lw9ZpB4nHc7Jd3Fg6Ys1Ae", 600, { type: "batch", region: "eu" }),
+    },
+    realtime: {
+      summary: "A real-time key with the defaults",
+      request: {},
+      response: minted("speechmatics", "Rm4Tn8Wq2Zx6Cv9Bk3Hy7Jd5Lp1Fs0Ge", 300, { type: "rt" }),
+    },
+  },
+  amivoice: {
+    bound: {
+      summary: "A key bound to the caller's IPv4 address",
+      request: { ttl_seconds: 600 },
+      response: minted("amivoice", "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6", 600, { bind_ip: true, ip_bound: true }),
+    },
+  },
+  acedata: {
+    capped: {
+      summary: "A credential for an hour, capped at 5",
+      request: { ttl_seconds: 3600, limited_amount: 5 },
+      response: minted("acedata", "sk-7c1e9a4b2d8f4e6a9b3c5d7e1f2a4b6c", 3600, { limited_amount: 5 }),
+    },
+  },
+  deepgram: {
+    token: {
+      summary: "A temporary token for a minute",
+      request: { ttl_seconds: 60 },
+      response: minted("deepgram", "eyJhbGciOiJIUzI1NiJ9.eyJ0dGwiOjYwfQ.4q1bVt8uQm3cXo2kR7sH9wJ5nA6yL0pZ", 60, {}),
+    },
+  },
+  openai: {
+    realtime: {
+      summary: "A Realtime client secret for a model",
+      request: { session_type: "realtime", model: "gpt-realtime" },
+      response: minted("openai", "ek_68b0e1f2a3c4d5e6f7a8b9c0d1e2f3a4", 600, {
+        session_type: "realtime",
+        model: "gpt-realtime",
+      }),
+    },
+  },
+  assemblyai: {
+    session_cap: {
+      summary: "A streaming token whose session may last ten minutes",
+      request: { max_session_duration_seconds: 600 },
+      response: minted("assemblyai", "8f2d6b1a9c4e7f3a5b0d2c8e6f1a4b7d9c3e5f2a", 60, {
+        max_session_duration_seconds: 600,
+        single_use: true,
+      }),
+    },
+  },
+  elevenlabs: {
+    scribe: {
+      summary: "A single-use token for the realtime Scribe WebSocket",
+      request: {},
+      response: minted("elevenlabs", "sutkn_01k2x9b7m4q8r2t6v5w3y9z1a0", 900, {
+        kind: "realtime_scribe",
+        single_use: true,
+      }),
+    },
+    agent: {
+      summary: "A signed URL for one agent",
+      request: { kind: "agent", agent_id: AGENT_ID },
+      response: minted("elevenlabs", SIGNATURE, 900, {
+        kind: "agent",
+        agent_id: AGENT_ID,
+        url: `wss://api.elevenlabs.io/v1/convai/conversation?agent_id=${AGENT_ID}&conversation_signature=${SIGNATURE}`,
+      }),
+    },
+  },
+};
+
+/** One message per error code, as the broker words it (or close). */
+export const ERROR_MESSAGES: Record<ErrorCode, string> = {
+  invalid_request: "invalid soniox request: ttl_seconds must be an integer from 1 to 3600 for soniox",
+  unauthenticated: "token has expired",
+  forbidden: "this origin is not allowed to call the broker",
+  not_found: "no audit record with that issuance_id",
+  unknown_vendor: "no such vendor; GET /v1/vendors lists the configured ones",
+  vendor_not_configured: 'vendor "soniox" is not configured on this broker',
+  method_not_allowed: "PUT is not allowed here; use POST",
+  payload_too_large: "request body must be at most 16384 bytes",
+  unsupported_media_type: "request body must be JSON (Content-Type: application/json)",
+  rate_limited: "too many keys requested for this user; retry later",
+  quota_exceeded: "daily quota of 500 keys reached; it resets at 00:00 UTC",
+  upstream_rate_limited: "soniox is rate limiting key creation; retry later",
+  misconfigured:
+    "ALLOWED_ORIGINS entry 2 is not a bare origin: write each as scheme://host[:port] in lowercase, like https://app.example.com, with no wildcard, path, trailing slash, query or credentials",
+  internal_error: "internal error",
+  upstream_auth_failed: "soniox rejected the broker's credentials; the operator must check them",
+  upstream_rejected: "speechmatics rejected the request: region must be one of: eu, usa, au",
+  upstream_error: "soniox failed to create a key (status 500)",
+  audit_unavailable: "the key could not be recorded for audit, so it was not issued; retry later",
+  quota_unavailable: "the per-user quota store could not be reached; retry later",
+  auth_unavailable: "the identity provider's keys could not be fetched; retry later",
+  upstream_timeout: "soniox did not answer within 5000 ms",
+};
+
+export function errorExample(code: ErrorCode) {
+  return { error: { code, message: ERROR_MESSAGES[code], request_id: REQUEST_ID } };
+}
+
+/** The audit record of the Soniox example mint. */
+export const AUDIT_RECORD_EXAMPLE: AuditRecord = {
+  id: EXAMPLE_ISSUANCE_ID,
+  at: iso(at(0)),
+  vendor: "soniox",
+  client_ref: EXAMPLE_CLIENT_REF,
+  issuer: "https://securetoken.google.com/my-project-id",
+  subject: EXAMPLE_CLIENT_REF,
+  outcome: "issued",
+  ttl_seconds: 120,
+  expires_at: later(120),
+  options: { usage_type: "transcribe_websocket", single_use: true },
+  upstream_status: 200,
+  error_code: null,
+  key_fingerprint: "3f9a1c7e5b2d8f04",
+  vendor_key_id: null,
+  ip: "203.0.113.7",
+  origin: "https://app.example.com",
+  user_agent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 Safari/605.1.15",
+  request_id: REQUEST_ID,
+  caller_request_id: null,
+  reason: null,
+  deny_until: null,
+};
+
+/** An operator's deny of the same user, an hour later. */
+export const DENY_RECORD_EXAMPLE: AuditRecord = {
+  ...AUDIT_RECORD_EXAMPLE,
+  id: nextId(at(3_600_000)),
+  at: iso(at(3_600_000)),
+  vendor: null,
+  issuer: null,
+  subject: null,
+  outcome: "denied",
+  ttl_seconds: null,
+  expires_at: null,
+  options: {},
+  upstream_status: null,
+  key_fingerprint: null,
+  user_agent: "curl/8.7.1",
+  origin: null,
+  reason: "abuse report 1432",
+  deny_until: later(3_600 + 86_400),
+};
+
+export const EXAMPLE_TIMES = {
+  mint: iso(at(0)),
+  dayStart: "2026-03-02T00:00:00Z",
+  dayEnd: "2026-03-03T00:00:00Z",
+  deny: iso(at(3_600_000)),
+  denyUntil: later(3_600 + 86_400),
+};
