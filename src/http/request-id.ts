@@ -12,6 +12,10 @@ const CALLER_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
  * be chosen (or made to collide) by a caller.
  */
 export const requestContext: MiddlewareHandler<AppEnv> = async (c, next) => {
+  // Hono's TrieRouter (which SmartRouter falls back to for our routes) runs `app.use`
+  // middleware twice for a path whose last segment is a literal `*` (`GET /*`;
+  // honojs/hono#5370). A second pass must not make a second id and log line.
+  if (c.get("requestId") !== undefined) return next();
   const callerId = c.req.header("X-Request-Id");
   const callerRequestId = callerId && CALLER_REQUEST_ID.test(callerId) ? callerId : null;
   const requestId = crypto.randomUUID();
