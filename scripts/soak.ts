@@ -1,5 +1,5 @@
 /**
- * `npm run soak [-- --seconds 60 --max-requests 20000 --concurrency 8 --no-write]`:
+ * `npm run soak [-- --seconds 60 --max-requests 20000 --concurrency 8 --users 2000 --no-write]`:
  * runs the broker under `wrangler dev` with the emulator (loopback only) and
  * drives mixed traffic at it for a set time and a bounded number of requests:
  * valid mints, invalid bodies, bad tokens, vendors that fail, and a user who
@@ -24,6 +24,7 @@ const { values: flags } = parseArgs({
     seconds: { type: "string", default: "60" },
     "max-requests": { type: "string", default: "20000" },
     concurrency: { type: "string", default: "8" },
+    users: { type: "string", default: "2000" },
     "no-write": { type: "boolean", default: false },
   },
 });
@@ -34,8 +35,8 @@ const CONCURRENCY = Number(flags.concurrency);
 /** Ports away from `npm run dev`'s and the tests'. */
 const BROKER_PORT = 18827;
 const DEV_PORT = 18828;
-/** Users the valid traffic is spread over, so that no one of them meets the burst limit. */
-const USERS = 2_000;
+/** Users the valid traffic is spread over; by default enough that no one of them meets the burst limit. */
+const USERS = Number(flags.users);
 /** The one user who keeps minting: the daily quota stops them. */
 const QUOTA_USER = "soak-quota-hog";
 const DAILY_QUOTA = 25;
