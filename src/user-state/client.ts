@@ -64,6 +64,11 @@ export async function holdMintSlot({ userStates, clientRef, vendor, limits, now 
         commit: () => settle("commit", () => stub.commit(reservation.id)),
         release: () => settle("release", () => stub.release(reservation.id)),
       };
+    default:
+      // An answer this Worker does not know (an object running other code mid-deploy): fail closed, before the vendor.
+      throw brokerError("quota_unavailable", "the per-user quota store could not be reached; retry later", {
+        internal: "user state reserve answered an unknown outcome",
+      });
   }
 }
 

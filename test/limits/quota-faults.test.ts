@@ -56,6 +56,10 @@ describe("the per-user Durable Object failing before the vendor call", () => {
     ],
     ["reserve throws at the call, not as a rejection", userStatesWith({ reserve: simulatedOutage })],
     ["reserve rejects with a non-Error", userStatesWith({ reserve: () => Promise.reject("overloaded") })],
+    [
+      "reserve answers an outcome this Worker does not know",
+      userStatesWith({ reserve: async () => ({ outcome: "held" }) }),
+    ],
   ])("answers 503 quota_unavailable with no vendor call when %s", async (_case, userStates) => {
     const { response, received, user } = await mintWith(userStates);
     const error = await expectError(response, 503, "quota_unavailable");
