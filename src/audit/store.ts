@@ -66,11 +66,11 @@ export interface IndexPage {
 export type IndexReader = (idPrefix: string, cursor?: string) => Promise<IndexPage>;
 
 /**
- * Bounds on a write made while a request waits: it may take `timeoutMs`
- * (`UPSTREAM_TIMEOUT_MS`), so a stalled KV put cannot hold the request, and
- * must end within `RECORD_WRITE_DEADLINE_MS` of the record's id time.
+ * Bounds on the KV calls made while a request waits: each may take `timeoutMs`
+ * (`UPSTREAM_TIMEOUT_MS`), so a stalled KV cannot hold the request, and a write
+ * must also end within `RECORD_WRITE_DEADLINE_MS` of the record's id time.
  */
-export interface WriteLimits {
+export interface RequestLimits {
   timeoutMs: number;
 }
 
@@ -86,7 +86,7 @@ export class AuditStore {
     private readonly kv: KVNamespace,
     private readonly retentionSeconds: number,
     /** Every request passes these; only a store that imports or seeds past records goes without. */
-    private readonly writeLimits?: WriteLimits,
+    private readonly requestLimits?: RequestLimits,
   ) {}
 
   /**
@@ -102,7 +102,7 @@ export class AuditStore {
     const metadata = indexMetadata(record);
     const options = { expirationTtl: this.retentionSeconds };
     const timeLeftMs = RECORD_WRITE_DEADLINE_MS - (Date.now() - issuanceIdTime(record.id));
-    if (this.writeLimits && timeLeftMs <= 0) {
+    if (this.requestLimits && timeLeftMs <= 0) {
       throw new DOMException("audit record is too late for the export's settle window", "TimeoutError");
     }
     const puts = Promise.all([
@@ -110,12 +110,17 @@ export class AuditStore {
       this.kv.put(ALL_PREFIX + descId, "", { ...options, metadata }),
       this.kv.put(`${REF_PREFIX}${refHash}:${descId}`, "", { ...options, metadata }),
     ]);
-    if (this.writeLimits) await within(puts, Math.min(this.writeLimits.timeoutMs, timeLeftMs), "audit write");
+    if (this.requestLimits) await within(puts, Math.min(this.requestLimits.timeoutMs, timeLeftMs), "audit write");
     else await puts;
   }
 
+  /** A KV call, bounded by the request limits when there are any. */
+  private bounded<T>(work: Promise<T>, what: string): Promise<T> {
+    return this.requestLimits ? within(work, this.requestLimits.timeoutMs, what) : work;
+  }
+
   async get(id: string): Promise<AuditRecord | null> {
-    return this.kv.get<AuditRecord>(RECORD_PREFIX + id, "json");
+    return this.bounded(this.kv.get<AuditRecord>(RECORD_PREFIX + id, "json"), "audit read");
   }
 
   async list(query: AuditQuery): Promise<AuditPage> {
@@ -160,11 +165,10 @@ export class AuditStore {
   async indexReader(clientRef?: string): Promise<IndexReader> {
     const prefix = clientRef === undefined ? ALL_PREFIX : `${REF_PREFIX}${await clientRefHash(clientRef)}:`;
     return async (idPrefix, cursor) => {
-      const page = await this.kv.list<IndexMetadata>({
-        prefix: prefix + complementId(idPrefix),
-        cursor,
-        limit: KV_LIST_PAGE_SIZE,
-      });
+      const page = await this.bounded(
+        this.kv.list<IndexMetadata>({ prefix: prefix + complementId(idPrefix), cursor, limit: KV_LIST_PAGE_SIZE }),
+        "audit listing",
+      );
       const entries: IndexEntry[] = [];
       for (const key of page.keys) {
         const id = idFromIndexKey(key.name, prefix);
@@ -188,11 +192,14 @@ export class AuditStore {
     fromCaller: boolean,
   ): Promise<KVNamespaceListResult<IndexMetadata>> {
     try {
-      return await this.kv.list<IndexMetadata>({ prefix, cursor, limit: KV_LIST_PAGE_SIZE });
+      return await this.bounded(
+        this.kv.list<IndexMetadata>({ prefix, cursor, limit: KV_LIST_PAGE_SIZE }),
+        "audit listing",
+      );
     } catch (error) {
       if (!fromCaller || cursor === undefined) throw error;
       try {
-        await this.kv.list({ prefix, limit: 1 });
+        await this.bounded(this.kv.list({ prefix, limit: 1 }), "audit listing");
       } catch {
         throw error;
       }

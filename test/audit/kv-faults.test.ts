@@ -117,6 +117,25 @@ describe("an audit listing whose KV list throws", () => {
   });
 });
 
+describe("an audit read that hangs", () => {
+  // Without a bound, the request would hang and the test time out.
+  const hanging = auditKvWith({ list: () => new Promise(() => {}), get: () => new Promise(() => {}) });
+
+  it.each([
+    ["every record", "/v1/audit"],
+    ["one user's records", `/v1/audit?client_ref=${uniqueUser()}`],
+    ["one record", "/v1/audit/01KA0000000000000000000000"],
+    ["the export", "/v1/audit/export?since=2026-01-01T00:00:00Z"],
+  ])("answers 503 audit_unavailable for %s after UPSTREAM_TIMEOUT_MS", async (_case, path) => {
+    const response = await call(path, {
+      headers: admin,
+      env: { AUDIT: hanging, UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS) },
+    });
+    const error = await expectError(response, 503, "audit_unavailable");
+    expect(error.message).toBe("the audit store could not be read; retry later");
+  });
+});
+
 describe("a record written too late for the export's settle window", () => {
   // The export passes a position once it is older than RECORD_WRITE_DEADLINE_MS plus KV's listing delay;
   // a record written later than that would sit behind a cursor already handed out, unseen forever.
