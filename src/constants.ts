@@ -4,7 +4,7 @@ export const MAX_REQUEST_BODY_BYTES = 16 * 1024;
 /** Largest vendor response body the broker reads before giving up with `upstream_error`. */
 export const MAX_UPSTREAM_BODY_BYTES = 64 * 1024;
 
-/** Default for `UPSTREAM_TIMEOUT_MS`: how long one vendor call, JWKS fetch or audit write may take. */
+/** Default for `UPSTREAM_TIMEOUT_MS`: how long one vendor call, JWKS fetch or audit KV call may take. */
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 5_000;
 
 /** Default for `AUDIT_RETENTION_DAYS`. */
