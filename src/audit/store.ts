@@ -101,6 +101,7 @@ export class AuditStore {
     const refHash = await clientRefHash(record.client_ref);
     const metadata = indexMetadata(record);
     const options = { expirationTtl: this.retentionSeconds };
+    // Wall time on purpose: what matters is when the record lands in KV, not the request's clock.
     const timeLeftMs = RECORD_WRITE_DEADLINE_MS - (Date.now() - issuanceIdTime(record.id));
     if (this.requestLimits && timeLeftMs <= 0) {
       throw new DOMException("audit record is too late for the export's settle window", "TimeoutError");
@@ -197,7 +198,9 @@ export class AuditStore {
         "audit listing",
       );
     } catch (error) {
-      if (!fromCaller || cursor === undefined) throw error;
+      // A slow KV is KV failing (503), never a reason to tell the caller to drop their cursor.
+      const timedOut = error instanceof DOMException && error.name === "TimeoutError";
+      if (!fromCaller || cursor === undefined || timedOut) throw error;
       try {
         await this.bounded(this.kv.list({ prefix, limit: 1 }), "audit listing");
       } catch {

@@ -14,7 +14,9 @@ const CALLER_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 export const requestContext: MiddlewareHandler<AppEnv> = async (c, next) => {
   // Hono's TrieRouter (which SmartRouter falls back to for our routes) runs `app.use`
   // middleware twice for a path whose last segment is a literal `*` (`GET /*`;
-  // honojs/hono#5370). A second pass must not make a second id and log line.
+  // honojs/hono#5370). A second pass must not make a second id and log line. The other
+  // middleware runs twice there too; each is idempotent, and a new one with a side effect
+  // must guard the same way.
   if (c.get("requestId") !== undefined) return next();
   const callerId = c.req.header("X-Request-Id");
   const callerRequestId = callerId && CALLER_REQUEST_ID.test(callerId) ? callerId : null;

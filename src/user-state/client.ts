@@ -45,7 +45,10 @@ export async function holdMintSlot({ userStates, clientRef, vendor, limits, now 
   // Addressing the object is part of reaching it: a failure there is `quota_unavailable` too.
   const { stub, reservation } = await reach("reserve", async () => {
     const stub = userState(userStates, clientRef);
-    return { stub, reservation: await stub.reserve({ day: utcDay(now), vendor, limits, now: now.getTime() }) };
+    const reservation = await stub.reserve({ day: utcDay(now), vendor, limits, now: now.getTime() });
+    // An object running other code (mid-deploy) may answer anything; only an answer with an outcome is read.
+    if (typeof reservation?.outcome !== "string") throw new TypeError("user state reserve answered no outcome");
+    return { stub, reservation };
   });
   switch (reservation.outcome) {
     case "denied":

@@ -70,7 +70,8 @@ export async function makeCredentials(label: string): Promise<Credentials> {
   );
   const now = Math.floor(Date.now() / 1000);
   const subject = `${label}-refused`;
-  const claims = { iss: ISSUER, aud: AUDIENCE, sub: subject, iat: now, exp: now + 600 };
+  // A day: the properties may run for minutes on a loaded machine, and a valid token must stay valid.
+  const claims = { iss: ISSUER, aud: AUDIENCE, sub: subject, iat: now, exp: now + 86_400 };
   const [header, , signature] = (valid[0] as string).split(".");
   const rsaPublic = publicJwks.keys.find((key) => key.kty === "RSA");
   const invalid: { flaw: string; token: string }[] = [

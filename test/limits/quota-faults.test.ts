@@ -60,6 +60,7 @@ describe("the per-user Durable Object failing before the vendor call", () => {
       "reserve answers an outcome this Worker does not know",
       userStatesWith({ reserve: async () => ({ outcome: "held" }) }),
     ],
+    ["reserve answers nothing", userStatesWith({ reserve: async () => undefined })],
   ])("answers 503 quota_unavailable with no vendor call when %s", async (_case, userStates) => {
     const { response, received, user } = await mintWith(userStates);
     const error = await expectError(response, 503, "quota_unavailable");
