@@ -17,6 +17,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { devToken } from "../dev/dev-token";
 import { startDevStack } from "../dev/stack";
 
 const { values: flags } = parseArgs({
@@ -80,12 +81,7 @@ try {
   const tokenFor = async (user: string): Promise<string> => {
     let token = tokens.get(user);
     if (!token) {
-      const response = await fetch(`${stack.devUrl}/dev/token`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ sub: user }),
-      });
-      token = ((await response.json()) as { token: string }).token;
+      token = await devToken(stack.devUrl, user);
       tokens.set(user, token);
     }
     return token;

@@ -3,6 +3,7 @@
  * the dev identity provider that `npm run dev` runs.
  */
 import { parseArgs } from "node:util";
+import { devToken } from "../dev/dev-token";
 
 const { values } = parseArgs({
   options: {
@@ -12,14 +13,7 @@ const { values } = parseArgs({
 });
 
 try {
-  const response = await fetch(`${values.url}/dev/token`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ sub: values.sub }),
-  });
-  const body = (await response.json()) as { token?: string; error?: string };
-  if (!response.ok || !body.token) throw new Error(body.error ?? `dev server answered ${response.status}`);
-  console.log(body.token);
+  console.log(await devToken(values.url, values.sub));
 } catch (error) {
   console.error(`Could not get a dev token from ${values.url}: ${(error as Error).message}`);
   console.error("Is `npm run dev` running?");

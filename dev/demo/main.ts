@@ -1,5 +1,6 @@
 import { type AudioSource, SonioxClient } from "@soniox/client";
 import { BrokerError, createKeyClient, type MintedKey, sonioxConfig, type VendorId } from "../../src/client/index";
+import { devToken } from "../dev-token";
 import { connectWithKey } from "./connect";
 
 /** Injected by the dev server into the page. */
@@ -60,14 +61,11 @@ function describe(error: unknown) {
 
 async function signIn() {
   const sub = $<HTMLInputElement>("user").value.trim();
-  const response = await fetch(`${config.emulatorUrl}/dev/token`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ sub }),
-  });
-  const body = (await response.json()) as { token?: string; error?: string };
-  if (!body.token) return log(`sign-in failed: ${body.error}`);
-  idToken = body.token;
+  try {
+    idToken = await devToken(config.emulatorUrl, sub);
+  } catch (error) {
+    return log(`sign-in failed: ${(error as Error).message}`);
+  }
   keys.invalidate();
   $("signed-in").textContent = `Signed in as ${sub}`;
   log(`signed in as ${sub}`);

@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { build } from "esbuild";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { devToken } from "../../dev/dev-token";
 import { type DevStack, startDevStack } from "../../dev/stack";
 import { CHROMIUM, CHROMIUM_FLAGS } from "./chromium";
 
@@ -51,13 +52,8 @@ afterAll(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
-async function idTokenFor(user: string): Promise<string> {
-  const response = await fetch(`${stack.devUrl}/dev/token`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ sub: user }),
-  });
-  return ((await response.json()) as { token: string }).token;
+function idTokenFor(user: string): Promise<string> {
+  return devToken(stack.devUrl, user);
 }
 
 /** An app's code: mint one Deepgram key for the signed-in user and report what came back. */

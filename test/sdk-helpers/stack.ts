@@ -1,4 +1,5 @@
 import { inject } from "vitest";
+import { devToken } from "../../dev/dev-token";
 import { createKeyClient, type KeyClient } from "../../src/client/index";
 
 /** The dev stack global-setup started: the broker, and the emulator's HTTP and WebSocket bases. */
@@ -8,14 +9,8 @@ export const stack = (() => {
 })();
 
 /** A dev user's ID token from the dev identity provider, as an app's sign-in would return. */
-export async function idTokenFor(user: string): Promise<string> {
-  const response = await fetch(`${stack.emulatorUrl}/dev/token`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ sub: user }),
-  });
-  const { token } = (await response.json()) as { token: string };
-  return token;
+export function idTokenFor(user: string): Promise<string> {
+  return devToken(stack.emulatorUrl, user);
 }
 
 /** The broker's client, signed in as `user`, with every request it sends counted. */
