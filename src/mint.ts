@@ -1,4 +1,4 @@
-import { AuditStore } from "./audit/store";
+import { type AuditStore, configuredAuditStore } from "./audit/store";
 import { type AuditRecord, callerFields } from "./audit/record";
 import type { EndUser } from "./auth/end-user";
 import type { BrokerConfig } from "./config";
@@ -16,7 +16,6 @@ import { UpstreamFailure, vendorSender } from "./vendors/upstream";
 
 export interface MintContext {
   config: BrokerConfig;
-  kv: KVNamespace;
   rateLimiter: RateLimit | undefined;
   fetch: typeof fetch;
   now: () => Date;
@@ -59,9 +58,7 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     readFailure: adapter.readFailure,
     secrets: configuredSecrets(ctx.config.vars),
   });
-  const store = new AuditStore(ctx.kv, ctx.config.auditRetentionSeconds(), {
-    timeoutMs: ctx.config.upstreamTimeoutMs(),
-  });
+  const store = configuredAuditStore(ctx.config);
 
   // Only a request that passed every check above uses the burst limit and the quota.
   await enforceRateLimit(ctx.rateLimiter, ctx.user.clientRef);

@@ -15,8 +15,8 @@ export function keysRoutes({ now, fetch }: Deps) {
     // Every mint is audited, so a missing AUDIT binding is refused before the
     // body is read or a vendor is called. It comes after authentication: an
     // anonymous caller learns nothing about the deployment, and no check made
-    // so far needs the namespace.
-    const kv = c.var.config.auditNamespace();
+    // so far needs the namespace. (The mint builds its audit store from the same config.)
+    c.var.config.auditNamespace();
     const vendor = z.safeParse(vendorIdSchema, c.req.param("vendor"));
     if (!vendor.success) {
       throw brokerError("unknown_vendor", "no such vendor; GET /v1/vendors lists the configured ones");
@@ -25,7 +25,6 @@ export function keysRoutes({ now, fetch }: Deps) {
     const body = await readJsonObject(c.req.raw);
     const minted = await mintKey(vendor.data, body, {
       config: c.var.config,
-      kv,
       rateLimiter: c.env.MINT_RATE_LIMITER,
       fetch,
       now,
