@@ -7,9 +7,13 @@ import type { AuditPage, AuditQuery, AuditRecord } from "./record";
 /**
  * The only code that knows the KV key layout (see docs/kv-schema.md):
  *
- *   rec:{id}                                  the full record, for GET /v1/audit/{id}
- *   idx2:all:{desc_id}                        every record, newest first
+ *   idx2:all:{desc_id}                        every record, newest first; its value is the record,
+ *                                             which GET /v1/audit/{id} reads by complementing the id
  *   idx2:ref:{sha256(client_ref)}:{desc_id}   one user's records, newest first
+ *
+ * Two writes a record: the full index entry doubles as the record, because its key
+ * follows from the id. Versions before it wrote the record a third time, under
+ * `rec:{id}`; `get` still reads those for records older than the upgrade.
  *
  * `{desc_id}` is the issuance id with every base32 digit complemented, so KV's
  * ascending listing runs in descending order of the whole id: newest first, and
@@ -24,7 +28,8 @@ import type { AuditPage, AuditQuery, AuditRecord } from "./record";
  * sorted ascending within a millisecond; old keys are never listed and expire.
  */
 
-const RECORD_PREFIX = "rec:";
+/** Where versions before the two-write layout kept each record; only read, for their records. */
+const LEGACY_RECORD_PREFIX = "rec:";
 const ALL_PREFIX = "idx2:all:";
 const REF_PREFIX = "idx2:ref:";
 /** KV's limit on metadata, serialized as JSON. */
@@ -99,7 +104,8 @@ export class AuditStore {
     if (!ISSUANCE_ID_PATTERN.test(record.id)) throw new Error("audit record id is not an issuance id");
     const descId = complementId(record.id);
     const refHash = await clientRefHash(record.client_ref);
-    const metadata = indexMetadata(record);
+    const json = JSON.stringify(record);
+    const metadata = indexMetadata(record, json);
     const options = { expirationTtl: this.retentionSeconds };
     // Wall time on purpose: what matters is when the record lands in KV, not the request's clock.
     const timeLeftMs = RECORD_WRITE_DEADLINE_MS - (Date.now() - issuanceIdTime(record.id));
@@ -107,8 +113,7 @@ export class AuditStore {
       throw new DOMException("audit record is too late for the export's settle window", "TimeoutError");
     }
     const puts = Promise.all([
-      this.kv.put(RECORD_PREFIX + record.id, JSON.stringify(record), options),
-      this.kv.put(ALL_PREFIX + descId, "", { ...options, metadata }),
+      this.kv.put(ALL_PREFIX + descId, json, { ...options, metadata }),
       this.kv.put(`${REF_PREFIX}${refHash}:${descId}`, "", { ...options, metadata }),
     ]);
     if (this.requestLimits) await within(puts, Math.min(this.requestLimits.timeoutMs, timeLeftMs), "audit write");
@@ -121,7 +126,8 @@ export class AuditStore {
   }
 
   async get(id: string): Promise<AuditRecord | null> {
-    return this.bounded(this.kv.get<AuditRecord>(RECORD_PREFIX + id, "json"), "audit read");
+    const record = await this.bounded(this.kv.get<AuditRecord>(ALL_PREFIX + complementId(id), "json"), "audit read");
+    return record ?? this.bounded(this.kv.get<AuditRecord>(LEGACY_RECORD_PREFIX + id, "json"), "audit read");
   }
 
   async list(query: AuditQuery): Promise<AuditPage> {
@@ -226,9 +232,9 @@ function idFromIndexKey(name: string, prefix: string): string | null {
   return ISSUANCE_ID_PATTERN.test(descId) ? complementId(descId) : null;
 }
 
-function indexMetadata(record: AuditRecord): IndexMetadata {
-  const full = JSON.stringify(record);
-  return new TextEncoder().encode(full).byteLength <= MAX_METADATA_BYTES
+/** `json` is the record serialized, which is also the size KV measures its metadata by. */
+function indexMetadata(record: AuditRecord, json: string): IndexMetadata {
+  return new TextEncoder().encode(json).byteLength <= MAX_METADATA_BYTES
     ? record
     : { id: record.id, vendor: record.vendor, partial: true };
 }

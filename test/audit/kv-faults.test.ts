@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AuditStore, RECORD_WRITE_DEADLINE_MS } from "../../src/audit/store";
-import { complementId, issuanceIdSource } from "../../src/ids";
+import { complementId, issuanceIdSource, sha256Hex } from "../../src/ids";
 import { issuedRecord } from "../helpers/audit-records";
 import { auditRecordsFor } from "../helpers/audit";
 import { ADMIN_TOKEN, auditKv, auditKvWith, call, captureLogs, expectError, uniqueUser } from "../helpers/broker";
@@ -25,7 +25,7 @@ async function logged(request: () => Promise<Response>) {
 describe("an audit write that hangs", () => {
   it.each([
     ["every put", () => true],
-    ["only the record's put", (key: string) => key.startsWith("rec:")],
+    ["only the full index's put, which holds the record", (key: string) => key.startsWith("idx2:all:")],
     ["only the user index's put", (key: string) => key.startsWith("idx2:ref:")],
   ])(
     "answers 503 audit_unavailable with no key after UPSTREAM_TIMEOUT_MS when %s hangs, and logs how to revoke the key",
@@ -170,8 +170,9 @@ describe("a record written too late for the export's settle window", () => {
     const at = Date.now() - RECORD_WRITE_DEADLINE_MS - 1_000;
     const record = issuedRecord(idAt(new Date(at)), at, uniqueUser(), "deadline-test/1.0");
     await expect(new AuditStore(auditKv, 3600, limits).write(record)).rejects.toMatchObject({ name: "TimeoutError" });
-    expect(await auditKv.get(`rec:${record.id}`)).toBeNull();
     expect((await auditKv.list({ prefix: `idx2:all:${complementId(record.id)}` })).keys).toEqual([]);
+    const refHash = (await sha256Hex(record.client_ref)).slice(0, 32);
+    expect((await auditKv.list({ prefix: `idx2:ref:${refHash}:` })).keys).toEqual([]);
   });
 
   it("gives a hanging write only the time left before the deadline, however long the timeout", async () => {
@@ -186,6 +187,6 @@ describe("a record written too late for the export's settle window", () => {
     const at = Date.now() - RECORD_WRITE_DEADLINE_MS + 30_000;
     const record = issuedRecord(idAt(new Date(at)), at, uniqueUser(), "deadline-test/1.0");
     await new AuditStore(auditKv, 3600, limits).write(record);
-    expect(await auditKv.get(`rec:${record.id}`)).not.toBeNull();
+    expect(await auditKv.get(`idx2:all:${complementId(record.id)}`, "json")).toEqual(record);
   });
 });
