@@ -2,4 +2,10 @@
 export interface Deps {
   now: () => Date;
   fetch: typeof fetch;
+  /**
+   * The location's cache, through which isolates share the identity provider's key set
+   * (src/auth/shared-key-set.ts). Read per request, as the Cache API is not there at
+   * module load everywhere this code is imported; absent, each isolate fetches its own.
+   */
+  sharedCache?: () => Cache;
 }

@@ -71,4 +71,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 
 export { UserState } from "./user-state/object";
 
-export default createApp({ now: () => new Date(), fetch: (input, init) => fetch(input, init) });
+export default createApp({
+  now: () => new Date(),
+  fetch: (input, init) => fetch(input, init),
+  sharedCache: () => caches.default,
+});

@@ -2,11 +2,16 @@ import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } f
 import * as z from "zod/mini";
 import { JWKS_MAX_AGE_MS, JWKS_REFETCH_COOLDOWN_MS, MAX_JWKS_BODY_BYTES } from "../constants";
 import { readCappedText } from "../http/capped-text";
+import { readSharedKeySet, writeSharedKeySet } from "./shared-key-set";
 
 /**
- * The identity provider's public keys, cached per JWKS URL per isolate.
+ * The identity provider's public keys, cached per JWKS URL per isolate, and shared
+ * between the isolates of a location through the Cache API (see shared-key-set.ts).
  *
- * - The key set is fetched again once it is older than JWKS_MAX_AGE_MS, or when a token names an unknown `kid`.
+ * - The key set is loaded again once it is older than JWKS_MAX_AGE_MS: from the location's copy when
+ *   another isolate has fetched a newer one, else from the provider.
+ * - A token that names an unknown `kid` makes the isolate fetch from the provider itself, past the
+ *   location's copy (which may be the very set without that key), and store what it gets there.
  * - One fetch per URL at a time, and none within JWKS_REFETCH_COOLDOWN_MS of the previous one ending,
  *   whether it worked (the unknown-`kid` cooldown) or failed (the backoff).
  * - A failed fetch keeps the last good keys; without any, the caller gets KeySetUnavailable. With
@@ -29,6 +34,8 @@ export interface KeySetDeps {
   now: () => Date;
   /** How long one JWKS fetch may take, body included. */
   timeoutMs: number;
+  /** The location's cache that isolates share key sets through; without it, each isolate fetches its own. */
+  sharedCache?: Cache;
 }
 
 interface CachedKeySet {
@@ -63,10 +70,10 @@ export function cachedKeySet(url: URL, deps: KeySetDeps): JWTVerifyGetKey {
   }
   const cached = state;
   return async (header, token) => {
-    if (!cached.keys) await refetch(cached, url, deps, { waitForOthers: true });
+    if (!cached.keys) await refetch(cached, url, deps, { waitForOthers: true, fromProvider: false });
     else if (ageMs(cached.keys.fetchedAt, deps) >= JWKS_MAX_AGE_MS) {
       // Old keys are still good enough while someone else refreshes them, or when the refresh fails.
-      await refetch(cached, url, deps, { waitForOthers: false });
+      await refetch(cached, url, deps, { waitForOthers: false, fromProvider: false });
     }
     const current = cached.keys;
     if (!current) throw new KeySetUnavailable(cached.failure ?? "no key set fetched yet");
@@ -74,7 +81,7 @@ export function cachedKeySet(url: URL, deps: KeySetDeps): JWTVerifyGetKey {
       return await current.verify(header, token);
     } catch (error) {
       if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
-      await refetch(cached, url, deps, { waitForOthers: true });
+      await refetch(cached, url, deps, { waitForOthers: true, fromProvider: true });
       // No newer keys (the refetch failed or was not due): the kid is unknown, not the key set unavailable.
       if (!cached.keys || cached.keys === current) throw error;
       return cached.keys.verify(header, token);
@@ -82,12 +89,16 @@ export function cachedKeySet(url: URL, deps: KeySetDeps): JWTVerifyGetKey {
   };
 }
 
-/** Fetches the key set unless a fetch is under way or one ended within the cooldown. */
+/**
+ * Loads the key set, unless a load is under way: from the location's fresh copy when there is
+ * one and `fromProvider` is false, else from the provider, unless one fetch from the provider
+ * ended within the cooldown.
+ */
 async function refetch(
   cached: CachedKeySet,
   url: URL,
   deps: KeySetDeps,
-  { waitForOthers }: { waitForOthers: boolean },
+  { waitForOthers, fromProvider }: { waitForOthers: boolean; fromProvider: boolean },
 ): Promise<void> {
   const running = cached.fetching;
   // A fetch older than the timeout belongs to a request that was cancelled: it will never end.
@@ -95,21 +106,45 @@ async function refetch(
     if (waitForOthers) await fetchEnd(cached, deps.timeoutMs - ageMs(running.startedAt, deps));
     return;
   }
-  if (cached.lastFetchEndedAt !== undefined && ageMs(cached.lastFetchEndedAt, deps) < JWKS_REFETCH_COOLDOWN_MS) return;
+  const coolingDown =
+    cached.lastFetchEndedAt !== undefined && ageMs(cached.lastFetchEndedAt, deps) < JWKS_REFETCH_COOLDOWN_MS;
+  const { sharedCache } = deps;
+  if (coolingDown && (fromProvider || !sharedCache)) return;
 
   // Marked before the first await, so that concurrent requests see it and start no fetch of their own.
   const mine = { startedAt: deps.now().getTime() };
   cached.fetching = mine;
+  let askedProvider = false;
   try {
-    const verify = await download(url, deps);
-    cached.keys = { verify, fetchedAt: deps.now().getTime() };
+    const shared = sharedCache && !fromProvider ? await readSharedKeySet(sharedCache, url, deps.now().getTime()) : null;
+    const verify = shared && sharedVerificationKeys(shared.text);
+    if (shared && verify) {
+      cached.keys = { verify, fetchedAt: shared.fetchedAt };
+      cached.failure = undefined;
+      return;
+    }
+    if (coolingDown) return;
+    askedProvider = true;
+    const text = await download(url, deps);
+    const keys = { verify: verificationKeys(text), fetchedAt: deps.now().getTime() };
+    cached.keys = keys;
     cached.failure = undefined;
+    if (sharedCache) await writeSharedKeySet(sharedCache, url, { text, fetchedAt: keys.fetchedAt }, keys.fetchedAt);
   } catch (error) {
     cached.failure = error instanceof KeySetUnavailable ? error.reason : "unexpected error";
   } finally {
     if (cached.fetching === mine) cached.fetching = undefined;
-    cached.lastFetchEndedAt = deps.now().getTime();
+    if (askedProvider) cached.lastFetchEndedAt = deps.now().getTime();
     cached.fetchesEnded++;
+  }
+}
+
+/** Keys from the location's copy; null when it no longer parses, so the provider is asked instead. */
+function sharedVerificationKeys(text: string): JWTVerifyGetKey | null {
+  try {
+    return verificationKeys(text);
+  } catch {
+    return null;
   }
 }
 
@@ -122,7 +157,7 @@ async function fetchEnd(cached: CachedKeySet, budgetMs: number): Promise<void> {
 }
 
 /** One GET of the key set: a timeout, no redirects, and at most MAX_JWKS_BODY_BYTES read. */
-async function download(url: URL, { fetch, timeoutMs }: KeySetDeps): Promise<JWTVerifyGetKey> {
+async function download(url: URL, { fetch, timeoutMs }: KeySetDeps): Promise<string> {
   // One signal covers connecting and reading the body.
   const signal = AbortSignal.timeout(timeoutMs);
   let status: number;
@@ -138,7 +173,7 @@ async function download(url: URL, { fetch, timeoutMs }: KeySetDeps): Promise<JWT
   }
   if (status !== 200) throw new KeySetUnavailable(`JWKS answered ${status}`);
   if (text === undefined) throw new KeySetUnavailable(`JWKS body over ${MAX_JWKS_BODY_BYTES} bytes`);
-  return verificationKeys(text);
+  return text;
 }
 
 function verificationKeys(text: string): JWTVerifyGetKey {

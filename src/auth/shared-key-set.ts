@@ -1,0 +1,61 @@
+import { JWKS_MAX_AGE_MS } from "../constants";
+
+/**
+ * The location's copy of a key set, in the Cache API, so that a cold isolate
+ * verifies its first token without a round trip to the identity provider: the
+ * provider is asked once per location per JWKS_MAX_AGE_MS, not once per isolate.
+ *
+ * The entry is keyed by the JWKS URL and carries the time its keys were fetched,
+ * so an isolate that takes it over ages them from then, not from when it read them.
+ * The Cache API is best effort: any failure to read or write is a miss, never an
+ * authentication failure. (On a `workers.dev` hostname it stores nothing, and every
+ * isolate fetches for itself, as without it.)
+ */
+
+/** Our header on the cached copy; an entry without it was put there by someone else and is not used. */
+const FETCHED_AT_HEADER = "X-Key-Set-Fetched-At";
+
+export interface SharedKeySet {
+  /** The key set's body as the provider served it; it passed validation before it was stored. */
+  text: string;
+  /** When it was fetched from the provider, in epoch milliseconds. */
+  fetchedAt: number;
+}
+
+/** The location's copy of the key set at `url`, if one fetched less than JWKS_MAX_AGE_MS before `now`. */
+export async function readSharedKeySet(cache: Cache, url: URL, now: number): Promise<SharedKeySet | null> {
+  try {
+    const response = await cache.match(url.href);
+    if (!response) return null;
+    const fetchedAt = Number(response.headers.get(FETCHED_AT_HEADER));
+    const age = now - fetchedAt;
+    // A copy from the future (another clock) is not trusted to be fresh.
+    if (!Number.isFinite(fetchedAt) || age < 0 || age >= JWKS_MAX_AGE_MS) {
+      await response.body?.cancel();
+      return null;
+    }
+    return { text: await response.text(), fetchedAt };
+  } catch {
+    return null;
+  }
+}
+
+/** Stores the key set for the other isolates of the location, for what is left of its max-age. */
+export async function writeSharedKeySet(cache: Cache, url: URL, keySet: SharedKeySet, now: number): Promise<void> {
+  const maxAgeSeconds = Math.floor((JWKS_MAX_AGE_MS - (now - keySet.fetchedAt)) / 1000);
+  if (maxAgeSeconds <= 0) return;
+  try {
+    await cache.put(
+      url.href,
+      new Response(keySet.text, {
+        headers: {
+          "Content-Type": "application/json",
+          "Cache-Control": `max-age=${maxAgeSeconds}`,
+          [FETCHED_AT_HEADER]: String(keySet.fetchedAt),
+        },
+      }),
+    );
+  } catch {
+    // Best effort: the next cold isolate fetches from the provider instead.
+  }
+}
