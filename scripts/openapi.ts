@@ -1,21 +1,25 @@
 /**
- * `npm run openapi`: writes src/generated/openapi.json from the zod schemas,
- * and the client's vendor types from that document. Run at build time (dev and
+ * `npm run openapi`: writes src/generated/assets/openapi.json from the zod schemas,
+ * and from that document the client's vendor types and the Worker's copy of the
+ * vendors' option schemas. Run at build time (dev and
  * deploy do it). With `--check` it writes nothing and fails when either
  * committed file is stale; the suite runs that.
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { buildOpenApiDocument } from "../src/openapi/document";
 import { clientTypesSource, type OpenApiDocument } from "./client-types";
+import { vendorOptionsSource } from "./vendor-options";
 
 const ROOT = new URL("..", import.meta.url);
 const checkOnly = process.argv.includes("--check");
 
 const document = buildOpenApiDocument();
+// The document is JSON typed loosely; its shape is the one buildOpenApiDocument writes.
+const typed = document as unknown as OpenApiDocument;
 const files = [
-  ["src/generated/openapi.json", `${JSON.stringify(document, null, 2)}\n`],
-  // The document is JSON typed loosely; its shape is the one buildOpenApiDocument writes.
-  ["src/client/vendor-types.ts", await clientTypesSource(document as unknown as OpenApiDocument)],
+  ["src/generated/assets/openapi.json", `${JSON.stringify(document, null, 2)}\n`],
+  ["src/generated/vendor-options.json", vendorOptionsSource(typed)],
+  ["src/client/vendor-types.ts", await clientTypesSource(typed)],
 ] as const;
 
 for (const [name, text] of files) {

@@ -63,6 +63,8 @@ export interface BrokerConfig {
   auditNamespace(): KVNamespace;
   /** The `USER_STATE` Durable Object namespace: per-user quota counts and the denylist. */
   userStateNamespace(): DurableObjectNamespace;
+  /** The `ASSETS` binding: the static assets (wrangler.toml `[assets]`), which hold the OpenAPI document. */
+  assets(): Fetcher;
   /** Keys one client_ref may receive per UTC day, across vendors; null when `DAILY_MINT_QUOTA` is 0. */
   dailyMintQuota(): number | null;
   /** Undefined when `ADMIN_TOKEN` is unset: the audit API is then disabled. */
@@ -97,6 +99,7 @@ function buildConfig(env: Env): BrokerConfig {
     clientRefSecret,
     auditNamespace: once(() => readAuditNamespace(env)),
     userStateNamespace: once(() => readUserStateNamespace(env)),
+    assets: once(() => readAssets(env)),
     dailyMintQuota: once(() => readDailyMintQuota(vars)),
     adminToken: once(() => readAdminToken(vars)),
     allowedOrigins,
@@ -315,6 +318,17 @@ function readUserStateNamespace(env: Env): DurableObjectNamespace {
     throw misconfigured("USER_STATE", "USER_STATE must be a Durable Object namespace binding");
   }
   return binding as unknown as DurableObjectNamespace;
+}
+
+function readAssets(env: Env): Fetcher {
+  const binding = (env as unknown as Record<string, unknown>).ASSETS as Partial<Record<"fetch", unknown>> | undefined;
+  if (typeof binding?.fetch !== "function") {
+    throw misconfigured(
+      "ASSETS",
+      'ASSETS is not bound: keep the [assets] block with binding = "ASSETS" in wrangler.toml',
+    );
+  }
+  return binding as Fetcher;
 }
 
 function readDailyMintQuota(vars: VarReader): number | null {

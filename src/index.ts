@@ -2,7 +2,6 @@ import { Hono } from "hono";
 import type { AppEnv } from "./app-env";
 import type { Deps } from "./deps";
 import { BrokerError, brokerError, errorBody } from "./errors";
-import openapi from "./generated/openapi.json";
 import { cors } from "./http/cors";
 import { requestContext } from "./http/request-id";
 import { adminRoutes } from "./routes/admin";
@@ -10,6 +9,7 @@ import { auditRoutes } from "./routes/audit";
 import { healthRoutes } from "./routes/health";
 import { keysRoutes } from "./routes/keys";
 import { meRoutes } from "./routes/me";
+import { openapiDocument } from "./routes/openapi";
 import { vendorsRoutes } from "./routes/vendors";
 
 /** Routes and the methods they answer, so other methods get `405` with `Allow`. */
@@ -41,7 +41,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.use(cors);
 
   app.route("/healthz", healthRoutes());
-  app.get("/openapi.json", (c) => c.json(openapi));
+  app.get("/openapi.json", openapiDocument);
   app.route("/v1/vendors", vendorsRoutes());
   app.route("/v1/keys", keysRoutes(deps));
   app.route("/v1/audit", auditRoutes());

@@ -1,4 +1,4 @@
-import openapi from "../generated/openapi.json";
+import generated from "../generated/vendor-options.json";
 import type { VendorId } from "../vendors/registry";
 
 /** One vendor option as JSON Schema, the way the generated OpenAPI document states it. */
@@ -14,20 +14,15 @@ export interface OptionSchema {
   [keyword: string]: unknown;
 }
 
-type RequestSchemas = Record<string, { properties?: Record<string, OptionSchema> }>;
-
 /**
- * The vendor's body fields besides `ttl_seconds`, as JSON Schema, from the
- * OpenAPI document generated at build time from the same zod schemas that
- * validate requests. Each call returns fresh copies, safe to narrow.
+ * The vendor's body fields besides `ttl_seconds`, as JSON Schema with validation
+ * keywords only, as the OpenAPI document generated at build time from the same zod
+ * schemas that validate requests states them (`npm run openapi` writes both).
+ * Each call returns fresh copies, safe to narrow.
  */
 export function optionSchemas(id: VendorId): Record<string, OptionSchema> {
-  const schemas = openapi.components.schemas as unknown as RequestSchemas;
-  const { ttl_seconds: _ttl, ...options } = schemas[`${id}_key_request`]?.properties ?? {};
-  // The document's prose stays in the document: a listing carries the validation keywords only.
-  return Object.fromEntries(
-    Object.entries(options).map(([name, { description: _text, ...schema }]) => [name, schema as OptionSchema]),
-  );
+  const options = (generated as Record<string, Record<string, OptionSchema>>)[id] ?? {};
+  return Object.fromEntries(Object.entries(options).map(([name, schema]) => [name, { ...schema }]));
 }
 
 /** True for options whose values are numbers, the only ones a `min`/`max` rule may narrow. */

@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { promisify } from "node:util";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { createKeyClient, type MintedKey, type VendorId, type VendorOptions } from "../../src/client/index";
-import document from "../../src/generated/openapi.json";
+import document from "../../src/generated/assets/openapi.json";
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);

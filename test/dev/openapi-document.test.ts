@@ -14,7 +14,7 @@ import {
  * against the schema it illustrates, and the completeness the API reference
  * relies on. The worker suite holds the broker's real answers to it.
  */
-const text = await readFile(new URL("../../src/generated/openapi.json", import.meta.url), "utf8");
+const text = await readFile(new URL("../../src/generated/assets/openapi.json", import.meta.url), "utf8");
 const document = JSON.parse(text) as OpenApiDocument;
 
 const METHODS = ["get", "post", "delete", "options"];

@@ -5,7 +5,7 @@ import { ROUTE_METHODS } from "../../src/index";
 import { buildOpenApiDocument } from "../../src/openapi/document";
 import { MINT_EXAMPLES } from "../../src/openapi/examples";
 import { type VendorId, vendorIds } from "../../src/vendors/registry";
-import { ADMIN_TOKEN, type CallOptions, call, kvWithFailingWrites, uniqueUser } from "../helpers/broker";
+import { ADMIN_TOKEN, type CallOptions, call, expectError, kvWithFailingWrites, uniqueUser } from "../helpers/broker";
 import { emulatorUrl } from "../helpers/broker";
 import { faultUrl } from "../helpers/emulator";
 import { mint } from "../helpers/mint";
@@ -71,6 +71,21 @@ describe("GET /openapi.json", () => {
     const codes = Object.keys(ERROR_CODES);
     expect(codes.filter((code) => !errorSchema.includes(`"${code}"`))).toEqual([]);
     expect(codes.filter((code) => !new RegExp(`\\b${code}\\b`).test(descriptions))).toEqual([]);
+  });
+
+  it("is served from the static assets with the broker's headers, and is 500 misconfigured when they lack it", async () => {
+    const response = await call("/openapi.json", { headers: { Origin: ALLOWED_ORIGIN } });
+    expect(response.headers.get("Content-Type")).toBe("application/json");
+    expect(response.headers.get("Cache-Control")).toBe("no-store");
+    expect(response.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
+    await response.body?.cancel();
+
+    const noDocument = { fetch: async () => new Response("Not Found", { status: 404 }) };
+    for (const ASSETS of [undefined, noDocument]) {
+      const refused = await call("/openapi.json", { env: { ASSETS } as Partial<Env> });
+      const error = await expectError(refused, 500, "misconfigured");
+      expect(error.message).toContain("ASSETS");
+    }
   });
 
   it("documents each vendor's request body as the validator enforces it", async () => {
