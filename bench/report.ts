@@ -1,0 +1,284 @@
+import type { Bundle } from "./bundle";
+import { CLOCK_TICKS_PER_SECOND } from "./cpu";
+import type { Machine } from "./machine";
+import { costPerMillionMints, PRICES_COPIED_ON } from "./prices";
+import type { Cell, OperationCounts, WrapperCounts } from "./stats";
+import { TARGET_ORDER, type Target, type TargetId } from "./targets";
+
+/** Everything one run measured, and how. */
+export interface RunReport {
+  startedAt: Date;
+  /** How long the whole run took, build and start-up included. */
+  seconds: number;
+  commit: string;
+  label: string;
+  command: string;
+  machine: Machine;
+  settings: {
+    rounds: number;
+    secondsPerPhase: number;
+    connections: number[];
+    users: number;
+    enduranceSeconds: number | null;
+    compatibilityDate: string;
+    /** Where Miniflare's local KV and Durable Object storage lived. */
+    storageRoot: string;
+  };
+  bundle: Omit<Bundle, "code" | "root">;
+  targets: Target[];
+  cells: Cell[];
+  /** KV, Durable Object and SQLite operations per request of the broker targets. */
+  operations: OperationCounts[];
+  /** A′ for users never seen before: each mint starts a new Durable Object. */
+  firstMints: Cell;
+  /** A′ at the highest connection count for `enduranceSeconds`. */
+  endurance?: Cell;
+}
+
+/** The connection count the cost and the CPU-per-mint target are read at. */
+const COST_CONNECTIONS = 10;
+
+/** The dated section of BENCHMARKS.md; also what the bench prints. */
+export function renderSection(report: RunReport): string {
+  const out: string[] = [];
+  const { settings, machine } = report;
+  out.push(`## ${report.startedAt.toISOString()} — ${report.commit} — ${report.label}`, "");
+  out.push(
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.kernel}; Node ${machine.node}, ` +
+      `wrangler ${machine.wrangler}, Miniflare ${machine.miniflare}, workerd ${machine.workerd}, autocannon ${machine.autocannon}.`,
+    "",
+    `Command: \`${report.command}\` (${settings.rounds} round${settings.rounds === 1 ? "" : "s"} × connections ${settings.connections.join(", ")} × ` +
+      `${TARGET_ORDER.length} targets × ${settings.secondsPerPhase} s, ${int(settings.users)} users` +
+      (settings.enduranceSeconds === null ? ", no endurance run" : `, then A′ for ${settings.enduranceSeconds} s`) +
+      `; compatibility date ${settings.compatibilityDate}; ${report.seconds} s in all).`,
+    "",
+  );
+
+  out.push("### Targets", "");
+  for (const target of report.targets) out.push(`- **${target.label}**: ${target.description}.`);
+  out.push("");
+
+  out.push("### Throughput, latency and CPU per request", "");
+  out.push("| target | conns | req/s | p50 ms | p99 ms | errors | CPU ms/req |", "|---|---:|---:|---:|---:|---:|---:|");
+  for (const id of TARGET_ORDER) {
+    for (const cell of report.cells.filter((c) => c.target === id)) {
+      out.push(
+        `| ${labelOf(report, id)} | ${cell.connections} | ${int(cell.reqPerSec)} | ${ms(cell.p50Ms)} | ${ms(cell.p99Ms)} | ` +
+          `${cell.errors} | ${cpu(cell.cpuMsPerRequest)} |`,
+      );
+    }
+  }
+  out.push("");
+
+  out.push("### Ratios of req/s", "");
+  out.push(`| ratio | ${settings.connections.map((c) => `${c} conn${c === 1 ? "" : "s"}`).join(" | ")} |`);
+  out.push(`|---|${settings.connections.map(() => "---:").join("|")}|`);
+  for (const [top, bottom] of [
+    ["A′", "F"],
+    ["E", "B"],
+    ["A′", "D"],
+    ["A", "A′"],
+  ] as const) {
+    const ratios = settings.connections.map((c) => ratio(cellOf(report, top, c), cellOf(report, bottom, c)));
+    out.push(`| ${top}/${bottom} | ${ratios.join(" | ")} |`);
+  }
+  out.push("");
+
+  out.push("### Facts", "");
+  const [lowest] = settings.connections;
+  const p50Gap =
+    lowest === undefined
+      ? "n/a"
+      : `${ms((cellOf(report, "A′", lowest)?.p50Ms ?? NaN) - (cellOf(report, "C", lowest)?.p50Ms ?? NaN))} ms`;
+  out.push(`- p50(A′) − p50(C) at ${lowest} connection${lowest === 1 ? "" : "s"}: ${p50Gap}.`);
+  const { bundle } = report;
+  out.push(
+    `- Bundle as \`wrangler deploy\` builds it: wrangler prints "Total Upload: ${bundle.wranglerTotal} / gzip: ${bundle.wranglerGzip}"; ` +
+      `the module is ${bytes(bundle.bytes)}, ${bytes(bundle.gzipBytes)} with gzip -9.`,
+  );
+  out.push(`- ${jwksLine(report)}`);
+  const aPrime = countsOf(report, "A′");
+  const a = countsOf(report, "A");
+  const e = countsOf(report, "E");
+  if (aPrime) {
+    out.push(
+      `- Per mint (A′, ${int(aPrime.requests)} mints, every one completed): ${per(aPrime.kvPuts, aPrime)} KV writes, ` +
+        `${per(aPrime.kvGets, aPrime)} KV reads, ${per(aPrime.kvLists, aPrime)} KV lists, ` +
+        `${per(aPrime.doCalls, aPrime)} Durable Object calls, ${per(aPrime.sqlRowsWritten, aPrime)} SQLite rows written ` +
+        `and ${per(aPrime.sqlRowsRead, aPrime)} read.` +
+        (a
+          ? ` A (local KV, ${int(a.requests)} mints): ${per(a.kvPuts, a)} KV writes, ${per(a.doCalls, a)} Durable Object calls.`
+          : "") +
+        (e
+          ? ` E (${int(e.requests)} listings): ${per(e.kvPuts + e.kvGets + e.kvLists, e)} KV operations, ${per(e.doCalls, e)} Durable Object calls.`
+          : ""),
+    );
+  }
+  const failed = report.operations.filter((o) => o.errors > 0).map((o) => `${o.target} ${o.errors}`);
+  if (failed.length > 0) out.push(`- Errors while counting operations: ${failed.join(", ")}.`);
+  const envBuilds = [a, aPrime, e].reduce((sum, c) => sum + (c?.envBuilds ?? 0), 0);
+  if (envBuilds > 0) out.push(`- The broker's env was rebuilt ${envBuilds} times while counting (expected 0).`);
+  const highest = settings.connections.at(-1);
+  if (highest !== undefined) {
+    const errors = TARGET_ORDER.map((id) => `${id} ${cellOf(report, id, highest)?.errors ?? "n/a"}`).join(", ");
+    out.push(`- Errors at ${highest} connections: ${errors}.`);
+  }
+  const started = report.cells
+    .filter((c) => c.target === "A" || c.target === "A′")
+    .reduce((sum, c) => sum + c.doStarts, 0);
+  out.push(
+    `- Durable Objects started during the measured phases of A and A′: ${started} (expected 0: the warm-up starts ` +
+      "every user's object and eviction is turned off, see Method).",
+  );
+  const first = report.firstMints;
+  const steady = cellOf(report, "A′", first.connections);
+  out.push(
+    `- A user's first mint (A′, ${int(first.requests)} users never seen before, ${first.connections} connections, ` +
+      `${int(first.doStarts)} new Durable Objects): ${int(first.reqPerSec)} req/s, p50 ${ms(first.p50Ms)} ms, ` +
+      `${cpu(first.cpuMsPerRequest)} CPU ms/mint` +
+      (steady ? ` (steady state at ${first.connections} connections: ${cpu(steady.cpuMsPerRequest)})` : "") +
+      `, ${first.errors} errors.`,
+  );
+  if (report.endurance) {
+    const e = report.endurance;
+    out.push(
+      `- Endurance, A′ at ${e.connections} connections for ${settings.enduranceSeconds} s: ${int(e.requests)} mints, ` +
+        `${int(e.reqPerSec)} req/s, p50 ${ms(e.p50Ms)} ms, p99 ${ms(e.p99Ms)} ms, **${e.errors} errors**, ${cpu(e.cpuMsPerRequest)} CPU ms/mint.`,
+    );
+  }
+  out.push("");
+
+  out.push(...costSection(report), "");
+  out.push(...methodSection(report), "");
+  return out.join("\n");
+}
+
+function costSection(report: RunReport): string[] {
+  const connections = report.settings.connections.includes(COST_CONNECTIONS)
+    ? COST_CONNECTIONS
+    : (report.settings.connections[Math.floor(report.settings.connections.length / 2)] as number);
+  const cell = cellOf(report, "A′", connections);
+  const counts = countsOf(report, "A′");
+  if (!cell || !counts || counts.requests === 0)
+    return ["### Cost per million mints", "", "Not computed: no A′ mints."];
+  const perMint = (n: number) => n / counts.requests;
+  const { lines, totalUsd } = costPerMillionMints({
+    workerRequest: 1,
+    cpuMs: cell.cpuMsPerRequest,
+    kvWrite: perMint(counts.kvPuts),
+    kvRead: perMint(counts.kvGets),
+    kvList: perMint(counts.kvLists),
+    kvDelete: perMint(counts.kvDeletes),
+    doRequest: perMint(counts.doCalls),
+    sqlRowWritten: perMint(counts.sqlRowsWritten),
+    sqlRowRead: perMint(counts.sqlRowsRead),
+  });
+  const out = [
+    "### Cost per million mints",
+    "",
+    `Units per mint counted over A′'s counted mints; CPU is A′'s workerd CPU per mint at ${connections} connections.`,
+    "",
+    "| item | per mint | price, USD per million | USD per million mints | share |",
+    "|---|---:|---:|---:|---:|",
+  ];
+  for (const line of lines) {
+    out.push(
+      `| ${line.price.item} | ${num(line.perMint, 3)} ${line.price.units} | ` +
+        `${line.price.usdPerMillion} | ${usd(line.usdPerMillionMints)} | ${pct(line.usdPerMillionMints / totalUsd)} |`,
+    );
+  }
+  out.push(`| **total** | | | **${usd(totalUsd)}** | |`, "");
+  out.push(
+    `Prices as stated in issue 12 / Cloudflare's pricing pages (Workers, KV, Durable Objects), copied on ${PRICES_COPIED_ON} ` +
+      "into bench/prices.ts; verify against Cloudflare's pricing pages before relying on them. Marginal prices: the Workers Paid " +
+      "plan's monthly inclusions and its $5 base are left out. Not counted: Durable Object duration (GB-s while an object is " +
+      "active), storage, and KV's own rounding. workerd CPU is an upper bound of billed CPU: it includes Miniflare's entry " +
+      "worker, the runtime's I/O threads and the local KV and Durable Object simulators.",
+  );
+  return out;
+}
+
+function methodSection(report: RunReport): string[] {
+  const { settings } = report;
+  return [
+    "### Method",
+    "",
+    `- Repeat with \`${report.command}\`. Everything runs on 127.0.0.1 on one machine: load generator, targets and upstream ` +
+      "share its cores, so compare targets within a run, not across machines.",
+    "- The bundle is `wrangler deploy --dry-run --outdir` of the tree measured (wrangler.toml honoured, `minify` included), run " +
+      `as one ES module. Each Worker target has its own Miniflare instance (wrangler's Miniflare ${report.machine.miniflare}, ` +
+      `workerd ${report.machine.workerd}) and so its own workerd process; requests reach it through Miniflare's entry worker, ` +
+      "the same for every Worker target. Never `wrangler dev`, whose proxy is several times slower than the Worker. " +
+      `Miniflare's local KV, Durable Object and cache storage live under ${settings.storageRoot}: on a tmpfs when there ` +
+      "is one, since on a disk each SQLite transaction waits on fsync and the run would measure the disk.",
+    "- The broker (A, A′, E) runs with wrangler.toml's [vars], JWKS mode against a loopback RS256 identity provider, Soniox " +
+      "pointed at a loopback vendor, DAILY_MINT_QUOTA at its maximum (1,000,000, never reached), no MINT_RATE_LIMITER " +
+      "binding (issue 12: the rate limiter is removed), and the USER_STATE SQLite Durable Object as shipped, kept in " +
+      "memory (Miniflare's `unsafePreventEviction`): workerd evicts an object idle for about 10 s, and interleaving leaves " +
+      "each target idle longer, so otherwise each phase's mints would start their users' objects afresh, more or fewer " +
+      "with the phase length. The rounds measure warm objects; a user's first mint, which starts a new object, is " +
+      "measured apart, with users never seen before. A bench-only " +
+      "wrapper (bench/workers/broker-wrapper.js), the same for A, A′ and E, hands the bundle AUDIT (Miniflare's local KV for " +
+      "A, an in-memory KV for A′ and E) and counts KV calls, Durable Object RPC calls and SQLite rows (`rowsRead`, " +
+      "`rowsWritten` of each cursor). The counts per request come from a fixed number of requests sent after the rounds " +
+      `(${report.operations.map((o) => `${o.target} ${o.counts.requests}`).join(", ")}; 10 connections), every one ` +
+      "completed, not from the timed phases, which end by dropping the requests in flight.",
+    `- Load is spread over ${int(settings.users)} users: one RS256 token per \`sub\`, signed before the run and used in turn, one per ` +
+      "request across all connections, so that no single user's Durable Object is the bottleneck.",
+    "- The upstream (JWKS and the Soniox temporary-key endpoint) is one child process using the dev emulator's Soniox " +
+      "handler, answering at once; unlike the dev emulator server it keeps no request log and no issued keys, which would " +
+      "grow under load. D is a child process; the load generator (autocannon) is a child process of its own.",
+    `- Each round runs, for each connection count, A A′ B C D E F for ${settings.secondsPerPhase} s each, so drift hits all ` +
+      `targets alike; each target is first warmed up unmeasured (the broker targets and D with ${int(settings.users)} requests, one ` +
+      "per user, so JWKS fetches and Durable Object creation happen before). Results add up the rounds: req/s is 2xx answers " +
+      "÷ phase wall time; p50 and p99 are nearest-rank over every round's raw 2xx latencies (sub-millisecond); errors are " +
+      "non-2xx answers plus socket errors and timeouts (10 s).",
+    "- CPU per request is the change in utime + stime of the target's processes (/proc/<pid>/stat) over each phase, summed " +
+      `over rounds, ÷ 2xx answers: workerd for Worker targets, the Node server for D, the upstream for C. A clock tick is ` +
+      `${1000 / CLOCK_TICKS_PER_SECOND} ms, so a phase is exact to one tick; phases serve hundreds to thousands of requests. ` +
+      "For A and A′ it includes the USER_STATE Durable Object's own work and the local KV simulator, which run in the same " +
+      "workerd process here but are billed apart (Durable Object requests and duration, KV operations) on Cloudflare.",
+    "- JWKS fetches are counted at the identity provider during the measured phases of A, A′ and E.",
+    "- Numbers are reported, not asserted; another process on the machine makes them noisy.",
+  ];
+}
+
+function jwksLine(report: RunReport): string {
+  const broker = report.cells.filter((c) => c.target === "A" || c.target === "A′" || c.target === "E");
+  const fetches = broker.reduce((sum, c) => sum + c.jwksFetches, 0);
+  const requests = broker.reduce((sum, c) => sum + c.requests, 0);
+  return (
+    `JWKS fetches in steady state (measured phases of A, A′, E): ${num((fetches / Math.max(requests, 1)) * 1000, 3)} ` +
+    `per 1,000 requests (${fetches} over ${int(requests)} requests).`
+  );
+}
+
+function countsOf(report: RunReport, id: TargetId): WrapperCounts | undefined {
+  return report.operations.find((o) => o.target === id)?.counts;
+}
+
+function cellOf(report: RunReport, id: TargetId, connections: number): Cell | undefined {
+  return report.cells.find((c) => c.target === id && c.connections === connections);
+}
+
+function labelOf(report: RunReport, id: TargetId): string {
+  return report.targets.find((t) => t.id === id)?.label ?? id;
+}
+
+function ratio(top: Cell | undefined, bottom: Cell | undefined): string {
+  return top && bottom && bottom.reqPerSec > 0 ? num(top.reqPerSec / bottom.reqPerSec, 2) : "n/a";
+}
+
+function per(count: number, counts: WrapperCounts): string {
+  return num(count / Math.max(counts.requests, 1), 2);
+}
+
+function num(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : "n/a";
+}
+const int = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString("en-US") : "n/a");
+const ms = (value: number) => num(value, 2);
+const cpu = (value: number) => num(value, 3);
+const usd = (value: number) => `$${num(value, 2)}`;
+const pct = (value: number) => (Number.isFinite(value) ? `${(value * 100).toFixed(1)}%` : "n/a");
+const bytes = (value: number) => `${value.toLocaleString("en-US")} B (${(value / 1024).toFixed(1)} KiB)`;
