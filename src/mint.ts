@@ -111,8 +111,7 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     throw error;
   }
 
-  // The vendor issued a credential, so it counts, whether or not the checks below let it out.
-  await slot.commit();
+  // The vendor issued a credential, so it stays counted, whether or not the checks below let it out.
   const keyFingerprint = (await sha256Hex(minted.key)).slice(0, 16);
   const vendorKeyId = minted.vendorKeyId ?? null;
   const trace = { vendor: vendorId, vendor_key_id: vendorKeyId, key_fingerprint: keyFingerprint, issuance_id: id };

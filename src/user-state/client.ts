@@ -10,9 +10,8 @@ import type { DailyLimits, DayUsage, DenyState, UserStateApi } from "./types";
 
 type UserStates = DurableObjectNamespace;
 
-/** One mint held against the user's quota: committed once the vendor issued a key, released if it did not. */
+/** One mint counted against the user's quota; released (uncounted) if the vendor issued nothing. */
 interface MintSlot {
-  commit(): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -40,7 +39,7 @@ function userState(userStates: UserStates, clientRef: string): UserStateApi {
   return userStates.get(userStates.idFromName(clientRef)) as unknown as UserStateApi;
 }
 
-/** Refuses a denied user or a spent quota; otherwise holds one mint for the user until commit or release. */
+/** Refuses a denied user or a spent quota; otherwise counts one mint for the user, in one call. */
 export async function holdMintSlot({ userStates, clientRef, vendor, limits, now }: SlotRequest): Promise<MintSlot> {
   // Addressing the object is part of reaching it: a failure there is `quota_unavailable` too.
   const { stub, reservation } = await reach("reserve", async () => {
@@ -62,11 +61,8 @@ export async function holdMintSlot({ userStates, clientRef, vendor, limits, now 
       });
     }
     case "reserved":
-      return {
-        // A slot that is neither committed nor released expires in the object; a lost call costs accuracy, not a key.
-        commit: () => settle("commit", () => stub.commit(reservation.id)),
-        release: () => settle("release", () => stub.release(reservation.id)),
-      };
+      // A lost release leaves a mint counted that issued nothing: it costs the user one key of quota, never a key.
+      return { release: () => settle("release", () => stub.release({ day: utcDay(now), vendor })) };
     default:
       // An answer this Worker does not know (an object running other code mid-deploy): fail closed, before the vendor.
       throw brokerError("quota_unavailable", "the per-user quota store could not be reached; retry later", {
@@ -108,13 +104,13 @@ async function reach<T>(method: string, call: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Commit and release must not turn an answered mint into an error; a failure is logged for the operator. */
+/** A release must not turn the vendor's error into another; a failure is logged for the operator. */
 async function settle(method: string, call: () => Promise<void>): Promise<void> {
   try {
     await call();
   } catch (error) {
     logLine("error", {
-      msg: `quota ${method} failed; the slot expires on its own`,
+      msg: `quota ${method} failed; the mint stays counted`,
       error: error instanceof Error ? error.name : "unknown",
     });
   }

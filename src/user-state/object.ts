@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import { RESERVATION_TTL_MS, USAGE_RETENTION_DAYS } from "./constants";
-import type { DayUsage, DenyInput, DenyState, Reservation, ReserveInput, UserStateApi } from "./types";
+import { USAGE_RETENTION_DAYS } from "./constants";
+import type { DayUsage, DenyInput, DenyState, Release, Reservation, ReserveInput, UserStateApi } from "./types";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -13,10 +13,16 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * cannot interleave with another call, which is what keeps the quota exact under concurrency.
  * Time comes only from the caller's `now`, never from the object's own clock.
  *
+ * A mint is counted when it is reserved, in the one call a mint makes before the vendor,
+ * and uncounted by `release` only when the vendor issued nothing. A mint whose Worker died
+ * in between stays counted: the vendor may have issued its key, and a quota errs on the side
+ * of counting a key that may exist.
+ *
  * Tables:
- * - `pending`: reservations not yet committed or released; expire after `RESERVATION_TTL_MS`.
- * - `minted`: committed mints per UTC day and vendor; days older than `USAGE_RETENTION_DAYS` are dropped.
+ * - `minted`: mints per UTC day and vendor; days older than `USAGE_RETENTION_DAYS` are dropped.
  * - `deny`: at most one row, the current deny (`until_ms` null: until lifted).
+ * - `pending` is dropped: versions that counted a mint only at a second call kept their
+ *   reservations there.
  */
 export class UserState extends DurableObject<Env> implements UserStateApi {
   private readonly sql: SqlStorage;
@@ -24,14 +30,7 @@ export class UserState extends DurableObject<Env> implements UserStateApi {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(
-      `CREATE TABLE IF NOT EXISTS pending (
-        id TEXT PRIMARY KEY,
-        day TEXT NOT NULL,
-        vendor TEXT NOT NULL,
-        created_ms INTEGER NOT NULL
-      )`,
-    );
+    this.sql.exec("DROP TABLE IF EXISTS pending");
     this.sql.exec(
       `CREATE TABLE IF NOT EXISTS minted (
         day TEXT NOT NULL,
@@ -62,57 +61,38 @@ export class UserState extends DurableObject<Env> implements UserStateApi {
     if (deny) return { outcome: "denied", deny };
 
     return this.ctx.storage.transactionSync((): Reservation => {
-      this.dropExpiredReservations(now);
       const oldestKept = new Date(dayStartMs - USAGE_RETENTION_DAYS * DAY_MS).toISOString().slice(0, 10);
       this.sql.exec("DELETE FROM minted WHERE day < ?", oldestKept);
 
       const used = this.sql
         .exec<{ total: number; vendor: number }>(
-          `SELECT
-            (SELECT COALESCE(SUM(count), 0) FROM minted WHERE day = ?)
-              + (SELECT COUNT(*) FROM pending WHERE day = ?) AS total,
-            (SELECT COALESCE(SUM(count), 0) FROM minted WHERE day = ? AND vendor = ?)
-              + (SELECT COUNT(*) FROM pending WHERE day = ? AND vendor = ?) AS vendor`,
-          day,
-          day,
-          day,
+          `SELECT COALESCE(SUM(count), 0) AS total, COALESCE(SUM(CASE WHEN vendor = ? THEN count END), 0) AS vendor
+           FROM minted WHERE day = ?`,
           vendor,
           day,
-          vendor,
         )
         .one();
       if (total !== null && used.total >= total) return { outcome: "quota_exceeded", scope: "total" };
       if (perVendor !== null && used.vendor >= perVendor) return { outcome: "quota_exceeded", scope: "vendor" };
 
-      const id = crypto.randomUUID();
-      this.sql.exec("INSERT INTO pending (id, day, vendor, created_ms) VALUES (?, ?, ?, ?)", id, day, vendor, now);
-      return { outcome: "reserved", id };
-    });
-  }
-
-  async commit(id: string): Promise<void> {
-    this.ctx.storage.transactionSync(() => {
-      const [slot] = this.sql
-        .exec<{ day: string; vendor: string }>("DELETE FROM pending WHERE id = ? RETURNING day, vendor", id)
-        .toArray();
-      if (!slot) return;
       this.sql.exec(
         `INSERT INTO minted (day, vendor, count) VALUES (?, ?, 1)
          ON CONFLICT (day, vendor) DO UPDATE SET count = count + 1`,
-        slot.day,
-        slot.vendor,
+        day,
+        vendor,
       );
+      return { outcome: "reserved" };
     });
   }
 
-  async release(id: string): Promise<void> {
-    this.sql.exec("DELETE FROM pending WHERE id = ?", id);
+  async release({ day, vendor }: Release): Promise<void> {
+    parseDay(day);
+    this.sql.exec("UPDATE minted SET count = count - 1 WHERE day = ? AND vendor = ? AND count > 0", day, vendor);
   }
 
   async usage(day: string, now: number): Promise<DayUsage> {
     parseDay(day);
     checkNow(now);
-    this.dropExpiredReservations(now);
     const vendors: Record<string, number> = {};
     let total = 0;
     for (const row of this.sql.exec<{ vendor: string; count: number }>(
@@ -163,11 +143,6 @@ export class UserState extends DurableObject<Env> implements UserStateApi {
       .exec<DenyRow>("SELECT reason, until_ms, since_ms FROM deny WHERE until_ms IS NULL OR until_ms > ?", now)
       .toArray();
     return row ? toDenyState(row) : null;
-  }
-
-  /** Frees the slots of reservations that were neither committed nor released in time. */
-  private dropExpiredReservations(now: number): void {
-    this.sql.exec("DELETE FROM pending WHERE created_ms <= ?", now - RESERVATION_TTL_MS);
   }
 }
 

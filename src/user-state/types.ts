@@ -21,11 +21,11 @@ export interface DenyState {
 }
 
 export type Reservation =
-  | { outcome: "reserved"; id: string }
+  | { outcome: "reserved" }
   | { outcome: "denied"; deny: DenyState }
   | { outcome: "quota_exceeded"; scope: "total" | "vendor" };
 
-/** Committed mints of one UTC day (pending reservations not included). */
+/** Mints counted on one UTC day, those under way included. */
 export interface DayUsage {
   total: number;
   vendors: Record<string, number>;
@@ -40,6 +40,12 @@ export interface ReserveInput {
   now: number;
 }
 
+/** The mint to uncount: its day and vendor, as reserved. */
+export interface Release {
+  day: string;
+  vendor: string;
+}
+
 export interface DenyInput {
   reason: string;
   /** ISO-8601 time the deny ends, or null for a deny that lasts until lifted. */
@@ -50,13 +56,11 @@ export interface DenyInput {
 
 /** The RPC surface of `UserState`, as a caller sees it (every call returns a promise). */
 export interface UserStateApi {
-  /** Checks the deny, then the quotas, and holds a slot for one mint. */
+  /** Checks the deny, then the quotas, and counts one mint. */
   reserve(input: ReserveInput): Promise<Reservation>;
-  /** The reserved slot becomes a counted mint of its day and vendor. Unknown or expired ids: no-op. */
-  commit(id: string): Promise<void>;
-  /** The reserved slot is freed. Unknown or expired ids: no-op. */
-  release(id: string): Promise<void>;
-  /** Committed mints of that UTC day. */
+  /** Uncounts one reserved mint for which the vendor issued nothing; a count never goes below 0. */
+  release(mint: Release): Promise<void>;
+  /** Mints counted on that UTC day. */
   usage(day: string, now: number): Promise<DayUsage>;
   /** Sets (or replaces) the deny; one whose `until` has passed changes nothing. Returns the deny in force after. */
   deny(input: DenyInput): Promise<DenyState | null>;

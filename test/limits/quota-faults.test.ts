@@ -24,7 +24,7 @@ function userStatesWith(overrides: Partial<Record<keyof UserStateApi, (...args: 
     idFromName: (name: string) => realUserStates.idFromName(name),
     get: (id: DurableObjectId) => {
       const real = realUserStates.get(id) as unknown as Record<string, (...args: unknown[]) => unknown>;
-      const methods = ["reserve", "commit", "release", "usage", "deny", "lift", "denyState"] as const;
+      const methods = ["reserve", "release", "usage", "deny", "lift", "denyState"] as const;
       // Each call goes through a plain function: reading a method off the RPC stub and keeping it is not enough.
       const stub = Object.fromEntries(methods.map((name) => [name, (...args: unknown[]) => real[name]?.(...args)]));
       return { ...stub, ...overrides };
@@ -80,27 +80,20 @@ describe("the per-user Durable Object failing before the vendor call", () => {
   });
 });
 
-describe("the per-user Durable Object failing after the vendor issued a key", () => {
-  it("hands the key out and records it when the commit fails; the slot expires on its own", async () => {
-    const { response, received, user } = await mintWith(
-      userStatesWith({ commit: () => Promise.reject(new Error("gone")) }),
-    );
+describe("the per-user Durable Object around the vendor call", () => {
+  it("is called once for a key handed out: the mint is counted before the vendor, with no second call", async () => {
+    const calls: string[] = [];
+    const reserve = async (...args: never[]) => {
+      calls.push("reserve");
+      const real = realUserStates.get(realUserStates.idFromName(user)) as unknown as UserStateApi;
+      return real.reserve(...(args as unknown as Parameters<UserStateApi["reserve"]>));
+    };
+    const release = async () => void calls.push("release");
+    const user = uniqueUser();
+    const { response } = await mintWith(userStatesWith({ reserve, release }), user);
     expect(response.status).toBe(201);
-    const { issuance_id } = (await response.json()) as { issuance_id: string };
-    expect(await received()).toHaveLength(1);
-    expect((await auditRecordsFor(user)).map((record) => [record.id, record.outcome])).toEqual([
-      [issuance_id, "issued"],
-    ]);
-    // The reservation is still pending, so it is not a committed mint until it would have expired.
-    expect(await usage(user)).toBe(0);
-  });
-
-  it("logs a commit that fails, for the operator", async () => {
-    const { result, lines } = await captureLogs(() => mintWith(userStatesWith({ commit: simulatedOutage })));
-    expect(result.response.status).toBe(201);
-    expect(lines.map((line) => JSON.parse(line))).toContainEqual(
-      expect.objectContaining({ level: "error", msg: "quota commit failed; the slot expires on its own" }),
-    );
+    expect(calls).toEqual(["reserve"]);
+    expect(await usage(user)).toBe(1);
   });
 
   it("answers the vendor's own error, not 503, when the release after a failed vendor call fails", async () => {
@@ -115,5 +108,22 @@ describe("the per-user Durable Object failing after the vendor issued a key", ()
     });
     await expectError(response, 502, "upstream_error");
     expect(await received()).toHaveLength(1);
+    // The release was lost, so the mint stays counted: the user loses a key of quota, and gets no key.
+    expect(await usage(user)).toBe(1);
+  });
+
+  it("uncounts the mint when the vendor issued nothing, and logs a release that fails", async () => {
+    const { baseUrl } = taggedBaseUrl("server-error");
+    const user = uniqueUser();
+    const env = { SPEECHMATICS_BASE_URL: baseUrl, MINT_RATE_LIMITER: undefined };
+    await expectError(await mint("speechmatics", user, { env }), 502, "upstream_error");
+    expect(await usage(user)).toBe(0);
+
+    const { lines } = await captureLogs(() =>
+      mint("speechmatics", user, { env: { ...env, USER_STATE: userStatesWith({ release: simulatedOutage }) } }),
+    );
+    expect(lines.map((line) => JSON.parse(line))).toContainEqual(
+      expect.objectContaining({ level: "error", msg: "quota release failed; the mint stays counted" }),
+    );
   });
 });

@@ -1,11 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { RESERVATION_TTL_MS } from "../../src/user-state/constants";
 import type { Reservation } from "../../src/user-state/types";
 import { DAY, NEXT_DAY, NO_LIMITS, NOON, freshUserState, rejection } from "./stub";
 
-function reservedId(reservation: Reservation): string {
+function reserved(reservation: Reservation): void {
   if (reservation.outcome !== "reserved") throw new Error(`expected a reservation, got ${JSON.stringify(reservation)}`);
-  return reservation.id;
 }
 
 describe("UserState daily quota", () => {
@@ -23,7 +21,7 @@ describe("UserState daily quota", () => {
     );
     expect(results.filter((r) => r.outcome === "reserved")).toHaveLength(3);
     expect(results.filter((r) => r.outcome === "quota_exceeded" && r.scope === "total")).toHaveLength(9);
-    expect(new Set(results.flatMap((r) => (r.outcome === "reserved" ? [r.id] : []))).size).toBe(3);
+    expect((await user.usage(DAY, NOON)).total).toBe(3);
   });
 
   it("caps one vendor exactly under concurrency while another vendor still gets slots", async () => {
@@ -43,7 +41,7 @@ describe("UserState daily quota", () => {
 
   it("checks the total cap before the vendor cap", async () => {
     const user = freshUserState();
-    reservedId(await user.reserve({ day: DAY, vendor: "soniox", limits: NO_LIMITS, now: NOON }));
+    reserved(await user.reserve({ day: DAY, vendor: "soniox", limits: NO_LIMITS, now: NOON }));
     expect(await user.reserve({ day: DAY, vendor: "soniox", limits: { total: 1, vendor: 1 }, now: NOON })).toEqual({
       outcome: "quota_exceeded",
       scope: "total",
@@ -57,71 +55,58 @@ describe("UserState daily quota", () => {
       scope: "total",
     });
     for (let i = 0; i < 20; i++) {
-      reservedId(await user.reserve({ day: DAY, vendor: "soniox", limits: NO_LIMITS, now: NOON }));
+      reserved(await user.reserve({ day: DAY, vendor: "soniox", limits: NO_LIMITS, now: NOON }));
     }
   });
 
-  it("frees a released slot, counts a committed one, and ignores repeated or unknown ids", async () => {
+  it("counts a mint when it is reserved, and uncounts it on release, never below zero", async () => {
     const user = freshUserState();
     const limits = { total: 2, vendor: null };
-    const first = reservedId(await user.reserve({ day: DAY, vendor: "soniox", limits, now: NOON }));
-    const second = reservedId(await user.reserve({ day: DAY, vendor: "acedata", limits, now: NOON }));
+    reserved(await user.reserve({ day: DAY, vendor: "soniox", limits, now: NOON }));
+    reserved(await user.reserve({ day: DAY, vendor: "acedata", limits, now: NOON }));
     expect((await user.reserve({ day: DAY, vendor: "soniox", limits, now: NOON })).outcome).toBe("quota_exceeded");
-    // Pending reservations hold slots but are not usage.
-    expect(await user.usage(DAY, NOON)).toEqual({ total: 0, vendors: {} });
-
-    await user.release(second);
-    await user.release(second);
-    const third = reservedId(await user.reserve({ day: DAY, vendor: "acedata", limits, now: NOON }));
-    expect((await user.reserve({ day: DAY, vendor: "soniox", limits, now: NOON })).outcome).toBe("quota_exceeded");
-
-    await user.commit(first);
-    await user.commit(first);
-    await user.commit(third);
+    // Counted in the one call a mint makes: a mint under way is usage.
     expect(await user.usage(DAY, NOON)).toEqual({ total: 2, vendors: { acedata: 1, soniox: 1 } });
 
-    // A committed slot is not freed by a late release, and unknown ids change nothing.
-    await user.release(first);
-    await user.commit(crypto.randomUUID());
-    await user.release(crypto.randomUUID());
+    // The vendor issued nothing for the acedata mint: its release frees the slot.
+    await user.release({ day: DAY, vendor: "acedata" });
+    expect(await user.usage(DAY, NOON)).toEqual({ total: 1, vendors: { acedata: 0, soniox: 1 } });
+    reserved(await user.reserve({ day: DAY, vendor: "acedata", limits, now: NOON }));
     expect((await user.reserve({ day: DAY, vendor: "soniox", limits, now: NOON })).outcome).toBe("quota_exceeded");
-    expect(await user.usage(DAY, NOON)).toEqual({ total: 2, vendors: { acedata: 1, soniox: 1 } });
+
+    // A release with nothing left to uncount changes nothing, on that vendor, another day or another vendor.
+    await user.release({ day: DAY, vendor: "amivoice" });
+    await user.release({ day: NEXT_DAY, vendor: "soniox" });
+    await user.release({ day: DAY, vendor: "acedata" });
+    await user.release({ day: DAY, vendor: "acedata" });
+    expect(await user.usage(DAY, NOON)).toEqual({ total: 1, vendors: { acedata: 0, soniox: 1 } });
+    expect(await user.usage(NEXT_DAY, NOON)).toEqual({ total: 0, vendors: {} });
   });
 
-  it("frees the slot of a reservation abandoned for RESERVATION_TTL_MS", async () => {
+  it("keeps counting a mint never released, however long ago it was reserved: its key may exist", async () => {
     const user = freshUserState();
     const limits = { total: 1, vendor: null };
-    const abandoned = reservedId(await user.reserve({ day: DAY, vendor: "soniox", limits, now: NOON }));
-    const justBefore = NOON + RESERVATION_TTL_MS - 1;
-    expect((await user.reserve({ day: DAY, vendor: "soniox", limits, now: justBefore })).outcome).toBe(
-      "quota_exceeded",
-    );
-
-    const fresh = reservedId(
-      await user.reserve({ day: DAY, vendor: "soniox", limits, now: NOON + RESERVATION_TTL_MS }),
-    );
-    // The expired reservation can no longer be committed: only the fresh one counts.
-    await user.commit(abandoned);
-    await user.commit(fresh);
-    expect(await user.usage(DAY, NOON + RESERVATION_TTL_MS)).toEqual({ total: 1, vendors: { soniox: 1 } });
+    reserved(await user.reserve({ day: DAY, vendor: "soniox", limits, now: NOON }));
+    const evening = NOON + 6 * 60 * 60 * 1000;
+    expect((await user.reserve({ day: DAY, vendor: "soniox", limits, now: evening })).outcome).toBe("quota_exceeded");
   });
 
   it("starts a fresh count on the next UTC day", async () => {
     const user = freshUserState();
     const limits = { total: 2, vendor: 1 };
-    await user.commit(reservedId(await user.reserve({ day: DAY, vendor: "soniox", limits, now: NOON })));
-    await user.commit(reservedId(await user.reserve({ day: DAY, vendor: "acedata", limits, now: NOON })));
+    reserved(await user.reserve({ day: DAY, vendor: "soniox", limits, now: NOON }));
+    reserved(await user.reserve({ day: DAY, vendor: "acedata", limits, now: NOON }));
     expect((await user.reserve({ day: DAY, vendor: "amivoice", limits, now: NOON })).outcome).toBe("quota_exceeded");
 
     const tomorrow = Date.parse(`${NEXT_DAY}T00:00:01Z`);
-    await user.commit(reservedId(await user.reserve({ day: NEXT_DAY, vendor: "soniox", limits, now: tomorrow })));
+    reserved(await user.reserve({ day: NEXT_DAY, vendor: "soniox", limits, now: tomorrow }));
     expect(await user.usage(NEXT_DAY, tomorrow)).toEqual({ total: 1, vendors: { soniox: 1 } });
     expect(await user.usage(DAY, tomorrow)).toEqual({ total: 2, vendors: { acedata: 1, soniox: 1 } });
   });
 
   it("drops the counts of days long past", async () => {
     const user = freshUserState();
-    await user.commit(reservedId(await user.reserve({ day: DAY, vendor: "soniox", limits: NO_LIMITS, now: NOON })));
+    reserved(await user.reserve({ day: DAY, vendor: "soniox", limits: NO_LIMITS, now: NOON }));
     const later = NOON + 3 * 24 * 60 * 60 * 1000;
     await user.reserve({ day: "2026-03-05", vendor: "soniox", limits: NO_LIMITS, now: later });
     expect(await user.usage(DAY, later)).toEqual({ total: 0, vendors: {} });
