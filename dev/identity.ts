@@ -9,7 +9,6 @@ import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 export const DEV_AUDIENCE = "edge-key-broker-dev";
 /** How long a dev token is valid. */
 const DEV_TOKEN_TTL_SECONDS = 3600;
-const KEY_ID = "dev-identity-1";
 
 export interface DevIdentity {
   issuer: string;
@@ -20,14 +19,17 @@ export interface DevIdentity {
 
 export async function createDevIdentity(issuer: string): Promise<DevIdentity> {
   const { publicKey, privateKey } = await generateKeyPair("RS256", { extractable: true });
-  const publicJwk = { ...(await exportJWK(publicKey)), kid: KEY_ID, alg: "RS256", use: "sig" };
+  // A new kid for each new key: the broker's copy of the key set outlives a restart (the Cache API
+  // is persisted with local state), and only an unknown kid makes it fetch the new key at once.
+  const keyId = `dev-identity-${crypto.randomUUID()}`;
+  const publicJwk = { ...(await exportJWK(publicKey)), kid: keyId, alg: "RS256", use: "sig" };
   return {
     issuer,
     audience: DEV_AUDIENCE,
     publicJwks: { keys: [publicJwk] },
     signToken: (subject) =>
       new SignJWT({})
-        .setProtectedHeader({ alg: "RS256", kid: KEY_ID, typ: "JWT" })
+        .setProtectedHeader({ alg: "RS256", kid: keyId, typ: "JWT" })
         .setIssuer(issuer)
         .setAudience(DEV_AUDIENCE)
         .setSubject(subject)

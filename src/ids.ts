@@ -91,7 +91,12 @@ export function issuanceIdTime(id: string): number {
   return ISSUANCE_ID_PATTERN.test(id) ? decodeTime(id.slice(0, TIME_CHARS)) : Number.NaN;
 }
 
+/** Each byte's two hex digits, looked up rather than formatted: this runs several times per mint. */
+const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+
 export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  let hex = "";
+  for (const byte of digest) hex += HEX_BYTES[byte];
+  return hex;
 }

@@ -26,6 +26,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  */
 export class UserState extends DurableObject<Env> implements UserStateApi {
   private readonly sql: SqlStorage;
+  /** The oldest day this instance last kept when it dropped older counts; pruning once a day is enough. */
+  private keptFrom: string | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -62,7 +64,10 @@ export class UserState extends DurableObject<Env> implements UserStateApi {
 
     return this.ctx.storage.transactionSync((): Reservation => {
       const oldestKept = new Date(dayStartMs - USAGE_RETENTION_DAYS * DAY_MS).toISOString().slice(0, 10);
-      this.sql.exec("DELETE FROM minted WHERE day < ?", oldestKept);
+      if (this.keptFrom !== oldestKept) {
+        this.sql.exec("DELETE FROM minted WHERE day < ?", oldestKept);
+        this.keptFrom = oldestKept;
+      }
 
       const used = this.sql
         .exec<{ total: number; vendor: number }>(
