@@ -17,9 +17,9 @@ import type { AuditPage, AuditQuery, AuditRecord } from "./record";
  *
  * `{desc_id}` is the issuance id with every base32 digit complemented, so KV's
  * ascending listing runs in descending order of the whole id: newest first, and
- * exactly so within one millisecond. Index entries have an empty value and carry
- * the record in their metadata, so a listing needs no further reads unless a
- * record was too large for metadata.
+ * exactly so within one millisecond. Index entries carry the record in their
+ * metadata, so a listing needs no further reads unless a record was too large
+ * for metadata; the full index entry's value is the record, the user's is empty.
  *
  * The export (src/audit/export.ts) reads the same index oldest first, block of ids
  * by block of ids, through `indexReader`, which lists one `{desc_id}` prefix.
@@ -126,8 +126,10 @@ export class AuditStore {
   }
 
   async get(id: string): Promise<AuditRecord | null> {
-    const record = await this.bounded(this.kv.get<AuditRecord>(ALL_PREFIX + complementId(id), "json"), "audit read");
-    return record ?? this.bounded(this.kv.get<AuditRecord>(LEGACY_RECORD_PREFIX + id, "json"), "audit read");
+    // Read as text: the full index entries of versions before the two-write layout have an empty value.
+    const text = await this.bounded(this.kv.get(ALL_PREFIX + complementId(id), "text"), "audit read");
+    if (text) return JSON.parse(text) as AuditRecord;
+    return this.bounded(this.kv.get<AuditRecord>(LEGACY_RECORD_PREFIX + id, "json"), "audit read");
   }
 
   async list(query: AuditQuery): Promise<AuditPage> {

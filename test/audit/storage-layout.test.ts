@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AuditRecord } from "../../src/audit/record";
 import { AuditStore } from "../../src/audit/store";
-import { complementId, issuanceIdSource } from "../../src/ids";
+import { complementId, issuanceIdSource, sha256Hex } from "../../src/ids";
 import { issuedRecord } from "../helpers/audit-records";
 import { ADMIN_TOKEN, auditKv, auditKvWith, call, uniqueUser } from "../helpers/broker";
 import { mint } from "../helpers/mint";
@@ -80,14 +80,33 @@ describe("records in other shapes", () => {
     expect(await read.json()).toEqual(record);
   });
 
-  it("still reads by id a record written under rec:{id} by a version before the two-write layout", async () => {
+  it("still reads a record written by a version before the two-write layout, by id and in listings", async () => {
+    // That version wrote rec:{id} with the record, and index entries with an empty value and the record
+    // (or, when too large, a partial marker) as metadata.
     const at = Date.UTC(2006, 0, 2);
-    const legacy = issuedRecord(idAt(new Date(at)), at, uniqueUser(), "legacy/1.0");
-    await auditKv.put(`rec:${legacy.id}`, JSON.stringify(legacy), { expirationTtl: 3600 });
+    const user = uniqueUser();
+    const small = issuedRecord(idAt(new Date(at)), at, user, "legacy/1.0");
+    const large = issuedRecord(idAt(new Date(at + 1)), at + 1, user, `legacy/${"x".repeat(1500)}`);
+    const refHash = (await sha256Hex(user)).slice(0, 32);
+    for (const [record, metadata] of [
+      [small, small],
+      [large, { id: large.id, vendor: large.vendor, partial: true }],
+    ] as const) {
+      const descId = complementId(record.id);
+      const options = { expirationTtl: 3600, metadata };
+      await auditKv.put(`rec:${record.id}`, JSON.stringify(record), { expirationTtl: 3600 });
+      await auditKv.put(`idx2:all:${descId}`, "", options);
+      await auditKv.put(`idx2:ref:${refHash}:${descId}`, "", options);
+    }
 
-    const read = await auditRecordById(legacy.id);
-    expect(read.status).toBe(200);
-    expect(await read.json()).toEqual(legacy);
+    for (const record of [small, large]) {
+      const read = await auditRecordById(record.id);
+      expect(read.status).toBe(200);
+      expect(await read.json()).toEqual(record);
+    }
+    const listing = await call(`/v1/audit?client_ref=${user}`, { headers: admin });
+    expect(listing.status).toBe(200);
+    expect(((await listing.json()) as { records: AuditRecord[] }).records).toEqual([large, small]);
   });
 
   it("answers 404 for an id with neither shape", async () => {
