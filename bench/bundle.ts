@@ -44,7 +44,7 @@ export async function exportCommit(repoRoot: string, ref: string, scratch: strin
 export async function buildBundle(root: string, outDir: string): Promise<Bundle> {
   const { stdout, stderr } = await run(process.execPath, [WRANGLER_BIN, "deploy", "--dry-run", "--outdir", outDir], {
     cwd: root,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", FORCE_COLOR: "0" },
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", FORCE_COLOR: "0" },
   });
   const printed = `${stdout}\n${stderr}`.replace(/\x1b\[[0-9;]*m/g, "");
   const sizes = /Total Upload:\s*([\d.]+ \w+)\s*\/\s*gzip:\s*([\d.]+ \w+)/.exec(printed);
@@ -81,7 +81,7 @@ export async function readRunConfig(root: string): Promise<RunConfig> {
     }));`;
   const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
     cwd: root,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true" },
   });
   const config = JSON.parse(stdout) as Partial<RunConfig>;
   if (!config.compatibilityDate) throw new Error("wrangler.toml sets no compatibility_date");

@@ -64,7 +64,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   ];
   const wrangler: ChildProcess = spawn(process.execPath, args, {
     stdio: options.inheritOutput ? "inherit" : "pipe",
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true" },
   });
   let output = "";
   wrangler.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));

@@ -2,7 +2,7 @@
  * `npm run openapi`: writes src/generated/assets/openapi.json from the zod schemas,
  * and from that document the client's vendor types and the Worker's copy of the
  * vendors' option schemas. Run at build time (dev and
- * deploy do it). With `--check` it writes nothing and fails when either
+ * deploy do it). With `--check` it writes nothing and fails when any
  * committed file is stale; the suite runs that.
  */
 import { readFile, writeFile } from "node:fs/promises";

@@ -37,6 +37,7 @@ const SETTING_CHECKS: readonly Check[] = [
 const BINDING_CHECKS: readonly Check[] = [
   (config) => config.auditNamespace(), // AUDIT
   (config) => config.userStateNamespace(), // USER_STATE
+  (config) => config.assets(), // ASSETS (the OpenAPI document)
 ];
 
 /**

@@ -45,12 +45,13 @@ export const SCHEMA_DESCRIPTIONS: Record<string, PropertyDescriptions> = {
   Usage: {
     client_ref: "The caller, from the verified token.",
     day: "The UTC day counted, `YYYY-MM-DD`.",
-    mints: "Keys the vendors issued to the caller this day, all vendors together.",
+    mints:
+      "Keys counted against the caller this day, all vendors together: those the vendors issued, and mints still under way.",
     quota: "`DAILY_MINT_QUOTA`; null when there is none.",
     remaining: "Keys the caller may still get this day under `DAILY_MINT_QUOTA`; null when there is no quota.",
     vendors:
       "Per vendor: those the caller minted for this day, and those with a `daily_quota` of their own in `POLICY`.",
-    "vendors.*.mints": "Keys this vendor issued to the caller this day.",
+    "vendors.*.mints": "Keys of this vendor counted against the caller this day, mints under way included.",
     "vendors.*.quota": "The vendor's `daily_quota` in `POLICY`; null when it has none.",
   },
   DenyRequest: {

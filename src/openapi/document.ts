@@ -54,7 +54,7 @@ import {
 
 /**
  * Builds the OpenAPI 3.1 document from the zod schemas that validate requests
- * and describe answers. `npm run openapi` writes it to src/generated/openapi.json
+ * and describe answers. `npm run openapi` writes it to src/generated/assets/openapi.json
  * at build time, so the Worker serves it without carrying zod's JSON Schema
  * converter; a test rebuilds it and compares, so it cannot drift.
  */

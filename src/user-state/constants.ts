@@ -1,2 +1,2 @@
-/** Committed counts of days more than this many days before the day being reserved are dropped. */
+/** Counts of days more than this many days before the day being reserved are dropped. */
 export const USAGE_RETENTION_DAYS = 2;

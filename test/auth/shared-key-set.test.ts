@@ -84,9 +84,19 @@ describe("the key set shared by a location's isolates", () => {
     expect(await provider.fetches()).toBe(2);
   });
 
+  it("never fails a token because the location's cache does: a cache that throws is a miss", async () => {
+    const { clock, provider, key } = await setup();
+    const broken = {
+      match: () => Promise.reject(new Error("cache down")),
+      put: () => Promise.reject(new Error("cache down")),
+    } as unknown as Cache;
+    expect(await (await coldIsolate(clock, broken, provider.jwksUrl))(await key.sign(clock))).toBe(200);
+    expect(await provider.fetches()).toBe(1);
+  });
+
   it("ignores an entry it did not write, whose age it cannot know, and a copy that no longer parses", async () => {
     const { clock, provider, key, location, isolate } = await setup();
-    const url = provider.jwksUrl;
+    const url = `${provider.jwksUrl}?edge-key-broker=key-set`;
     const foreign = new Response(JSON.stringify({ keys: [key.publicJwk] }), {
       headers: { "Cache-Control": "max-age=600" },
     });

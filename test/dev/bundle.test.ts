@@ -29,7 +29,7 @@ describe("the production bundle", () => {
         process.execPath,
         [require.resolve("wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", outdir],
         {
-          env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+          env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true" },
         },
       );
       const bundle = await readFile(join(outdir, "index.js"), "utf8");

@@ -75,7 +75,7 @@ async function writeDataset(label: string, start: number, shapes: RecordShape[])
         shape.vendor === null
           ? { vendor: null, outcome: "denied", ttl_seconds: null, expires_at: null, options: {}, reason: "fuzz" }
           : { vendor: shape.vendor as AuditRecord["vendor"] };
-      // Over KV's 1024-byte metadata limit: the index keeps a partial entry and the listing reads rec:{id}.
+      // Over KV's 1024-byte metadata limit: the index keeps a partial entry and the listing reads the full index entry's value.
       const userAgent = shape.large ? `fuzz-listing/${"x".repeat(1500)}` : "fuzz-listing/1.0";
       return issuedRecord(nextId(new Date(at)), at, clientRef, userAgent, overrides);
     });

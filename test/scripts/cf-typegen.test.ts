@@ -27,7 +27,7 @@ async function regenerated(edit?: (copy: string) => Promise<void>): Promise<stri
     execFile(
       process.execPath,
       [WRANGLER, ...args],
-      { cwd: copy, env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+      { cwd: copy, env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true" } },
       (error) => (error ? reject(error) : resolve()),
     ),
   );

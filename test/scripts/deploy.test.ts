@@ -24,7 +24,13 @@ function deployDryRun(outdir: string, args: string[], env: Record<string, string
       ["run", "-s", "deploy", "--", "--dry-run", "--outdir", outdir, ...args],
       {
         cwd: ROOT,
-        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", WRANGLER_SEND_METRICS: "false", ...env },
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: process.env.HOME ?? "",
+          WRANGLER_SEND_METRICS: "false",
+          WRANGLER_HIDE_BANNER: "true",
+          ...env,
+        },
       },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
     );
