@@ -35,7 +35,7 @@ export interface KeySetDeps {
   /** How long one JWKS fetch may take, body included. */
   timeoutMs: number;
   /** The location's cache that isolates share key sets through; without it, each isolate fetches its own. */
-  sharedCache?: Cache;
+  sharedCache?: () => Cache;
 }
 
 interface CachedKeySet {
@@ -108,7 +108,8 @@ async function refetch(
   }
   const coolingDown =
     cached.lastFetchEndedAt !== undefined && ageMs(cached.lastFetchEndedAt, deps) < JWKS_REFETCH_COOLDOWN_MS;
-  const { sharedCache } = deps;
+  // Looked up only here, when keys are loaded: a request with cached keys has no use for it.
+  const sharedCache = deps.sharedCache?.();
   if (coolingDown && (fromProvider || !sharedCache)) return;
 
   // Marked before the first await, so that concurrent requests see it and start no fetch of their own.

@@ -9,7 +9,7 @@ export const requireEndUser: MiddlewareHandler<AppEnv> = async (c, next) => {
     fetch: deps.fetch,
     now: deps.now,
     timeoutMs: config.upstreamTimeoutMs(),
-    sharedCache: deps.sharedCache?.(),
+    sharedCache: deps.sharedCache,
   });
   c.set("user", user);
   c.var.logFields.client_ref = user.clientRef;

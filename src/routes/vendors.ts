@@ -1,11 +1,12 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { requireEndUser } from "../auth/middleware";
-import type { VarReader } from "../config";
+import type { BrokerConfig, VarReader } from "../config";
 import { BrokerError } from "../errors";
 import { logLine } from "../log";
 import { passesClaimGate } from "../policy/claims";
-import { vendorListing } from "../policy/listing";
+import { type VendorListing, vendorListing } from "../policy/listing";
+import type { VendorPolicy } from "../policy/types";
 import { adapterFor, type VendorId, vendorIds } from "../vendors/registry";
 
 /**
@@ -15,14 +16,34 @@ import { adapterFor, type VendorId, vendorIds } from "../vendors/registry";
  */
 export function vendorsRoutes() {
   return new Hono<AppEnv>().get("/", requireEndUser, (c) => {
-    const policy = c.var.config.policy();
-    const vendors = vendorIds
-      .filter((id) => isUsable(id, c.var.config.vars))
-      .map((id) => policy.vendor(id))
-      .filter((rules) => rules.enabled && passesClaimGate(rules.requireClaim, c.var.user.claims))
-      .map(vendorListing);
+    const vendors = configuredListings(c.var.config)
+      .filter(({ rules }) => passesClaimGate(rules.requireClaim, c.var.user.claims))
+      .map(({ listing }) => listing);
     return c.json({ vendors });
   });
+}
+
+interface ConfiguredListing {
+  rules: VendorPolicy;
+  listing: VendorListing;
+}
+
+/** Per configuration (one per isolate and env): only the caller's claims differ from request to request. */
+const listingsByConfig = new WeakMap<BrokerConfig, ConfiguredListing[]>();
+
+/** The vendors configured and enabled by the policy, with their listings; a claim gate is left to the caller. */
+function configuredListings(config: BrokerConfig): ConfiguredListing[] {
+  let listings = listingsByConfig.get(config);
+  if (!listings) {
+    const policy = config.policy();
+    listings = vendorIds
+      .filter((id) => isUsable(id, config.vars))
+      .map((id) => policy.vendor(id))
+      .filter((rules) => rules.enabled)
+      .map((rules) => ({ rules, listing: vendorListing(rules) }));
+    listingsByConfig.set(config, listings);
+  }
+  return listings;
 }
 
 function isUsable(id: VendorId, vars: VarReader): boolean {

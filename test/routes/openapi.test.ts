@@ -82,7 +82,7 @@ describe("GET /openapi.json", () => {
 
     const noDocument = { fetch: async () => new Response("Not Found", { status: 404 }) };
     for (const ASSETS of [undefined, noDocument]) {
-      const refused = await call("/openapi.json", { env: { ASSETS } as Partial<Env> });
+      const refused = await call("/openapi.json", { env: { ASSETS: ASSETS as Fetcher | undefined } });
       const error = await expectError(refused, 500, "misconfigured");
       expect(error.message).toContain("ASSETS");
     }
