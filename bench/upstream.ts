@@ -18,6 +18,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { createDevIdentity } from "../dev/identity";
 import { KeyRegistry } from "../dev/emulator/keys";
+import { readBody } from "../dev/emulator/server";
 import { soniox } from "../dev/emulator/soniox";
 
 const JWKS_PATH = "/jwks.json";
@@ -58,15 +59,6 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
 function reply(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
   res.writeHead(status, headers);
   res.end(body);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }
 
 process.on("message", (message: { type: string; subs?: string[] }) => {
