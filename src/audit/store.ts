@@ -1,5 +1,6 @@
 import type { BrokerConfig } from "../config";
 import { brokerError } from "../errors";
+import { within } from "../timeout";
 import { complementId, ISSUANCE_ID_PATTERN, issuanceIdTime, sha256Hex } from "../ids";
 import { decodeCursor, encodeCursor, filterHash, type ListPosition } from "./cursor";
 import type { AuditPage, AuditQuery, AuditRecord } from "./record";
@@ -239,19 +240,6 @@ function indexMetadata(record: AuditRecord, json: string): IndexMetadata {
   return new TextEncoder().encode(json).byteLength <= MAX_METADATA_BYTES
     ? record
     : { id: record.id, vendor: record.vendor, partial: true };
-}
-
-/** Settles as `work` does, or rejects with a `TimeoutError` once `timeoutMs` have passed. */
-async function within<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DOMException(`${what} took over ${timeoutMs} ms`, "TimeoutError")), timeoutMs);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Hashing keeps index keys short and free of whatever characters a client_ref holds. */

@@ -117,7 +117,10 @@ async function refetch(
   cached.fetching = mine;
   let askedProvider = false;
   try {
-    const shared = sharedCache && !fromProvider ? await readSharedKeySet(sharedCache, url, deps.now().getTime()) : null;
+    const shared =
+      sharedCache && !fromProvider
+        ? await readSharedKeySet(sharedCache, url, deps.now().getTime(), deps.timeoutMs)
+        : null;
     const verify = shared && sharedVerificationKeys(shared.text);
     if (shared && verify) {
       cached.keys = { verify, fetchedAt: shared.fetchedAt };
@@ -130,7 +133,8 @@ async function refetch(
     const keys = { verify: verificationKeys(text), fetchedAt: deps.now().getTime() };
     cached.keys = keys;
     cached.failure = undefined;
-    if (sharedCache) await writeSharedKeySet(sharedCache, url, { text, fetchedAt: keys.fetchedAt }, keys.fetchedAt);
+    if (sharedCache)
+      await writeSharedKeySet(sharedCache, url, { text, fetchedAt: keys.fetchedAt }, keys.fetchedAt, deps.timeoutMs);
   } catch (error) {
     cached.failure = error instanceof KeySetUnavailable ? error.reason : "unexpected error";
   } finally {

@@ -1,4 +1,5 @@
 import { JWKS_MAX_AGE_MS } from "../constants";
+import { within } from "../timeout";
 
 /**
  * The location's copy of a key set, in the Cache API, so that a cold isolate
@@ -35,10 +36,18 @@ export interface SharedKeySet {
   fetchedAt: number;
 }
 
-/** The location's copy of the key set at `url`, if one fetched less than JWKS_MAX_AGE_MS before `now`. */
-export async function readSharedKeySet(cache: Cache, url: URL, now: number): Promise<SharedKeySet | null> {
+/**
+ * The location's copy of the key set at `url`, if one fetched less than JWKS_MAX_AGE_MS before `now`;
+ * a cache that has not answered within `timeoutMs` is a miss.
+ */
+export async function readSharedKeySet(
+  cache: Cache,
+  url: URL,
+  now: number,
+  timeoutMs: number,
+): Promise<SharedKeySet | null> {
   try {
-    const response = await cache.match(cacheKey(url));
+    const response = await within(cache.match(cacheKey(url)), timeoutMs, "key set cache read");
     if (!response) return null;
     const fetchedAt = Number(response.headers.get(FETCHED_AT_HEADER));
     const age = now - fetchedAt;
@@ -47,18 +56,24 @@ export async function readSharedKeySet(cache: Cache, url: URL, now: number): Pro
       await response.body?.cancel();
       return null;
     }
-    return { text: await response.text(), fetchedAt };
+    return { text: await within(response.text(), timeoutMs, "key set cache read"), fetchedAt };
   } catch {
     return null;
   }
 }
 
-/** Stores the key set for the other isolates of the location, for what is left of its max-age. */
-export async function writeSharedKeySet(cache: Cache, url: URL, keySet: SharedKeySet, now: number): Promise<void> {
+/** Stores the key set for the other isolates of the location, for what is left of its max-age; waits `timeoutMs` at most. */
+export async function writeSharedKeySet(
+  cache: Cache,
+  url: URL,
+  keySet: SharedKeySet,
+  now: number,
+  timeoutMs: number,
+): Promise<void> {
   const maxAgeSeconds = Math.floor((JWKS_MAX_AGE_MS - (now - keySet.fetchedAt)) / 1000);
   if (maxAgeSeconds <= 0) return;
   try {
-    await cache.put(
+    const put = cache.put(
       cacheKey(url),
       new Response(keySet.text, {
         headers: {
@@ -68,6 +83,7 @@ export async function writeSharedKeySet(cache: Cache, url: URL, keySet: SharedKe
         },
       }),
     );
+    await within(put, timeoutMs, "key set cache write");
   } catch {
     // Best effort: the next cold isolate fetches from the provider instead.
   }

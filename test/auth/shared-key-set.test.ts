@@ -1,6 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { JWKS_MAX_AGE_MS } from "../../src/constants";
+import type { Env } from "../../src/env";
 import { brokerEnv } from "../helpers/broker";
 import { ManualClock } from "./clocked-broker";
 import { type ProviderKey, providerKey } from "./clocked-mint";
@@ -14,14 +15,14 @@ import { TestIdentityProvider } from "./identity-provider";
  */
 
 /** A new isolate of the broker on `clock`, sharing `location`: GET /v1/vendors with a token. */
-async function coldIsolate(clock: ManualClock, location: Cache, jwksUrl: string) {
+async function coldIsolate(clock: ManualClock, location: Cache, jwksUrl: string, env: Partial<Env> = {}) {
   vi.resetModules();
   const { createApp } = await import("../../src/index");
   const app = createApp({ now: clock.now, fetch: (input, init) => fetch(input, init), sharedCache: () => location });
   return async (token: string): Promise<number> => {
     const request = new Request("https://broker.test/v1/vendors", { headers: { Authorization: `Bearer ${token}` } });
     const ctx = createExecutionContext();
-    const response = await app.fetch(request, brokerEnv({ AUTH_JWKS_URL: jwksUrl }), ctx);
+    const response = await app.fetch(request, brokerEnv({ AUTH_JWKS_URL: jwksUrl, ...env }), ctx);
     await waitOnExecutionContext(ctx);
     await response.body?.cancel();
     return response.status;
@@ -91,6 +92,15 @@ describe("the key set shared by a location's isolates", () => {
       put: () => Promise.reject(new Error("cache down")),
     } as unknown as Cache;
     expect(await (await coldIsolate(clock, broken, provider.jwksUrl))(await key.sign(clock))).toBe(200);
+    expect(await provider.fetches()).toBe(1);
+  });
+
+  it("never waits on the location's cache past UPSTREAM_TIMEOUT_MS: a cache that hangs is a miss", async () => {
+    const { clock, provider, key } = await setup();
+    const hanging = { match: () => new Promise(() => {}), put: () => new Promise(() => {}) } as unknown as Cache;
+    // Without the bound, the request would wait forever and the test time out.
+    const isolate = await coldIsolate(clock, hanging, provider.jwksUrl, { UPSTREAM_TIMEOUT_MS: "200" });
+    expect(await isolate(await key.sign(clock))).toBe(200);
     expect(await provider.fetches()).toBe(1);
   });
 
