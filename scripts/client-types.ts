@@ -26,8 +26,13 @@ export interface OpenApiDocument {
 
 const KEY_PATH = /^\/v1\/keys\/([a-z0-9]+)$/;
 
+/** The vendors the document has a `/v1/keys/{vendor}` path for, in its order. */
+export function documentVendors(document: OpenApiDocument): string[] {
+  return Object.keys(document.paths).flatMap((path) => KEY_PATH.exec(path)?.[1] ?? []);
+}
+
 export async function clientTypesSource(document: OpenApiDocument): Promise<string> {
-  const vendors = Object.keys(document.paths).flatMap((path) => KEY_PATH.exec(path)?.[1] ?? []);
+  const vendors = documentVendors(document);
   const members = vendors.map((vendor) => {
     const schema = document.components.schemas[`${vendor}_key_request`];
     if (!schema?.properties) throw new Error(`no request schema for ${vendor}`);

@@ -4,8 +4,9 @@ export interface Deps {
   fetch: typeof fetch;
   /**
    * The location's cache, through which isolates share the identity provider's key set
-   * (src/auth/shared-key-set.ts). Read per request, as the Cache API is not there at
-   * module load everywhere this code is imported; absent, each isolate fetches its own.
+   * (src/auth/shared-key-set.ts). A function, looked up only when keys are loaded, as the
+   * Cache API is not there at module load everywhere this code is imported; absent, each
+   * isolate fetches its own.
    */
   sharedCache?: () => Cache;
 }
