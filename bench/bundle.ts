@@ -3,7 +3,8 @@ import { mkdir, readdir, readFile, symlink } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { build } from "esbuild";
 import { gzipSync } from "node:zlib";
 import type { RunConfig } from "./targets";
 
@@ -24,6 +25,8 @@ export interface Bundle {
   wranglerGzip: string;
   /** The tree it was built from (its wrangler.toml is the one to run with). */
   root: string;
+  /** Minified bytes of the module by origin: each npm package, and the broker's own code. */
+  bytesByOrigin: Record<string, number>;
 }
 
 const run = promisify(execFile);
@@ -31,6 +34,10 @@ const require = createRequire(import.meta.url);
 const WRANGLER_BIN = require.resolve("wrangler/bin/wrangler.js");
 const WRANGLER_API = pathToFileURL(require.resolve("wrangler")).href;
 const ENTRY_MODULE = "index.js";
+/** esbuild's build metadata, written beside the module's directory so that only the module is in it. */
+const METAFILE = "bundle-meta.json";
+/** Origin of the bundle's code that is not an npm package's. */
+export const OWN_CODE = "the broker's own code";
 
 /** Exports `ref` into `scratch/tree`, with the repository's node_modules linked in, and returns that path. */
 export async function exportCommit(repoRoot: string, ref: string, scratch: string): Promise<string> {
@@ -41,8 +48,34 @@ export async function exportCommit(repoRoot: string, ref: string, scratch: strin
   return tree;
 }
 
+const STACK_ONLY_ENTRY = fileURLToPath(new URL("./workers/stack-only.js", import.meta.url));
+
+/**
+ * gzip -9 of the stack's libraries alone (workers/stack-only.js), minified and
+ * resolved for workerd as wrangler bundles a Worker: the part of the bundle no
+ * change to the broker's own code can remove.
+ */
+export async function stackOnlyGzipBytes(): Promise<number> {
+  const { outputFiles } = await build({
+    entryPoints: [STACK_ONLY_ENTRY],
+    bundle: true,
+    minify: true,
+    write: false,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["browser", "module", "main"],
+  });
+  const [module] = outputFiles;
+  if (!module || outputFiles.length !== 1) throw new Error("the stack-only build did not make one module");
+  return gzipSync(module.contents, { level: 9 }).byteLength;
+}
+
 export async function buildBundle(root: string, outDir: string): Promise<Bundle> {
-  const { stdout, stderr } = await run(process.execPath, [WRANGLER_BIN, "deploy", "--dry-run", "--outdir", outDir], {
+  const metafile = join(outDir, "..", METAFILE);
+  const args = [WRANGLER_BIN, "deploy", "--dry-run", "--outdir", outDir, "--metafile", metafile];
+  const { stdout, stderr } = await run(process.execPath, args, {
     cwd: root,
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", FORCE_COLOR: "0" },
   });
@@ -62,7 +95,25 @@ export async function buildBundle(root: string, outDir: string): Promise<Bundle>
     wranglerTotal: sizes[1] as string,
     wranglerGzip: sizes[2] as string,
     root,
+    bytesByOrigin: bytesByOrigin(JSON.parse(await readFile(metafile, "utf8")) as Metafile),
   };
+}
+
+interface Metafile {
+  outputs: Record<string, { inputs?: Record<string, { bytesInOutput: number }> }>;
+}
+
+/** Sums each input's bytes in the module by npm package (`node_modules/<name>` or `<@scope/name>`), the rest as our own. */
+function bytesByOrigin(meta: Metafile): Record<string, number> {
+  const sums: Record<string, number> = {};
+  for (const [name, output] of Object.entries(meta.outputs)) {
+    if (!name.endsWith(`/${ENTRY_MODULE}`)) continue;
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs ?? {})) {
+      const origin = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(input)?.[1] ?? OWN_CODE;
+      sums[origin] = (sums[origin] ?? 0) + bytesInOutput;
+    }
+  }
+  return sums;
 }
 
 /**

@@ -24,7 +24,10 @@ export interface RunReport {
     /** Where Miniflare's local KV and Durable Object storage lived. */
     storageRoot: string;
   };
-  bundle: Omit<Bundle, "code" | "root">;
+  bundle: Omit<Bundle, "code" | "root"> & {
+    /** gzip -9 of the stack's libraries alone (bench/workers/stack-only.js). */
+    stackOnlyGzipBytes: number;
+  };
   targets: Target[];
   cells: Cell[];
   /** KV, Durable Object and SQLite operations per request of the broker targets. */
@@ -75,6 +78,8 @@ export function renderSection(report: RunReport): string {
   out.push(`|---|${settings.connections.map(() => "---:").join("|")}|`);
   for (const [top, bottom] of [
     ["A′", "F"],
+    ["A′", "G"],
+    ["G", "F"],
     ["E", "B"],
     ["A′", "D"],
     ["A", "A′"],
@@ -94,7 +99,14 @@ export function renderSection(report: RunReport): string {
   const { bundle } = report;
   out.push(
     `- Bundle as \`wrangler deploy\` builds it: wrangler prints "Total Upload: ${bundle.wranglerTotal} / gzip: ${bundle.wranglerGzip}"; ` +
-      `the module is ${bytes(bundle.bytes)}, ${bytes(bundle.gzipBytes)} with gzip -9.`,
+      `the module is ${bytes(bundle.bytes)}, ${bytes(bundle.gzipBytes)} with gzip -9. By origin (minified, esbuild's metafile): ` +
+      `${Object.entries(bundle.bytesByOrigin)
+        .sort(([, a], [, b]) => b - a)
+        .map(([origin, size]) => `${origin} ${(size / 1024).toFixed(1)} KiB`)
+        .join(
+          ", ",
+        )}. Hono, zod/mini and jose alone, with the APIs the broker uses of them (bench/workers/stack-only.js), ` +
+      `bundle to ${bytes(bundle.stackOnlyGzipBytes)} with gzip -9.`,
   );
   out.push(`- ${jwksLine(report)}`);
   const aPrime = countsOf(report, "A′");
@@ -228,8 +240,8 @@ function methodSection(report: RunReport): string[] {
     "- The upstream (JWKS and the Soniox temporary-key endpoint) is one child process using the dev emulator's Soniox " +
       "handler, answering at once; unlike the dev emulator server it keeps no request log and no issued keys, which would " +
       "grow under load. D is a child process; the load generator (autocannon) is a child process of its own.",
-    `- Each round runs, for each connection count, A A′ B C D E F for ${settings.secondsPerPhase} s each, so drift hits all ` +
-      `targets alike; each target is first warmed up unmeasured (the broker targets and D with ${int(settings.users)} requests, one ` +
+    `- Each round runs, for each connection count, ${TARGET_ORDER.join(" ")} for ${settings.secondsPerPhase} s each, so drift hits all ` +
+      `targets alike; each target is first warmed up unmeasured (the broker targets, D and G with ${int(settings.users)} requests, one ` +
       "per user, so JWKS fetches and Durable Object creation happen before). Results add up the rounds: req/s is 2xx answers " +
       "÷ phase wall time; p50 and p99 are nearest-rank over every round's raw 2xx latencies (sub-millisecond); errors are " +
       "non-2xx answers plus socket errors and timeouts (10 s).",

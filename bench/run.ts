@@ -2,7 +2,7 @@
  * `npm run bench [-- --label "…" --ref <commit> --seconds-per-phase 1.5 --rounds 3
  *   --connections 1,10,50 --users 1000 --endurance-seconds 30 --no-endurance --no-write --storage-dir <dir>]`
  *
- * Measures the broker's production bundle against six other targets, all on
+ * Measures the broker's production bundle against seven other targets, all on
  * loopback, interleaved so that drift hits them alike, and prepends the results
  * to BENCHMARKS.md (see benchmarks-file.ts; the method is written out with
  * each run by report.ts). Bounded: every phase has a fixed duration, and every
@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { prependRun } from "./benchmarks-file";
-import { buildBundle, exportCommit, readRunConfig } from "./bundle";
+import { buildBundle, exportCommit, readRunConfig, stackOnlyGzipBytes } from "./bundle";
 import { type Helper, startHelper } from "./children";
 import { cleanUp, onCleanUp, removeOnExit, stopEverythingOnExit } from "./cleanup";
 import { describeCommit, describeMachine } from "./machine";
@@ -99,6 +99,7 @@ async function measure(): Promise<RunReport> {
   const bundle = await buildBundle(root, join(scratch, "out"));
   const config = await readRunConfig(root);
   progress(`bundle: ${bundle.wranglerTotal} / gzip ${bundle.wranglerGzip}`);
+  const stackOnly = await stackOnlyGzipBytes();
 
   const upstream = await helper<UpstreamReady>("upstream.ts");
   const load = await helper<Record<string, never>>("load.ts");
@@ -196,6 +197,8 @@ async function measure(): Promise<RunReport> {
       gzipBytes: bundle.gzipBytes,
       wranglerTotal: bundle.wranglerTotal,
       wranglerGzip: bundle.wranglerGzip,
+      bytesByOrigin: bundle.bytesByOrigin,
+      stackOnlyGzipBytes: stackOnly,
     },
     targets,
     cells,

@@ -10,13 +10,13 @@ import { startWorker, type RunningWorker } from "./miniflare";
 import type { PhaseRequest } from "./load-protocol";
 
 /**
- * The seven targets, each served by processes of its own (whose CPU is the
+ * The eight targets, each served by processes of its own (whose CPU is the
  * target's), all against the same loopback upstream (upstream.ts).
  */
-export type TargetId = "A" | "A′" | "B" | "C" | "D" | "E" | "F";
+export type TargetId = "A" | "A′" | "B" | "C" | "D" | "E" | "F" | "G";
 
 /** The order of every round: A and A′ side by side, then the floors and the alternatives. */
-export const TARGET_ORDER: readonly TargetId[] = ["A", "A′", "B", "C", "D", "E", "F"];
+export const TARGET_ORDER: readonly TargetId[] = ["A", "A′", "B", "C", "D", "E", "F", "G"];
 
 export interface Target {
   id: TargetId;
@@ -51,6 +51,15 @@ const WORKERS_DIR = fileURLToPath(new URL("./workers/", import.meta.url));
 const SONIOX_PATH = soniox.path;
 /** Warm-up of the targets with no per-user state. */
 const PLAIN_WARMUP_REQUESTS = 500;
+/**
+ * The shipped UserState class as USER_STATE, kept in memory. workerd evicts a Durable Object
+ * idle for about 10 s; interleaved, each target idles longer than that between its phases, so
+ * whether a mint met a warm or a cold object would depend on --seconds-per-phase. The rounds
+ * measure warm objects; a user's first mint (a new object) is measured on its own (run.ts, firstMints).
+ */
+const WARM_USER_STATE = {
+  USER_STATE: { className: "UserState", useSQLite: true, unsafePreventEviction: true },
+};
 /** Cloudflare sets this on every request; the broker records it in the audit trail. */
 const CF_CONNECTING_IP = { "cf-connecting-ip": "127.0.0.1" };
 
@@ -106,11 +115,7 @@ export async function startTargets(
         ],
         bindings: { ...brokerVars, BENCH_AUDIT: audit } as Record<string, string>,
         kvNamespaces: ["AUDIT"],
-        // workerd evicts a Durable Object idle for about 10 s. Interleaved, each broker target idles
-        // longer than that between its phases, so whether a mint met a warm or a cold object would
-        // depend on --seconds-per-phase. Kept in memory instead: the rounds measure warm objects,
-        // and a user's first mint (a new object) is measured on its own (run.ts, firstMints).
-        durableObjects: { USER_STATE: { className: "UserState", useSQLite: true, unsafePreventEviction: true } },
+        durableObjects: WARM_USER_STATE,
       });
       workers.push(worker);
       return worker;
@@ -124,13 +129,30 @@ export async function startTargets(
       workers.push(worker);
       return worker;
     };
+    const vendorBindings = { SONIOX_BASE_URL: upstream.url, SONIOX_API_KEY: upstream.sonioxApiKey };
+    // F plus the quota's Durable Object call, on the bundle's own UserState.
+    const vendorAndQuota = async () => {
+      const worker = await startWorker({
+        ...(await common()),
+        modules: [
+          { path: "vendor-and-quota.js", contents: await source("vendor-and-quota.js") },
+          { path: "vendor-only.js", contents: await source("vendor-only.js") },
+          { path: "broker.js", contents: bundle.code },
+        ],
+        bindings: { ...vendorBindings, DAILY_MINT_QUOTA: String(MAX_DAILY_MINT_QUOTA) },
+        durableObjects: WARM_USER_STATE,
+      });
+      workers.push(worker);
+      return worker;
+    };
 
     // Started one at a time: each workerd process is found by what appeared since the last.
     const a = await broker("real");
     const aPrime = await broker("memory");
     const e = await broker("memory");
     const b = await plain("bare.js");
-    const f = await plain("vendor-only.js", { SONIOX_BASE_URL: upstream.url, SONIOX_API_KEY: upstream.sonioxApiKey });
+    const f = await plain("vendor-only.js", vendorBindings);
+    const g = await vendorAndQuota();
     const d = await startHelper<{ url: string }>("node-server.ts", [
       JSON.stringify({
         jwksUrl: upstream.jwksUrl,
@@ -223,6 +245,15 @@ export async function startTargets(
         },
         pids: f.pids,
         warmupRequests: PLAIN_WARMUP_REQUESTS,
+      },
+      {
+        id: "G",
+        label: "G",
+        description:
+          "F plus the mint's one call to the user's quota Durable Object (the bundle's UserState), no JWT verify; CPU: its workerd",
+        request: { url: `${g.url}/`, ...mint, bearer: "users" },
+        pids: g.pids,
+        warmupRequests: users,
       },
     ];
     return { targets: new Map(list.map((t) => [t.id, t])), stop };
