@@ -37,7 +37,7 @@ const ENTRY_MODULE = "index.js";
 /** esbuild's build metadata, written beside the module's directory so that only the module is in it. */
 const METAFILE = "bundle-meta.json";
 /** Origin of the bundle's code that is not an npm package's. */
-export const OWN_CODE = "the broker's own code";
+const OWN_CODE = "the broker's own code";
 
 /** Exports `ref` into `scratch/tree`, with the repository's node_modules linked in, and returns that path. */
 export async function exportCommit(repoRoot: string, ref: string, scratch: string): Promise<string> {
@@ -52,7 +52,7 @@ const STACK_ONLY_ENTRY = fileURLToPath(new URL("./workers/stack-only.js", import
 
 /**
  * gzip -9 of the stack's libraries alone (workers/stack-only.js), minified and
- * resolved for workerd as wrangler bundles a Worker: the part of the bundle no
+ * resolved for workerd with the target wrangler uses: the part of the bundle no
  * change to the broker's own code can remove.
  */
 export async function stackOnlyGzipBytes(): Promise<number> {
@@ -63,7 +63,7 @@ export async function stackOnlyGzipBytes(): Promise<number> {
     write: false,
     format: "esm",
     platform: "neutral",
-    target: "es2022",
+    target: "es2024",
     conditions: ["workerd", "worker", "browser"],
     mainFields: ["browser", "module", "main"],
   });

@@ -3,7 +3,7 @@
  * (issue 8's daily quota and deny), on the shipped UserState class from the
  * bundle: the floor for a broker that keeps those, since every mint must make
  * both calls. No JWT is verified; the user is told apart by the token's last
- * characters (its signature), so the load reaches the same 1,000 objects as A′.
+ * characters (its signature): one object per user, as many as A′ reaches.
  */
 import { UserState } from "./broker.js";
 import { callVendor } from "./vendor-only.js";
