@@ -97,15 +97,14 @@ export function renderSection(report: RunReport): string {
       : `${ms((cellOf(report, "A′", lowest)?.p50Ms ?? NaN) - (cellOf(report, "C", lowest)?.p50Ms ?? NaN))} ms`;
   out.push(`- p50(A′) − p50(C) at ${lowest} connection${lowest === 1 ? "" : "s"}: ${p50Gap}.`);
   const { bundle } = report;
+  const byOrigin = Object.entries(bundle.bytesByOrigin)
+    .sort(([, a], [, b]) => b - a)
+    .map(([origin, size]) => `${origin} ${(size / 1024).toFixed(1)} KiB`);
   out.push(
     `- Bundle as \`wrangler deploy\` builds it: wrangler prints "Total Upload: ${bundle.wranglerTotal} / gzip: ${bundle.wranglerGzip}"; ` +
-      `the module is ${bytes(bundle.bytes)}, ${bytes(bundle.gzipBytes)} with gzip -9. By origin (minified, esbuild's metafile): ` +
-      `${Object.entries(bundle.bytesByOrigin)
-        .sort(([, a], [, b]) => b - a)
-        .map(([origin, size]) => `${origin} ${(size / 1024).toFixed(1)} KiB`)
-        .join(
-          ", ",
-        )}. Hono, zod/mini and jose alone, with the APIs the broker uses of them (bench/workers/stack-only.js), ` +
+      `the module is ${bytes(bundle.bytes)}, ${bytes(bundle.gzipBytes)} with gzip -9. ` +
+      `By origin (minified, esbuild's metafile): ${byOrigin.join(", ")}. ` +
+      `Hono, zod/mini and jose alone, with the APIs the broker uses of them (bench/workers/stack-only.js), ` +
       `bundle to ${bytes(bundle.stackOnlyGzipBytes)} with gzip -9.`,
   );
   out.push(`- ${jwksLine(report)}`);
