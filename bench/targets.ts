@@ -6,7 +6,7 @@ import { MAX_DAILY_MINT_QUOTA } from "../src/constants";
 import type { Bundle } from "./bundle";
 import type { Helper } from "./children";
 import { startHelper } from "./children";
-import { startWorker, type RunningWorker } from "./miniflare";
+import { startWorker, type RunningWorker, type WorkerOptions } from "./miniflare";
 import type { PhaseRequest } from "./load-protocol";
 
 /**
@@ -89,11 +89,17 @@ export async function startTargets(
     const source = async (name: string) => readFile(join(WORKERS_DIR, name), "utf8");
     const wrapper = await source("broker-wrapper.js");
     const memoryKv = await source("memory-kv.js");
-    const common = async () => ({
-      compatibilityDate: config.compatibilityDate,
-      compatibilityFlags: config.compatibilityFlags,
-      storageDir: await mkdtemp(join(storageRoot, "instance-")),
-    });
+    // Every Worker target: the tree's compatibility settings, storage of its own, stopped with the rest.
+    const start = async (options: Omit<WorkerOptions, "compatibilityDate" | "compatibilityFlags" | "storageDir">) => {
+      const worker = await startWorker({
+        ...options,
+        compatibilityDate: config.compatibilityDate,
+        compatibilityFlags: config.compatibilityFlags,
+        storageDir: await mkdtemp(join(storageRoot, "instance-")),
+      });
+      workers.push(worker);
+      return worker;
+    };
     const brokerVars: Record<string, unknown> = {
       ...config.vars,
       AUTH_JWKS_URL: upstream.jwksUrl,
@@ -105,9 +111,8 @@ export async function startTargets(
       DAILY_MINT_QUOTA: String(MAX_DAILY_MINT_QUOTA),
     };
     // As shipped, minus MINT_RATE_LIMITER (issue 12: the rate limiter is removed).
-    const broker = async (audit: "real" | "memory") => {
-      const worker = await startWorker({
-        ...(await common()),
+    const broker = (audit: "real" | "memory") =>
+      start({
         modules: [
           { path: "wrapper.js", contents: wrapper },
           { path: "broker.js", contents: bundle.code },
@@ -117,23 +122,12 @@ export async function startTargets(
         kvNamespaces: ["AUDIT"],
         durableObjects: WARM_USER_STATE,
       });
-      workers.push(worker);
-      return worker;
-    };
-    const plain = async (file: string, bindings: Record<string, string> = {}) => {
-      const worker = await startWorker({
-        ...(await common()),
-        modules: [{ path: file, contents: await source(file) }],
-        bindings,
-      });
-      workers.push(worker);
-      return worker;
-    };
+    const plain = async (file: string, bindings: Record<string, string> = {}) =>
+      start({ modules: [{ path: file, contents: await source(file) }], bindings });
     const vendorBindings = { SONIOX_BASE_URL: upstream.url, SONIOX_API_KEY: upstream.sonioxApiKey };
     // F plus the quota's Durable Object call, on the bundle's own UserState.
-    const vendorAndQuota = async () => {
-      const worker = await startWorker({
-        ...(await common()),
+    const vendorAndQuota = async () =>
+      start({
         modules: [
           { path: "vendor-and-quota.js", contents: await source("vendor-and-quota.js") },
           { path: "vendor-only.js", contents: await source("vendor-only.js") },
@@ -142,9 +136,6 @@ export async function startTargets(
         bindings: { ...vendorBindings, DAILY_MINT_QUOTA: String(MAX_DAILY_MINT_QUOTA) },
         durableObjects: WARM_USER_STATE,
       });
-      workers.push(worker);
-      return worker;
-    };
 
     // Started one at a time: each workerd process is found by what appeared since the last.
     const a = await broker("real");
