@@ -1,64 +1,89 @@
 /**
  * What `npm run deploy` checks: the configuration wrangler will upload, which
- * is the config's `[vars]` (for the `--env` given), the `--var` flags, and the
- * secrets set at Cloudflare. The deployer's shell environment is not part of
- * it: `wrangler deploy` uploads none of it.
+ * is the vars of the config wrangler reads (for the environment it deploys),
+ * the `--var` flags, the `--secrets-file` secrets, and the secrets set at
+ * Cloudflare. The deployer's shell environment is not part of it: `wrangler
+ * deploy` uploads none of it.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { getConfig } from "../src/config";
 import type { Env } from "../src/env";
 import { type ConfigProblemReport, configProblems } from "../src/health";
+import { parseDevVars, UnreadableLine } from "./config-values";
+import { DeployArgsError, type DeployTarget } from "./deploy-args";
 
 /** Stands in for a secret set at Cloudflare: it passes every rule on a secret's value, so only its presence counts. */
 const SECRET_PLACEHOLDER = "secret-set-at-cloudflare-value-not-readable-0000000000000000";
 
-/** Our own flag: a secret to count as set at Cloudflare, for `--dry-run`, which asks Cloudflare nothing. */
-const ASSUME_SECRET = "--assume-secret";
+/** The .env files wrangler loads into its own environment when `--env-file` names none (and no `--env` is given). */
+const DEFAULT_ENV_FILES = [".env", ".env.local"];
 
-export interface DeployTarget {
-  /** The flags to pass to `wrangler deploy` (all but ours). */
-  wranglerArgs: string[];
-  config: string | undefined;
-  env: string | undefined;
-  /** `--var NAME:VALUE` flags, which wrangler uploads as vars. */
-  vars: Record<string, string>;
-  assumedSecrets: string[];
-  dryRun: boolean;
-}
-
-/** Reads the flags that change what is deployed; `--flag value` and `--flag=value` alike. */
-export function parseDeployArgs(args: readonly string[]): DeployTarget {
-  const target: DeployTarget = {
-    wranglerArgs: [],
-    config: undefined,
-    env: undefined,
-    vars: {},
-    assumedSecrets: [],
-    dryRun: false,
-  };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? splitOnce(arg, "=") : [arg, undefined];
-    const takesValue = [ASSUME_SECRET, "--env", "-e", "--config", "-c", "--var"].includes(flag);
-    const value = takesValue ? (inline ?? args[++i]) : undefined;
-    if (takesValue && value === undefined) throw new Error(`${flag} needs a value`);
-    if (flag === ASSUME_SECRET) {
-      target.assumedSecrets.push(value as string);
-      continue;
+/**
+ * The environment wrangler deploys: `--env`'s (`""` is the top level), else CLOUDFLARE_ENV's
+ * from the shell, else the top level. deploy.ts names it to wrangler, so a CLOUDFLARE_ENV
+ * that wrangler would have read from a .env file is refused rather than silently overruled.
+ */
+export function deployEnvironment(target: DeployTarget, shell: Record<string, string | undefined>): string {
+  const env = target.env ?? shell.CLOUDFLARE_ENV;
+  if (env === undefined) {
+    const files = target.envFiles.length > 0 ? target.envFiles : DEFAULT_ENV_FILES;
+    const setter = files.find((file) => existsSync(file) && readFileSync(file, "utf8").includes("CLOUDFLARE_ENV"));
+    if (setter) {
+      throw new DeployArgsError(
+        `${setter} sets CLOUDFLARE_ENV: name the environment with --env (--env= for the top level)`,
+      );
     }
-    target.wranglerArgs.push(...(inline === undefined && takesValue ? [flag, value as string] : [arg]));
-    if (flag === "--env" || flag === "-e") target.env = value;
-    else if (flag === "--config" || flag === "-c") target.config = value;
-    else if (flag === "--var") {
-      const [name, varValue] = splitOnce(value as string, ":");
-      target.vars[name] = varValue ?? "";
-    } else if (flag === "--dry-run") target.dryRun = true;
   }
-  return target;
+  // wrangler deploy names the Worker --name, wrangler secret list --name-<env>: they would disagree.
+  if (target.name !== undefined && env) {
+    throw new DeployArgsError("--name with an environment: name the Worker in the config's [env.<name>] instead");
+  }
+  return env ?? "";
 }
 
-function splitOnce(text: string, separator: string): [string, string | undefined] {
-  const at = text.indexOf(separator);
-  return at === -1 ? [text, undefined] : [text.slice(0, at), text.slice(at + separator.length)];
+export interface DeployedConfig {
+  /** The config file wrangler reads: the one it finds, or a build tool's redirect to its output. */
+  path: string | undefined;
+  vars: Record<string, unknown>;
+}
+
+/** The config wrangler deploys with, read by wrangler itself as `wrangler deploy` reads it. */
+export async function deployedConfig(target: DeployTarget, env: string): Promise<DeployedConfig> {
+  const { unstable_readConfig } = await import("wrangler");
+  const config = unstable_readConfig(
+    { config: target.config, script: target.script, env },
+    { hideWarnings: true, useRedirectIfAvailable: true },
+  );
+  if (config.keep_vars) {
+    throw new DeployArgsError(
+      `keep_vars in ${config.configPath ?? "the wrangler config"} keeps vars set in the dashboard, which the check cannot see`,
+    );
+  }
+  return { path: config.configPath, vars: config.vars };
+}
+
+/**
+ * The secrets `--secrets-file` uploads with the deploy, read as wrangler reads the file: a JSON
+ * object of strings, else KEY=VALUE lines. Errors name the file and a line, never a value.
+ */
+export function readSecretsFile(path: string): Record<string, string> {
+  const text = readFileSync(path, "utf8");
+  let secrets: unknown;
+  try {
+    secrets = JSON.parse(text);
+  } catch {
+    try {
+      secrets = parseDevVars(text);
+    } catch (error) {
+      if (!(error instanceof UnreadableLine)) throw error;
+      throw new DeployArgsError(`--secrets-file ${path}: neither JSON nor KEY=VALUE lines (${error.message})`);
+    }
+  }
+  const entries = typeof secrets === "object" && secrets !== null ? Object.entries(secrets) : [];
+  if (entries.length === 0 || Array.isArray(secrets) || entries.some(([, value]) => typeof value !== "string")) {
+    throw new DeployArgsError(`--secrets-file ${path}: not a JSON object of strings nor KEY=VALUE lines`);
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
 }
 
 /**

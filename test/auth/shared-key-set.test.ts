@@ -104,6 +104,16 @@ describe("the key set shared by a location's isolates", () => {
     expect(await provider.fetches()).toBe(1);
   });
 
+  it("does not trust a copy dated in the future, which another clock wrote: the provider is asked", async () => {
+    const { clock, provider, key, location, isolate } = await setup();
+    const url = `${provider.jwksUrl}?edge-key-broker=key-set`;
+    const fetchedAt = String(clock.now().getTime() + 60_000);
+    const headers = { "Cache-Control": "max-age=600", "X-Key-Set-Fetched-At": fetchedAt };
+    await location.put(url, new Response(JSON.stringify({ keys: [key.publicJwk] }), { headers }));
+    expect(await (await isolate())(await key.sign(clock))).toBe(200);
+    expect(await provider.fetches()).toBe(1);
+  });
+
   it("ignores an entry it did not write, whose age it cannot know, and a copy that no longer parses", async () => {
     const { clock, provider, key, location, isolate } = await setup();
     const url = `${provider.jwksUrl}?edge-key-broker=key-set`;

@@ -250,6 +250,10 @@ describe("audit API access", () => {
     ["no token", {}],
     ["a wrong token", { Authorization: "Bearer wrong-admin-token-of-reasonable-length-000" }],
     ["a Basic header", { Authorization: `Basic ${btoa(`admin:${ADMIN_TOKEN}`)}` }],
+    // The whole token is compared, not the presented token's length of it.
+    ["the token's first character", { Authorization: `Bearer ${ADMIN_TOKEN.slice(0, 1)}` }],
+    ["the token without its last character", { Authorization: `Bearer ${ADMIN_TOKEN.slice(0, -1)}` }],
+    ["the token with a character added", { Authorization: `Bearer ${ADMIN_TOKEN}0` }],
   ])("refuses %s with 401", async (_case, headers) => {
     await expectError(await call("/v1/audit", { headers }), 401, "unauthenticated");
     await expectError(await call("/v1/audit/01ARZ3NDEKTSV4RRFFQ69G5FAV", { headers }), 401, "unauthenticated");
