@@ -1,5 +1,5 @@
 import { identityProvider, identityProviderIds, identityProviders } from "./auth/providers";
-import type { AudienceRule, ClaimCheck, JwksAlgorithm, ProviderSettings } from "./auth/providers/types";
+import type { AudienceRule, ClaimCheck, JwksAlgorithm, ProviderInput, ProviderSettings } from "./auth/providers/types";
 import {
   DEFAULT_AUDIT_RETENTION_DAYS,
   DEFAULT_DAILY_MINT_QUOTA,
@@ -178,7 +178,9 @@ function readAuth(
   const issuer = vars.optional("AUTH_ISSUER");
   const audience = vars.optional("AUTH_AUDIENCE");
   const clientRefClaim = vars.optional("CLIENT_REF_CLAIM") ?? "sub";
-  const preset = readPreset(vars, audience, readAllowedOrigins);
+  // Read whatever the mode, so that a typo is reported even where it changes nothing.
+  const allowAnonymous = vars.flag("AUTH_ALLOW_ANONYMOUS");
+  const preset = readPreset(vars, { audience, allowAnonymous, allowedOrigins: readAllowedOrigins });
 
   if (explicitJwksUrl && secret) {
     throw misconfigured(
@@ -251,8 +253,7 @@ const PROVIDER_USAGE = `AUTH_PROVIDER must be one of ${identityProviderIds.map((
  */
 function readPreset(
   vars: VarReader,
-  audience: string | undefined,
-  readAllowedOrigins: () => ReadonlySet<string>,
+  input: Omit<ProviderInput, "parameter">,
 ): { name: string; sharedSecret: boolean; settings: ProviderSettings } | undefined {
   const text = vars.optional("AUTH_PROVIDER");
   if (text === undefined) return undefined;
@@ -260,7 +261,7 @@ function readPreset(
   const provider = colon > 0 ? identityProvider(text.slice(0, colon)) : undefined;
   if (!provider) throw misconfigured("AUTH_PROVIDER", PROVIDER_USAGE);
   const parameter = text.slice(colon + 1).trim();
-  const settings = provider.derive({ parameter, audience, allowedOrigins: readAllowedOrigins });
+  const settings = provider.derive({ ...input, parameter });
   return { name: provider.name, sharedSecret: provider.sharedSecret, settings };
 }
 

@@ -73,7 +73,7 @@ const PSEUDONYM_HASH_CHARS = 22;
 const pseudonymKeys = new Map<string, Promise<CryptoKey>>();
 
 /**
- * `u_` + the first 22 characters of base64url(HMAC-SHA256(secret, issuer|value)):
+ * `u_` + the first 22 characters of base64url(HMAC-SHA256(secret, pseudonymInput)):
  * stable per user, so quotas, the denylist and the audit trail still work, yet
  * vendors never see the app's own user ids. A token without a string `iss`
  * counts as issuer "".
@@ -86,8 +86,18 @@ async function pseudonym(secret: string, issuer: string, value: string): Promise
     ]);
     pseudonymKeys.set(secret, key);
   }
-  const mac = await crypto.subtle.sign("HMAC", await key, new TextEncoder().encode(`${issuer}|${value}`));
+  const mac = await crypto.subtle.sign("HMAC", await key, new TextEncoder().encode(pseudonymInput(issuer, value)));
   return `u_${base64url.encode(new Uint8Array(mac)).slice(0, PSEUDONYM_HASH_CHARS)}`;
+}
+
+/**
+ * `issuer|value`, with each `\` and `|` in the issuer preceded by a `\`: the first
+ * unescaped `|` ends the issuer, so no two (issuer, value) pairs share an input
+ * (unescaped, ("A|x", "y") and ("A", "x|y") did). An issuer with neither character,
+ * as issuer URLs are, keeps the input and so the pseudonym it always had.
+ */
+function pseudonymInput(issuer: string, value: string): string {
+  return `${issuer.replace(/[\\|]/g, "\\$&")}|${value}`;
 }
 
 /** A claim is kept for the audit record only when it is a short string; the token is the caller's to shape. */

@@ -21,13 +21,22 @@ const PSEUDONYMS: Partial<Env> = { CLIENT_REF_SECRET: SECRET };
 const HS256_MODE: Partial<Env> = { AUTH_JWKS_URL: undefined, AUTH_HS256_SECRET: HS256_SECRET, AUTH_ISSUER: undefined };
 const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
-/** The pseudonym as issue 8 defines it, computed here without the broker's code. */
+/**
+ * The pseudonym as issue 8 defines it, with the issuer escaped as issue 18 does (each
+ * `\\` and `|` preceded by a `\\`), computed here without the broker's code.
+ */
 async function expectedPseudonym(issuer: string, value: string, secret = SECRET): Promise<string> {
+  const escaped = [...issuer].map((char) => (char === "\\" || char === "|" ? `\\${char}` : char)).join("");
+  return hmacPseudonym(`${escaped}|${value}`, secret);
+}
+
+/** `u_` and 22 characters of base64url(HMAC-SHA256(secret, input)). */
+async function hmacPseudonym(input: string, secret = SECRET): Promise<string> {
   const encoder = new TextEncoder();
   const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
     "sign",
   ]);
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(`${issuer}|${value}`)));
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(input)));
   const base64 = btoa(String.fromCharCode(...mac));
   const base64url = base64.replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
   return `u_${base64url.slice(0, 22)}`;
@@ -110,6 +119,35 @@ describe("pseudonymous client_ref (CLIENT_REF_SECRET)", () => {
       await expectedPseudonym("https://a.example", `${user}-2`),
     ]);
     expect(new Set(refs).size).toBe(4);
+  });
+
+  it.each([
+    // Joined with a bare "|", the two pairs share one input: "A|x|y".
+    ["A|x", "y", "A", "x|y"],
+    // Joined after escaping "|" alone, the two pairs share one input: "A\\||y".
+    ["A\\", "|y", "A|", "y"],
+  ])("gives (%j, %j) and (%j, %j) two pseudonyms", async (issuerA, valueA, issuerB, valueB) => {
+    // A prefix common to both issuers keeps their collision, and this run's pairs its own.
+    const prefix = uniqueUser();
+    const refs = [];
+    for (const [issuer, value] of [
+      [`${prefix}${issuerA}`, valueA],
+      [`${prefix}${issuerB}`, valueB],
+    ] as const) {
+      const minted = await mintAs("soniox", value, {
+        token: { alg: "HS256", claims: { iss: issuer } },
+        env: HS256_MODE,
+      });
+      expect(minted.client_ref).toBe(await expectedPseudonym(issuer, value));
+      refs.push(minted.client_ref);
+    }
+    expect(refs[0]).not.toBe(refs[1]);
+  });
+
+  it("keeps the pseudonym an issuer without | or \\ always had, whatever the value holds", async () => {
+    const value = `${uniqueUser()}|x\\y`;
+    const minted = await mintAs("soniox", value);
+    expect(minted.client_ref).toBe(await hmacPseudonym(`${ISSUER}|${value}`));
   });
 
   it("depends on the secret", async () => {

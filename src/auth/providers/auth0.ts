@@ -1,5 +1,6 @@
 import { misconfigured } from "../../errors";
-import { badParameter, type IdentityProvider, isHostName } from "./types";
+import type { JWTPayload } from "jose";
+import { badParameter, type IdentityProvider, isHostName, refuse } from "./types";
 
 /**
  * Auth0 access tokens for your API (`getAccessTokenSilently()` with
@@ -7,7 +8,11 @@ import { badParameter, type IdentityProvider, isHostName } from "./types";
  * `iss` https://<domain>/ (with the trailing slash), and `aud` the API's identifier,
  * which only the operator knows: `AUTH_AUDIENCE` is required.
  *
+ * A machine-to-machine token (`gty` "client-credentials", from an application's own
+ * client id and secret) is refused: it is no end user's, so it has no quota of its own.
+ *
  * @see https://auth0.com/docs/secure/tokens/access-tokens/validate-access-tokens
+ * @see https://auth0.com/docs/get-started/authentication-and-authorization-flow/client-credentials-flow
  * @see https://auth0.com/docs/secure/tokens/json-web-tokens/validate-json-web-tokens
  */
 export const auth0 = {
@@ -31,6 +36,19 @@ export const auth0 = {
       issuer: `https://${parameter}/`,
       algorithms: ["RS256"],
       audience,
+      checkClaims(payload) {
+        if (!isClientCredentials(payload)) return undefined;
+        return refuse(
+          'token is a machine-to-machine token (gty "client-credentials"), not a user\'s',
+          "auth0 client-credentials",
+        );
+      },
     };
   },
 } satisfies IdentityProvider;
+
+/** `gty`, the grant that issued the token: a string, or a list of them after a refresh. */
+function isClientCredentials(payload: JWTPayload): boolean {
+  const grants: unknown[] = Array.isArray(payload.gty) ? payload.gty : [payload.gty];
+  return grants.includes("client-credentials");
+}

@@ -1,4 +1,5 @@
-import { badParameter, type ClaimCheck, type IdentityProvider, isHostName, refuse } from "./types";
+import type { JWTPayload } from "jose";
+import { badParameter, type ClaimCheck, type ClaimRefusal, type IdentityProvider, isHostName, refuse } from "./types";
 
 /**
  * Clerk session tokens (`session.getToken()`): RS256, keys at
@@ -13,8 +14,13 @@ import { badParameter, type ClaimCheck, type IdentityProvider, isHostName, refus
  *   and `azp`, when the token has one, must still be an allowed origin. Clerk leaves
  *   `azp` out when the request had no `Origin` (native apps).
  *
+ * A token whose session status (`sts`) is anything but "active" is refused: a
+ * "pending" session has signed in but not finished its tasks (choosing an
+ * organization, say), and Clerk's own SDKs treat it as signed out.
+ *
  * @see https://clerk.com/docs/guides/sessions/manual-jwt-verification
  * @see https://clerk.com/docs/guides/sessions/session-tokens
+ * @see https://clerk.com/docs/reference/javascript/types/session-status
  */
 export const clerk = {
   name: "Clerk",
@@ -29,25 +35,38 @@ export const clerk = {
     const allowedOrigins = readAllowedOrigins();
     const settings = { jwksUrl: `https://${parameter}/.well-known/jwks.json`, issuer: `https://${parameter}` };
     if (audience !== undefined) {
-      return { ...settings, algorithms: ["RS256"], audience, checkClaims: authorizedParty(allowedOrigins, false) };
+      return { ...settings, algorithms: ["RS256"], audience, checkClaims: sessionToken(allowedOrigins, false) };
     }
     if (allowedOrigins.size === 0) {
       throw badParameter(
         "AUTH_PROVIDER clerk:<frontend API host> checks each token's azp (the page's origin) against ALLOWED_ORIGINS, which is empty: set ALLOWED_ORIGINS to your app's origins, or AUTH_AUDIENCE when a Clerk JWT template sets aud",
       );
     }
-    return { ...settings, algorithms: ["RS256"], checkClaims: authorizedParty(allowedOrigins, true) };
+    return { ...settings, algorithms: ["RS256"], checkClaims: sessionToken(allowedOrigins, true) };
   },
 } satisfies IdentityProvider;
 
+/** An active session's token, made for an allowed origin (`azpRequired`: when nothing else says who it was made for). */
+function sessionToken(allowedOrigins: ReadonlySet<string>, azpRequired: boolean): ClaimCheck {
+  return (payload) => activeSession(payload) ?? authorizedParty(payload, allowedOrigins, azpRequired);
+}
+
+/** A token without `sts` (version 1) predates pending sessions, so its session is active. */
+function activeSession(payload: JWTPayload): ClaimRefusal | undefined {
+  if (payload.sts === undefined || payload.sts === "active") return undefined;
+  return refuse('token is from a session that is not active (claim "sts"): Clerk treats it as signed out', "clerk sts");
+}
+
 /** `azp` must be an allowed origin; `required` when nothing else says who the token was made for. */
-function authorizedParty(allowedOrigins: ReadonlySet<string>, required: boolean): ClaimCheck {
-  return (payload) => {
-    const { azp } = payload;
-    if (azp === undefined && !required) return undefined;
-    if (typeof azp !== "string" || !allowedOrigins.has(azp)) {
-      return refuse("token was made for an origin that is not allowed (azp)", "clerk azp");
-    }
-    return undefined;
-  };
+function authorizedParty(
+  payload: JWTPayload,
+  allowedOrigins: ReadonlySet<string>,
+  required: boolean,
+): ClaimRefusal | undefined {
+  const { azp } = payload;
+  if (azp === undefined && !required) return undefined;
+  if (typeof azp !== "string" || !allowedOrigins.has(azp)) {
+    return refuse("token was made for an origin that is not allowed (azp)", "clerk azp");
+  }
+  return undefined;
 }

@@ -1,12 +1,16 @@
-import { badParameter, type IdentityProvider, isPastTime, refuse } from "./types";
+import type { JWTPayload } from "jose";
+import { badParameter, type IdentityProvider, isPastTime, refuse, refuseAnonymous } from "./types";
 
 /**
  * Firebase Auth ID tokens (`user.getIdToken()`): RS256, signed by Google's
  * `securetoken` keys, `iss` https://securetoken.google.com/<project id>, `aud` the
  * project id, `sub` the user's uid (non-empty), and `iat` and `auth_time` in the past.
  * The JWK form of the x509 certificates the page names is Google's JWKS below.
+ * An anonymous sign-in (`firebase.sign_in_provider` "anonymous") is refused unless
+ * `AUTH_ALLOW_ANONYMOUS` is true.
  *
  * @see https://firebase.google.com/docs/auth/admin/verify-id-tokens#verify_id_tokens_using_a_third-party_jwt_library
+ * @see https://firebase.google.com/docs/auth/web/anonymous-auth
  */
 const JWKS_URL = "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com";
 const ISSUER_PREFIX = "https://securetoken.google.com/";
@@ -18,7 +22,7 @@ export const firebase = {
   name: "Firebase Auth",
   usage: "firebase:<project id>",
   sharedSecret: false,
-  derive({ parameter, audience }) {
+  derive({ parameter, audience, allowAnonymous }) {
     if (!PROJECT_ID.test(parameter)) {
       throw badParameter(
         "AUTH_PROVIDER firebase:<project id> needs the Firebase project id (6 to 30 lowercase letters, digits and hyphens, as in Project settings), not its name or number",
@@ -38,8 +42,19 @@ export const firebase = {
         if (!isPastTime(payload.auth_time, now)) {
           return refuse('token claim "auth_time" must be in the past', "firebase auth_time");
         }
+        if (!allowAnonymous && isAnonymousSignIn(payload)) return refuseAnonymous("firebase");
         return undefined;
       },
     };
   },
 } satisfies IdentityProvider;
+
+/** Firebase names how the user signed in under `firebase.sign_in_provider`. */
+function isAnonymousSignIn(payload: JWTPayload): boolean {
+  const { firebase } = payload;
+  return (
+    typeof firebase === "object" &&
+    firebase !== null &&
+    (firebase as Record<string, unknown>).sign_in_provider === "anonymous"
+  );
+}

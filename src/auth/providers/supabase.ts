@@ -1,4 +1,4 @@
-import { badParameter, type IdentityProvider, refuse } from "./types";
+import { badParameter, type IdentityProvider, refuse, refuseAnonymous } from "./types";
 
 /**
  * Supabase Auth access tokens (`session.access_token`): `iss`
@@ -9,11 +9,14 @@ import { badParameter, type IdentityProvider, refuse } from "./types";
  * with the same issuer, audience and role checks.
  *
  * `role` is checked too: the `anon` and `service_role` API keys are JWTs signed
- * with the same legacy secret, and neither is a user.
+ * with the same legacy secret, and neither is a user. An anonymous sign-in
+ * (`is_anonymous` true, `role` still "authenticated") is refused unless
+ * `AUTH_ALLOW_ANONYMOUS` is true.
  *
  * @see https://supabase.com/docs/guides/auth/jwts
  * @see https://supabase.com/docs/guides/auth/signing-keys
  * @see https://supabase.com/docs/guides/auth/jwt-fields
+ * @see https://supabase.com/docs/guides/auth/auth-anonymous
  */
 const USER_ROLE = "authenticated";
 
@@ -24,7 +27,7 @@ export const supabase = {
   name: "Supabase Auth",
   usage: "supabase:<project ref>",
   sharedSecret: true,
-  derive({ parameter, audience }) {
+  derive({ parameter, audience, allowAnonymous }) {
     if (!PROJECT_REF.test(parameter)) {
       throw badParameter(
         "AUTH_PROVIDER supabase:<project ref> needs the project ref, the 20 lowercase characters before .supabase.co in the project URL",
@@ -38,6 +41,7 @@ export const supabase = {
       audience: audience ?? USER_ROLE,
       checkClaims(payload) {
         if (payload.role !== USER_ROLE) return refuse(`token claim "role" must be "${USER_ROLE}"`, "supabase role");
+        if (!allowAnonymous && payload.is_anonymous === true) return refuseAnonymous("supabase");
         return undefined;
       },
     };

@@ -42,6 +42,12 @@ export interface ProviderInput {
    * `azp`). Read only when called, so that other presets do not depend on it.
    */
   allowedOrigins(): ReadonlySet<string>;
+  /**
+   * `AUTH_ALLOW_ANONYMOUS`: whether a provider with anonymous sign-ins (a guest account
+   * made without credentials) accepts their tokens. Off, they are refused: each one is
+   * a fresh `client_ref` with a fresh quota, so neither the quota nor a deny holds.
+   */
+  allowAnonymous: boolean;
 }
 
 /**
@@ -87,4 +93,12 @@ export function isPastTime(value: unknown, now: Date): boolean {
 
 export function refuse(message: string, internal: string): ClaimRefusal {
   return { message, internal };
+}
+
+/** The refusal of an anonymous sign-in, worded alike for every provider that has them. */
+export function refuseAnonymous(provider: string): ClaimRefusal {
+  return refuse(
+    "token is from an anonymous sign-in, which this broker does not accept (AUTH_ALLOW_ANONYMOUS)",
+    `${provider} anonymous sign-in`,
+  );
 }

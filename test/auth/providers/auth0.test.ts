@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Env } from "../../../src/env";
 import { expectError, uniqueUser } from "../../helpers/broker";
-import { nowSeconds, PRESET_ONLY, ProviderKeys, withToken } from "./provider-keys";
+import { nowSeconds, PRESET_ONLY, ProviderKeys, refusal, withToken } from "./provider-keys";
 
 const DOMAIN = "keys-demo.eu.auth0.com";
 const API = "https://api.keys-demo.example";
@@ -49,6 +49,31 @@ describe("AUTH_PROVIDER=auth0:<tenant domain>", () => {
     const token = await keys.sign(KID, { ...accessTokenClaims(uniqueUser("a0")), ...change });
     const error = await expectError(await withToken(token, env), 401, "unauthenticated");
     expect(error.message).toBe(message);
+  });
+
+  it.each([
+    ["client-credentials", "client-credentials"],
+    ["a list holding client-credentials", ["client-credentials"]],
+  ])("refuses a machine-to-machine token (gty %s) for the same API, never logging it", async (_case, gty) => {
+    const clientId = "Xb8mC2v1QpL0sD9fG7hJ6kR5tY4uI3oE";
+    const token = await keys.sign(KID, {
+      iss: `https://${DOMAIN}/`,
+      sub: `${clientId}@clients`,
+      aud: API,
+      iat: nowSeconds(),
+      exp: nowSeconds() + 86_400,
+      azp: clientId,
+      gty,
+    });
+    expect(await refusal(token, env)).toEqual({
+      message: 'token is a machine-to-machine token (gty "client-credentials"), not a user\'s',
+      reason: "auth0 client-credentials",
+    });
+  });
+
+  it.each([["password"], [["refresh_token", "password"]]])("accepts a user's token with gty %j", async (gty) => {
+    const token = await keys.sign(KID, { ...accessTokenClaims(uniqueUser("a0")), gty });
+    expect((await withToken(token, env)).status).toBe(200);
   });
 
   it("is misconfigured without AUTH_AUDIENCE, naming it", async () => {

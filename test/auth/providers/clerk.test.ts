@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Env } from "../../../src/env";
 import { expectError, uniqueUser } from "../../helpers/broker";
-import { nowSeconds, PRESET_ONLY, ProviderKeys, withToken } from "./provider-keys";
+import { nowSeconds, PRESET_ONLY, ProviderKeys, refusal, withToken } from "./provider-keys";
 
 const FRONTEND_API = "clerk.keys-demo.example";
 /** Clerk's kid is the instance id. */
@@ -54,6 +54,22 @@ describe("AUTH_PROVIDER=clerk:<frontend API host>", () => {
     expect(error.message).toBe(message);
   });
 
+  it('accepts a session token whose status (sts) is "active"', async () => {
+    const token = await keys.sign(KID, { ...sessionTokenClaims(uniqueUser("user_")), sts: "active" });
+    expect((await withToken(token, env)).status).toBe(200);
+  });
+
+  it.each([["pending"], ["ended"], [""], [["active"]]])(
+    "refuses a session token whose sts is %j, as Clerk's SDKs treat it as signed out, never logging the token",
+    async (sts) => {
+      const token = await keys.sign(KID, { ...sessionTokenClaims(uniqueUser("user_")), sts });
+      expect(await refusal(token, env)).toEqual({
+        message: 'token is from a session that is not active (claim "sts"): Clerk treats it as signed out',
+        reason: "clerk sts",
+      });
+    },
+  );
+
   it("is misconfigured, not open, when ALLOWED_ORIGINS is empty and AUTH_AUDIENCE unset", async () => {
     const token = await keys.sign(KID, sessionTokenClaims(uniqueUser("user_")));
     const error = await expectError(await withToken(token, { ...env, ALLOWED_ORIGINS: "" }), 500, "misconfigured");
@@ -81,6 +97,11 @@ describe("AUTH_PROVIDER=clerk:<frontend API host>", () => {
       expect((await expectError(await withToken(wrongAzp, withAudience()), 401, "unauthenticated")).message).toContain(
         "azp",
       );
+    });
+
+    it("still refuses a pending session's token", async () => {
+      const token = await keys.sign(KID, { ...sessionTokenClaims(uniqueUser("user_")), aud: AUDIENCE, sts: "pending" });
+      expect((await refusal(token, withAudience())).reason).toBe("clerk sts");
     });
 
     it("accepts a token without azp (a native app) on aud alone, even with ALLOWED_ORIGINS empty", async () => {

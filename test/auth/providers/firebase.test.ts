@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Env } from "../../../src/env";
 import { expectError, uniqueUser } from "../../helpers/broker";
-import { nowSeconds, PRESET_ONLY, ProviderKeys, withToken } from "./provider-keys";
+import { ANONYMOUS_REFUSED, nowSeconds, PRESET_ONLY, ProviderKeys, refusal, withToken } from "./provider-keys";
 
 const PROJECT = "keys-demo-7f3a";
 /** Google's securetoken kids are 40 hex characters. */
@@ -69,5 +69,45 @@ describe("AUTH_PROVIDER=firebase:<project id>", () => {
     const token = await keys.sign(OTHER_ALG_KID, idTokenClaims(uniqueUser("fb")));
     const error = await expectError(await withToken(token, env), 401, "unauthenticated");
     expect(error.message).toBe("token algorithm is not allowed");
+  });
+});
+
+/** An anonymous user's ID token (`signInAnonymously()`): no email, no identities. */
+function anonymousIdTokenClaims(uid: string): Record<string, unknown> {
+  const { email: _email, email_verified: _verified, ...claims } = idTokenClaims(uid);
+  return { ...claims, provider_id: "anonymous", firebase: { identities: {}, sign_in_provider: "anonymous" } };
+}
+
+describe("AUTH_PROVIDER=firebase:<project id> and anonymous sign-ins", () => {
+  it.each([
+    ["unset", undefined],
+    ["false", "false"],
+  ])("refuses one with 401 when AUTH_ALLOW_ANONYMOUS is %s, never logging the token", async (_case, allow) => {
+    const token = await keys.sign(KID, anonymousIdTokenClaims(uniqueUser("fb")));
+    expect(await refusal(token, { ...env, AUTH_ALLOW_ANONYMOUS: allow })).toEqual({
+      message: ANONYMOUS_REFUSED,
+      reason: "firebase anonymous sign-in",
+    });
+  });
+
+  it("accepts one with AUTH_ALLOW_ANONYMOUS=true", async () => {
+    const token = await keys.sign(KID, anonymousIdTokenClaims(uniqueUser("fb")));
+    expect((await withToken(token, { ...env, AUTH_ALLOW_ANONYMOUS: "true" })).status).toBe(200);
+  });
+
+  it.each(["google.com", "password", "phone", "custom"])("accepts a user who signed in with %s", async (provider) => {
+    const claims = idTokenClaims(uniqueUser("fb"));
+    const token = await keys.sign(KID, { ...claims, firebase: { identities: {}, sign_in_provider: provider } });
+    expect((await withToken(token, env)).status).toBe(200);
+  });
+
+  it("is misconfigured, naming it, when AUTH_ALLOW_ANONYMOUS is neither true nor false", async () => {
+    const token = await keys.sign(KID, anonymousIdTokenClaims(uniqueUser("fb")));
+    const error = await expectError(
+      await withToken(token, { ...env, AUTH_ALLOW_ANONYMOUS: "yes" }),
+      500,
+      "misconfigured",
+    );
+    expect(error.message).toBe("AUTH_ALLOW_ANONYMOUS must be true or false");
   });
 });

@@ -1,6 +1,7 @@
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
+import { expect } from "vitest";
 import type { Env } from "../../../src/env";
-import { call } from "../../helpers/broker";
+import { call, captureLogs, expectError } from "../../helpers/broker";
 import { TestIdentityProvider } from "../identity-provider";
 
 export interface KeySpec {
@@ -44,6 +45,24 @@ export class ProviderKeys {
 /** GET /v1/vendors, the cheapest route that needs an end-user token, with `token` on `brokerEnv(env)`. */
 export function withToken(token: string, env: Partial<Env>): Promise<Response> {
   return call("/v1/vendors", { headers: { Authorization: `Bearer ${token}` }, env });
+}
+
+/** What the firebase and supabase presets answer to an anonymous sign-in's token. */
+export const ANONYMOUS_REFUSED =
+  "token is from an anonymous sign-in, which this broker does not accept (AUTH_ALLOW_ANONYMOUS)";
+
+/**
+ * `withToken`, which must answer `401 unauthenticated`: returns the message and the
+ * reason the request's log line gives, after checking that no log line holds the token
+ * or any part of its payload or signature.
+ */
+export async function refusal(token: string, env: Partial<Env>): Promise<{ message: string; reason: unknown }> {
+  const { result, lines } = await captureLogs(() => withToken(token, env));
+  const { message } = await expectError(result, 401, "unauthenticated");
+  const [, payload, signature] = token.split(".");
+  for (const line of lines) for (const part of [payload, signature]) expect(line).not.toContain(part);
+  const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { message, reason: logged.find((line) => line.msg === "request")?.reason };
 }
 
 /** The broker's test settings for AUTH_ISSUER and AUTH_AUDIENCE removed, so that only the preset speaks. */

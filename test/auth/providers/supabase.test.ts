@@ -2,7 +2,7 @@ import { SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Env } from "../../../src/env";
 import { expectError, uniqueUser } from "../../helpers/broker";
-import { nowSeconds, PRESET_ONLY, ProviderKeys, withToken } from "./provider-keys";
+import { ANONYMOUS_REFUSED, nowSeconds, PRESET_ONLY, ProviderKeys, refusal, withToken } from "./provider-keys";
 
 const REF = "qwertyuiopasdfghjklz";
 /** Supabase signing keys have UUID kids; new projects default to ES256. */
@@ -73,6 +73,21 @@ describe("AUTH_PROVIDER=supabase:<project ref> with JWT signing keys", () => {
     expect(error.message).toBe(message);
   });
 
+  // An allowlist, not a denylist of the two API keys' roles: any other role a JWT may carry is refused too.
+  it.each([
+    ["no role", { role: undefined }],
+    ["role supabase_admin", { role: "supabase_admin" }],
+    ["role postgres", { role: "postgres" }],
+    ["role Authenticated (another case)", { role: "Authenticated" }],
+    ["role an array holding authenticated", { role: ["authenticated"] }],
+  ])("refuses the same token with %s: only authenticated is a user", async (_case, change) => {
+    const token = await keys.sign(ES256_KID, { ...accessTokenClaims(crypto.randomUUID()), ...change });
+    expect(await refusal(token, env)).toEqual({
+      message: 'token claim "role" must be "authenticated"',
+      reason: "supabase role",
+    });
+  });
+
   it("refuses an HS256 token: the JWKS is asymmetric", async () => {
     const token = await signLegacy(accessTokenClaims(crypto.randomUUID()));
     await expectError(await withToken(token, env), 401, "unauthenticated");
@@ -105,6 +120,11 @@ describe("AUTH_PROVIDER=supabase:<project ref> with the legacy JWT secret (AUTH_
     expect(error.message).toBe(message);
   });
 
+  it("refuses an anonymous sign-in's token too", async () => {
+    const token = await signLegacy({ ...accessTokenClaims(uniqueUser()), is_anonymous: true });
+    expect((await refusal(token, legacy())).message).toBe(ANONYMOUS_REFUSED);
+  });
+
   it("refuses the project's anon key, which the same secret signs", async () => {
     await expectError(await withToken(await signLegacy(anonKeyClaims()), legacy()), 401, "unauthenticated");
   });
@@ -113,5 +133,37 @@ describe("AUTH_PROVIDER=supabase:<project ref> with the legacy JWT secret (AUTH_
     const token = await signLegacy(accessTokenClaims(uniqueUser()), "another-projects-jwt-secret-0123456789abcdef");
     const error = await expectError(await withToken(token, legacy()), 401, "unauthenticated");
     expect(error.message).toBe("token signature is invalid");
+  });
+});
+
+describe("AUTH_PROVIDER=supabase:<project ref> and anonymous sign-ins", () => {
+  /** `signInAnonymously()`'s access token: role authenticated like any user's, with is_anonymous true. */
+  function anonymousClaims(user: string): Record<string, unknown> {
+    return {
+      ...accessTokenClaims(user),
+      email: "",
+      app_metadata: {},
+      user_metadata: {},
+      amr: [{ method: "anonymous", timestamp: nowSeconds() }],
+      is_anonymous: true,
+    };
+  }
+
+  it.each([
+    ["unset", undefined],
+    ["false", "false"],
+  ])("refuses one with 401 when AUTH_ALLOW_ANONYMOUS is %s, never logging the token", async (_case, allow) => {
+    const token = await keys.sign(ES256_KID, anonymousClaims(uniqueUser()));
+    expect(await refusal(token, { ...env, AUTH_ALLOW_ANONYMOUS: allow })).toEqual({
+      message: ANONYMOUS_REFUSED,
+      reason: "supabase anonymous sign-in",
+    });
+  });
+
+  it("accepts one with AUTH_ALLOW_ANONYMOUS=true, still checking its role", async () => {
+    const allowed = { ...env, AUTH_ALLOW_ANONYMOUS: "true" };
+    expect((await withToken(await keys.sign(ES256_KID, anonymousClaims(uniqueUser())), allowed)).status).toBe(200);
+    const anonRole = await keys.sign(ES256_KID, { ...anonymousClaims(uniqueUser()), role: "anon" });
+    expect((await refusal(anonRole, allowed)).reason).toBe("supabase role");
   });
 });
