@@ -3,14 +3,26 @@ import type { core } from "zod/mini";
 import { type ConfigProblem, misconfigured } from "../errors";
 import { adapterFor, type VendorId, vendorIds } from "../vendors/registry";
 import type { TtlRange } from "../vendors/types";
+import { CLAIM_PATH_RULE, parseClaimPath } from "./claims";
 import type { OptionRule, Policy, Scalar, VendorPolicy } from "./types";
 import { isNumeric, type OptionSchema, optionSchemas } from "./vendor-options";
 
 /**
- * Reads the `POLICY` var: one JSON object keyed by vendor id. Every problem is
- * `misconfigured("POLICY", …)` naming the vendor, option and rule at fault,
- * never a value from the policy (claim values may be private to the operator).
+ * Reads the `POLICY` var: one JSON object keyed by vendor id, or by
+ * `EVERY_VENDOR`. Every problem is `misconfigured("POLICY", …)` naming the
+ * vendor, option and rule at fault, never a value from the policy (claim
+ * values may be private to the operator).
  */
+
+/** The `POLICY` key whose rule applies to every vendor, for each key that vendor's own entry leaves out. */
+export const EVERY_VENDOR = "*";
+
+/**
+ * The keys `EVERY_VENDOR` may set. A TTL range or option rule that fits one
+ * vendor breaks another (ElevenLabs' TTL is fixed, options differ by name),
+ * so those are set per vendor only.
+ */
+const INHERITED_KEYS = ["enabled", "daily_quota", "require_claim"] as const;
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const scalars = z.array(scalar).check(z.minLength(1));
@@ -30,7 +42,12 @@ const vendorRuleInput = z.strictObject({
   ),
   daily_quota: z.optional(positiveInt),
   options: z.optional(z.record(z.string(), optionRuleInput)),
-  require_claim: z.optional(z.strictObject({ claim: z.string().check(z.minLength(1)), in: scalars })),
+  require_claim: z.optional(
+    z.strictObject({
+      claim: z.string().check(z.refine((text) => parseClaimPath(text) !== undefined, CLAIM_PATH_RULE)),
+      in: scalars,
+    }),
+  ),
 });
 
 type VendorRuleInput = z.output<typeof vendorRuleInput>;
@@ -48,8 +65,8 @@ export function parsePolicy(raw: unknown): Policy {
     throw problem("must be one JSON object keyed by vendor id");
   }
   for (const id of Object.keys(json)) {
-    if (!(vendorIds as string[]).includes(id)) {
-      throw problem(`names an unknown vendor "${id}"; known vendors: ${vendorIds.join(", ")}`);
+    if (id !== EVERY_VENDOR && !(vendorIds as string[]).includes(id)) {
+      throw problem(`names an unknown vendor "${id}"; known vendors: ${vendorIds.join(", ")}, or "${EVERY_VENDOR}"`);
     }
   }
   const parsed = z.safeParse(policyInput, json);
@@ -57,8 +74,29 @@ export function parsePolicy(raw: unknown): Policy {
     throw problem(parsed.error.issues.slice(0, 3).map(describeIssue).join("; "));
   }
   const rules = parsed.data;
-  const byVendor = new Map(vendorIds.map((id) => [id, vendorPolicy(id, rules[id] ?? {})]));
+  const every = everyVendorRule(rules[EVERY_VENDOR]);
+  const byVendor = new Map(vendorIds.map((id) => [id, vendorPolicy(id, inherit(every, rules[id]))]));
   return { vendor: (id) => byVendor.get(id) as VendorPolicy };
+}
+
+function everyVendorRule(input: VendorRuleInput = {}): VendorRuleInput {
+  const perVendor = Object.keys(input).filter((key) => !(INHERITED_KEYS as readonly string[]).includes(key));
+  if (perVendor.length > 0) {
+    throw problem(
+      `"${EVERY_VENDOR}" may set only ${INHERITED_KEYS.join(", ")}; set ${perVendor.join(" and ")} under each vendor's own id, since vendors differ in TTL range and options`,
+    );
+  }
+  return input;
+}
+
+/** A named vendor's rule: each inheritable key from its own entry when set there (whole, never merged), else from `every`. */
+function inherit(every: VendorRuleInput, own: VendorRuleInput = {}): VendorRuleInput {
+  return {
+    ...own,
+    enabled: own.enabled ?? every.enabled,
+    daily_quota: own.daily_quota ?? every.daily_quota,
+    require_claim: own.require_claim ?? every.require_claim,
+  };
 }
 
 function problem(message: string): ConfigProblem {
@@ -90,6 +128,8 @@ function describeIssue(issue: core.$ZodIssue): string {
       return issue.origin === "array" || issue.origin === "string"
         ? `${at} must not be empty`
         : `${at} must be ${issue.inclusive ? "at least" : "greater than"} ${issue.minimum}`;
+    case "custom":
+      return `${at} ${issue.message}`;
     default:
       return `${at} is invalid`;
   }

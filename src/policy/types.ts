@@ -23,7 +23,7 @@ export interface ClaimRule {
   in: readonly Scalar[];
 }
 
-/** The effective rules for one vendor: the vendor's own when `POLICY` does not name it. */
+/** The effective rules for one vendor: its `POLICY` entry over the `"*"` entry, over the vendor's own rules. */
 export interface VendorPolicy {
   vendor: VendorId;
   /** False: the vendor answers `403 forbidden` and is left out of `GET /v1/vendors`. */

@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { vendorIds } from "../../src/vendors/registry";
+import { FREE_TIER_POLICY, PRO_TIER_POLICY } from "../policy/examples";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const TSX = join(ROOT, "node_modules", ".bin", "tsx");
@@ -99,6 +101,10 @@ describe("npm run check-config", () => {
       expect(run.stdout).toContain("GET /healthz");
       expect(run.code).toBe(0);
       expectNoValue(run, GOOD);
+      // No POLICY: the vendor's own rules, open to every user.
+      expect(vendorLines(run.stdout)).toEqual([
+        "  soniox: enabled, TTL 1-3600 s (default 300), no daily quota of its own, open to every user",
+      ]);
     },
     RUN_TIMEOUT_MS,
   );
@@ -116,6 +122,8 @@ describe("npm run check-config", () => {
         expect.stringMatching(/^ACEDATA_APPLICATION_ID: /),
       ]);
       expect(run.stdout).not.toContain("configuration ok");
+      // A broken POLICY is a problem above, not a summary of what it would allow.
+      expect(run.stdout).not.toContain("Vendors under POLICY");
       expectNoValue(run, BAD);
     },
     RUN_TIMEOUT_MS,
@@ -186,4 +194,70 @@ describe("npm run check-config", () => {
     },
     RUN_TIMEOUT_MS,
   );
+
+  it(
+    "prints each configured vendor's effective policy on one line, never a claim value (pro-tier example)",
+    async () => {
+      const run = await checkConfig([await policyFile(PRO_TIER_POLICY)]);
+      expect(run.code).toBe(0);
+      const gate = 'gated on token claim "plan"';
+      expect(vendorLines(run.stdout)).toEqual([
+        `  soniox: enabled, TTL 1-3600 s (default 900), daily quota 500, ${gate}`,
+        `  deepgram: enabled, TTL 1-3600 s (default 60), daily quota 500, ${gate}`,
+        `  openai: enabled, TTL 10-7200 s (default 600), daily quota 500, ${gate}`,
+      ]);
+      const unconfigured = vendorIds.filter((id) => !["soniox", "deepgram", "openai"].includes(id));
+      expect(run.stdout).toContain(`Not configured (secret unset), so unavailable: ${unconfigured.join(", ")}\n`);
+      expect(run.stdout).not.toContain('"pro"');
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
+    "prints a vendor that POLICY turns off as disabled (free-tier example)",
+    async () => {
+      const run = await checkConfig([await policyFile(FREE_TIER_POLICY)]);
+      expect(run.code).toBe(0);
+      expect(vendorLines(run.stdout)).toEqual([
+        "  soniox: enabled, TTL 1-120 s (default 60), daily quota 20, open to every user, option rules on single_use, usage_type",
+        "  deepgram: disabled by POLICY",
+        "  openai: disabled by POLICY",
+      ]);
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
+    "warns when ALLOWED_ORIGINS is empty, without failing the check",
+    async () => {
+      // wrangler.toml sets ALLOWED_ORIGINS = "".
+      const run = await checkConfig([await tempFile(".dev.vars", GOOD_FILE)]);
+      expect(run.stdout).toMatch(/^warning: ALLOWED_ORIGINS is empty, .*ALLOWED_ORIGINS=http:\/\/localhost:5173/m);
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
+    "does not warn once ALLOWED_ORIGINS lists an origin",
+    async () => {
+      const file = await tempFile(".dev.vars", `${GOOD_FILE}ALLOWED_ORIGINS=http://localhost:5173\n`);
+      const run = await checkConfig([file]);
+      expect(run.code).toBe(0);
+      expect(run.stdout).not.toContain("ALLOWED_ORIGINS");
+    },
+    RUN_TIMEOUT_MS,
+  );
 });
+
+/** The good file with two more vendors' keys and `policy`. */
+function policyFile(policy: unknown): Promise<string> {
+  const keys = "OPENAI_API_KEY=good-openai-key-5d1e\nDEEPGRAM_API_KEY=good-deepgram-key-9c3b\n";
+  return tempFile(".dev.vars", `${GOOD_FILE}${keys}POLICY='${JSON.stringify(policy)}'\n`);
+}
+
+/** The per-vendor lines of check-config's policy summary. */
+function vendorLines(stdout: string): string[] {
+  return stdout.split("\n").filter((line) => line.startsWith("  "));
+}

@@ -12,7 +12,7 @@ async function readmeJsonAfter(lead: string): Promise<unknown> {
 }
 
 describe("README example policies", () => {
-  // The examples in test/policy/examples.ts are proven to parse and behave; the README must quote them exactly.
+  // test/policy/examples.test.ts mints the examples of test/policy/examples.ts for every vendor; the README must quote them exactly.
   it("quotes the free tier exactly", async () => {
     expect(await readmeJsonAfter("A **free tier**")).toEqual(FREE_TIER_POLICY);
   });

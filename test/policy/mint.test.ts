@@ -43,6 +43,26 @@ describe("POLICY: enabled", () => {
   });
 });
 
+describe('POLICY: "*"', () => {
+  it("cannot make a vendor without its secret usable: it stays unconfigured and unlisted", async () => {
+    const policy = { "*": { enabled: true }, deepgram: { enabled: true } };
+    const unset = { OPENAI_API_KEY: undefined, DEEPGRAM_API_KEY: undefined };
+    for (const vendor of ["openai", "deepgram"]) {
+      const response = await mint(vendor, uniqueUser(), { env: withPolicy(policy, unset) });
+      await expectError(response, 404, "vendor_not_configured");
+    }
+    const response = await call("/v1/vendors", { headers: await bearer("alice"), env: withPolicy(policy, unset) });
+    const listed = ((await response.json()) as { vendors: { id: string }[] }).vendors.map((v) => v.id);
+    expect(listed).toEqual(vendorIds.filter((id) => id !== "openai" && id !== "deepgram"));
+  });
+
+  it('turns off a named vendor that does not set "enabled" itself when "*" turns every vendor off', async () => {
+    const { response, received } = await mintUnder({ "*": { enabled: false }, soniox: { daily_quota: 3 } }, "soniox");
+    await expectError(response, 403, "forbidden");
+    expect(await received()).toHaveLength(0);
+  });
+});
+
 describe("POLICY: ttl_seconds", () => {
   const policy = { soniox: { ttl_seconds: { min: 30, max: 120, default: 60 } } };
 
