@@ -1,3 +1,4 @@
+import { parseDevVars, UnreadableLine } from "../scripts/config-values";
 import { emulators } from "./emulator/server";
 import type { DevIdentity } from "./identity";
 
@@ -84,6 +85,28 @@ export function devVars(devVarsNames: ReadonlySet<string>, devUrl: string, ident
   }
   if (!devVarsNames.has("ADMIN_TOKEN")) vars.ADMIN_TOKEN = DEV_ADMIN_TOKEN;
   return { vars, emulated };
+}
+
+/**
+ * The browser origins the broker under `npm run dev` admits, for the start-up banner:
+ * the dev default when `devVars` supplied one (`--var` wins over wrangler.toml), else
+ * what .dev.vars sets. Empty when a broken .dev.vars line hides it; wrangler reports that line.
+ */
+export function devAllowedOrigins(vars: Record<string, string>, devVarsText: string): string[] {
+  const value = vars.ALLOWED_ORIGINS ?? devVarsValue(devVarsText, "ALLOWED_ORIGINS") ?? "";
+  return value
+    .split(",")
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== "");
+}
+
+function devVarsValue(text: string, name: string): string | undefined {
+  try {
+    return parseDevVars(text)[name];
+  } catch (error) {
+    if (error instanceof UnreadableLine) return undefined;
+    throw error;
+  }
 }
 
 /** The names a .dev.vars file sets (KEY=VALUE lines; # comments). */

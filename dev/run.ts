@@ -1,3 +1,4 @@
+import { devBanner } from "./banner";
 import { startDevStack } from "./stack";
 
 /** `npm run dev`: the broker under wrangler dev, plus the emulator, dev identity and demo. */
@@ -14,15 +15,7 @@ const stack = await startDevStack({ brokerPort, devPort, inheritOutput: true }).
     process.exit(1);
   },
 );
-console.log(`
-  edge-key-broker is running
-    broker          ${stack.brokerUrl}
-    demo            ${stack.devUrl}/
-    API reference   ${stack.devUrl}/docs
-    emulated        ${stack.emulated.length > 0 ? stack.emulated.join(", ") : "nothing (all vendors from .dev.vars)"}
-    dev token       npm run token -- --sub alice
-    admin token     ${stack.adminToken ?? "(from .dev.vars)"}
-`);
+console.log(devBanner(stack));
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import { createRequire } from "node:module";
 import { closeServer } from "./emulator/server";
-import { devVars, namesInDevVars } from "./dev-vars";
+import { devAllowedOrigins, devVars, namesInDevVars } from "./dev-vars";
 import { createDevIdentity } from "./identity";
 import { startDevServer } from "./server";
 
@@ -27,6 +27,8 @@ export interface DevStack {
   emulated: string[];
   /** The dev admin token, when .dev.vars sets none. */
   adminToken: string | undefined;
+  /** The browser origins the broker admits (`ALLOWED_ORIGINS`). */
+  allowedOrigins: string[];
   /** The `wrangler dev` process, whose workerd children run the broker. */
   wranglerPid: number | undefined;
   stop(): Promise<void>;
@@ -85,7 +87,15 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     await stop();
     throw new Error(`${(error as Error).message}\n${output}`);
   }
-  return { brokerUrl, devUrl, emulated, adminToken: vars.ADMIN_TOKEN, wranglerPid: wrangler.pid, stop };
+  return {
+    brokerUrl,
+    devUrl,
+    emulated,
+    adminToken: vars.ADMIN_TOKEN,
+    allowedOrigins: devAllowedOrigins(vars, devVarsText),
+    wranglerPid: wrangler.pid,
+    stop,
+  };
 }
 
 async function waitForBroker(brokerUrl: string, wrangler: ChildProcess): Promise<void> {

@@ -33,13 +33,8 @@ const AUDIO_CHUNK_MS = 100;
 let idToken: string | undefined;
 let current: MintedKey | undefined;
 
-const keys = createKeyClient({
-  baseUrl: config.brokerUrl,
-  getIdToken: () => {
-    if (!idToken) throw new Error("sign in first");
-    return idToken;
-  },
-});
+// Before "Sign in" there is no token, and getKey fails with not_signed_in without a request.
+const keys = createKeyClient({ baseUrl: config.brokerUrl, getIdToken: () => idToken });
 
 function log(line: string) {
   $("log").textContent = `${new Date().toISOString().slice(11, 23)}  ${line}\n${$("log").textContent}`;

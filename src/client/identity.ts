@@ -1,25 +1,38 @@
 /**
- * Who an ID token belongs to, so that cached keys are never handed to another
- * user. The payload is decoded, never verified: the broker verifies every
- * token it receives, and a user who forges their own token can only reach
- * keys already in their own page's memory.
+ * What decides the `client_ref` the broker derives from an ID token, so that a
+ * cached key is never handed out under a token the broker would attribute to
+ * someone else. The broker takes `client_ref` from one top-level string claim
+ * (`CLIENT_REF_CLAIM`: `sub` by default, perhaps `org_id`), or from that claim
+ * and `iss` when it makes a pseudonym. The client does not know which claim, so
+ * a JWT's identity is every top-level string claim: two tokens that agree on
+ * them get the same `client_ref`. A refreshed token keeps its identity: what a
+ * refresh changes is numeric (`iat`, `exp`, `nbf`, `auth_time`) or names the token
+ * itself, not its user (`PER_TOKEN_CLAIMS`; Clerk renews its tokens every minute).
+ *
+ * The payload is decoded, never verified: the broker verifies every token it
+ * receives, and a user who forges their own token can only reach keys already
+ * in their own page's memory.
  *
  * The result is a `Map` key and nothing more: it is never sent, logged or put
- * into an error message, because for an opaque token it is the token itself.
+ * into an error message, because it holds the token's claims, or for an opaque
+ * token the token itself.
  */
+/** String claims that differ from one token to the next for the same user; never a `client_ref` source. */
+const PER_TOKEN_CLAIMS = new Set(["jti", "nonce", "at_hash", "c_hash"]);
+
 export function identityOf(token: string): string {
-  const claims = jwtSubject(token);
+  const claims = stringClaims(token);
   // Tagged, so that no opaque token can ever equal a JWT's identity.
-  return claims ? JSON.stringify(["jwt", claims.iss, claims.sub]) : JSON.stringify(["token", token]);
+  return claims ? JSON.stringify(["jwt", claims]) : JSON.stringify(["token", token]);
 }
 
 /**
- * `iss` and `sub` from a JWS compact token (`header.payload.signature`), so a
- * refreshed token for the same user keeps the same identity. Anything else
- * (another shape, bad base64url, bad UTF-8, bad JSON, no `sub`) gives
- * `undefined`, and the whole token is the identity instead.
+ * The top-level string claims of a JWS compact token (`header.payload.signature`),
+ * sorted by name. Anything else (another shape, bad base64url, bad UTF-8, bad JSON,
+ * a payload that is not an object) gives `undefined`, and the whole token is the
+ * identity instead.
  */
-function jwtSubject(token: string): { iss: string | null; sub: string } | undefined {
+function stringClaims(token: string): Array<[string, string]> | undefined {
   const parts = token.split(".");
   if (parts.length !== 3 || parts[1] === undefined) return undefined;
   const json = decodeBase64UrlUtf8(parts[1]);
@@ -31,10 +44,9 @@ function jwtSubject(token: string): { iss: string | null; sub: string } | undefi
     return undefined;
   }
   if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return undefined;
-  const { iss, sub } = payload as { iss?: unknown; sub?: unknown };
-  if (typeof sub !== "string" || sub === "") return undefined;
-  if (iss !== undefined && typeof iss !== "string") return undefined;
-  return { iss: iss ?? null, sub };
+  return Object.entries(payload)
+    .filter((claim): claim is [string, string] => typeof claim[1] === "string" && !PER_TOKEN_CLAIMS.has(claim[0]))
+    .sort(([a], [b]) => (a < b ? -1 : 1));
 }
 
 const BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -1,4 +1,5 @@
-import { errorFromResponse, networkError } from "./errors.js";
+import { realClock } from "./clock.js";
+import { errorFromResponse, networkError, notSignedIn } from "./errors.js";
 import { identityOf } from "./identity.js";
 import { waitToRetry } from "./retry.js";
 import type { VendorId, VendorOptions } from "./vendor-types.js";
@@ -34,22 +35,24 @@ export interface MintedKey<V extends VendorId = VendorId> {
 }
 
 export interface KeyClientOptions {
-  /** The broker's URL, e.g. `https://keys.example.com`. */
+  /** The broker's URL, `http://` or `https://`, e.g. `https://keys.example.com`. Anything else throws here. */
   baseUrl: string;
   /**
    * Returns the signed-in user's current ID token. Called once per `getKey`, so
-   * refreshed tokens are used; its `iss` and `sub` (or the whole token, if it is
-   * not a JWT) decide whose cached keys that call may see.
+   * refreshed tokens are used. No token (`undefined`, `null` or `""`) fails that
+   * `getKey` with `not_signed_in`, without a request.
    */
-  getIdToken: () => string | Promise<string>;
+  getIdToken: () => string | null | undefined | Promise<string | null | undefined>;
   /** Defaults to the global `fetch`. */
   fetch?: typeof fetch;
   /** Stop reusing a cached key this long before it expires. Default: the lesser of 30 s and 10% of its TTL. */
   refreshMarginSeconds?: number;
+  /** The current time in epoch milliseconds, which decides when a cached key is stale. Defaults to the real clock. */
+  now?: () => number;
 }
 
 export interface KeyClient {
-  /** A key for `vendor`: a cached multi-use key of the same user while it is fresh, otherwise a new one. */
+  /** A key for `vendor`: a cached multi-use key of the same `client_ref` while it is fresh, otherwise a new one. */
   getKey<V extends VendorId>(vendor: V, options?: VendorOptions[V]): Promise<MintedKey<V>>;
   /** Forgets cached keys, for one vendor or all, including those still being requested. */
   invalidate(vendor?: VendorId): void;
@@ -73,20 +76,45 @@ interface PendingKey {
   request: Promise<MintedKey>;
 }
 
+/**
+ * `http(s)://` and a host, then an optional path: a relative or scheme-less URL would
+ * otherwise fail only at the first request, as a network error after three attempts.
+ * Checked by pattern, because React Native's `URL` lacks `protocol`.
+ */
+const BASE_URL = /^https?:\/\/[^/?#@\s]+(\/[^?#\s]*)?$/i;
+
 export function createKeyClient(options: KeyClientOptions): KeyClient {
+  if (typeof options.baseUrl !== "string" || !BASE_URL.test(options.baseUrl)) {
+    throw new TypeError(
+      'createKeyClient: baseUrl must be the broker\'s http:// or https:// URL, e.g. "https://keys.example.com", without credentials, query or fragment',
+    );
+  }
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
-  /** Both keyed by the user's identity, the vendor and the options, so no user ever sees another's key. */
+  const now = options.now ?? realClock;
+  /**
+   * Cached keys, keyed by the `client_ref` the broker answered, the token identity,
+   * the vendor and the options. Before a request, a token's `client_ref` is known
+   * only from the latest answer for its identity (`clientRefs`); should the broker
+   * answer another one (its `CLIENT_REF_CLAIM` or `CLIENT_REF_SECRET` changed), the
+   * keys filed under the old one are not handed out again. The identity is in the
+   * key too, so that two users of one `client_ref` (one organisation) never share
+   * a key: the broker checks each user's own claims against its policy.
+   */
   const cache = new Map<string, CachedKey>();
+  /** The `client_ref` each token identity was last answered with (see `identityOf`). */
+  const clientRefs = new Map<string, string>();
+  /** Requests under way, keyed by token identity, vendor and options, so only tokens with one `client_ref` share one. */
   const inFlight = new Map<string, PendingKey>();
   /** Bumped by `invalidate()`; a request started under an older generation must not fill the cache. */
   let generation = 0;
 
   /**
-   * Every attempt sends the token read at the start of `getKey`. The key is cached
-   * under that token's identity, so it must be minted as that identity: reading
-   * the token again between attempts could mint for whoever signed in meanwhile
-   * and file the key under the previous user. Retries span seconds; if the token
-   * expires meanwhile, the broker answers 401 and the next `getKey` reads a new one.
+   * Every attempt sends the token read at the start of `getKey`. The key and its
+   * `client_ref` are filed under that token's identity, so it must be minted with
+   * that token: reading the token again between attempts could mint for whoever
+   * signed in meanwhile and hand their key to the previous user. Retries span
+   * seconds; if the token expires meanwhile, the broker answers 401 and the next
+   * `getKey` reads a new one.
    */
   async function mint(vendor: VendorId, body: AnyOptions, token: string): Promise<MintedKey> {
     const doFetch = options.fetch ?? fetch;
@@ -118,15 +146,21 @@ export function createKeyClient(options: KeyClientOptions): KeyClient {
   return {
     async getKey<V extends VendorId>(vendor: V, vendorOptions?: VendorOptions[V]): Promise<MintedKey<V>> {
       const keyOptions: AnyOptions = vendorOptions ?? {};
-      const token = await options.getIdToken();
+      const token: unknown = await options.getIdToken();
+      if (typeof token !== "string" || token === "") throw notSignedIn(token);
       // A single-use key serves one connection, so it is never cached or shared.
       if (keyOptions.single_use === true) return (await mint(vendor, keyOptions, token)) as MintedKey<V>;
 
-      const scope = JSON.stringify([identityOf(token), vendor, stableJson(keyOptions)]);
-      const cached = cache.get(scope);
-      if (cached && Date.now() < cached.reuseUntil) return cached.key as MintedKey<V>;
-      cache.delete(scope);
+      const identity = identityOf(token);
+      const knownRef = clientRefs.get(identity);
+      if (knownRef !== undefined) {
+        const cacheKey = cacheKeyOf(knownRef, identity, vendor, keyOptions);
+        const cached = cache.get(cacheKey);
+        if (cached && now() < cached.reuseUntil) return cached.key as MintedKey<V>;
+        cache.delete(cacheKey);
+      }
 
+      const scope = JSON.stringify([identity, vendor, stableJson(keyOptions)]);
       const pending = inFlight.get(scope);
       if (pending) {
         const shared = await pending.request;
@@ -136,8 +170,10 @@ export function createKeyClient(options: KeyClientOptions): KeyClient {
       const startedIn = generation;
       const request = mint(vendor, keyOptions, token)
         .then((key) => {
-          if (startedIn === generation && key.single_use !== true) {
-            cache.set(scope, { vendor, key, reuseUntil: reuseUntil(key) });
+          if (startedIn === generation && key.single_use !== true && typeof key.client_ref === "string") {
+            clientRefs.set(identity, key.client_ref);
+            const cacheKey = cacheKeyOf(key.client_ref, identity, vendor, keyOptions);
+            cache.set(cacheKey, { vendor, key, reuseUntil: reuseUntil(key) });
           }
           return key;
         })
@@ -151,6 +187,7 @@ export function createKeyClient(options: KeyClientOptions): KeyClient {
 
     invalidate(vendor) {
       generation++;
+      if (vendor === undefined) clientRefs.clear();
       for (const entries of [cache, inFlight]) {
         for (const [scope, entry] of entries) {
           if (vendor === undefined || entry.vendor === vendor) entries.delete(scope);
@@ -158,6 +195,10 @@ export function createKeyClient(options: KeyClientOptions): KeyClient {
       }
     },
   };
+}
+
+function cacheKeyOf(clientRef: string, identity: string, vendor: VendorId, options: AnyOptions): string {
+  return JSON.stringify([clientRef, identity, vendor, stableJson(options)]);
 }
 
 /** JSON with sorted keys, so `{a,b}` and `{b,a}` share a cache entry. */

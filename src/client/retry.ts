@@ -10,8 +10,9 @@ const MAX_RETRY_AFTER_MS = 30_000;
 /**
  * Whether repeating the request can succeed and costs nothing if it fails again.
  * Only transient failures qualify. A failure after the vendor issued a credential
- * (`audit_unavailable`) is not retried: each retry would make the vendor issue
- * another credential that nobody can use. Refusals and configuration errors
+ * (`audit_unavailable`, `vendor_credential_refused`) is not retried: each retry would
+ * make the vendor issue another credential that nobody can use, and use another of
+ * the user's daily quota. Refusals and configuration errors
  * (`upstream_rejected`, `upstream_auth_failed`, `misconfigured`, other 4xx and
  * 5xx) would fail the same way again.
  */
@@ -22,7 +23,7 @@ export function isRetryable(error: BrokerError): boolean {
     case 504: // the vendor or a gateway timed out
       return true;
     case 502:
-      return error.code === "upstream_error"; // the vendor failed without refusing
+      return error.code === "upstream_error"; // the vendor failed, and issued no credential
     case 503:
       return error.code === "auth_unavailable"; // the identity provider's keys could not be fetched
     default:

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEV_ADMIN_TOKEN, devVars, namesInDevVars } from "../../dev/dev-vars";
+import { DEV_ADMIN_TOKEN, devAllowedOrigins, devVars, namesInDevVars } from "../../dev/dev-vars";
 import { createDevIdentity } from "../../dev/identity";
 
 const DEV_URL = "http://127.0.0.1:8788";
@@ -61,5 +61,16 @@ describe("what npm run dev supplies", () => {
     const text =
       '# SONIOX_API_KEY=commented\nSPEECHMATICS_API_KEY=\nexport ACEDATA_PLATFORM_TOKEN = tok\n  ADMIN_TOKEN="quoted"\n';
     expect([...namesInDevVars(text)].sort()).toEqual(["ACEDATA_PLATFORM_TOKEN", "ADMIN_TOKEN"]);
+  });
+
+  it("tells the banner which origins the broker admits: the dev default, else .dev.vars' own", () => {
+    const { vars } = devVars(new Set(), DEV_URL, identity);
+    expect(devAllowedOrigins(vars, "")).toEqual([DEV_URL, "http://localhost:8788"]);
+
+    const text = 'ALLOWED_ORIGINS="http://127.0.0.1:8788, http://localhost:5173"\n';
+    const own = devVars(namesInDevVars(text), DEV_URL, identity).vars;
+    expect(devAllowedOrigins(own, text)).toEqual([DEV_URL, "http://localhost:5173"]);
+    expect(devAllowedOrigins(own, "ALLOWED_ORIGINS=\n")).toEqual([]);
+    expect(devAllowedOrigins(own, "ALLOWED_ORIGINS=http://localhost:5173\nnot a setting\n")).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { auditRecordsFor } from "../helpers/audit";
-import { call, expectError, uniqueUser } from "../helpers/broker";
+import { call, captureLogs, expectError, uniqueUser } from "../helpers/broker";
 import { receivedFor, taggedBaseUrl } from "../helpers/emulator";
 import { mint } from "../helpers/mint";
 import { bearer } from "../helpers/tokens";
@@ -22,6 +22,33 @@ describe("CORS", () => {
     expect(response.headers.get("access-control-allow-methods")).toContain("POST");
     expect(response.headers.get("access-control-allow-headers")).toContain("Authorization");
     expect(response.headers.get("vary")).toBe("Origin");
+  });
+
+  it("answers a preflight for any method on any path: the browser checks the method", async () => {
+    for (const path of [
+      "/v1/keys/soniox",
+      "/v1/audit/not-an-issuance-id",
+      `/v1/admin/deny/${"x".repeat(300)}`,
+      "/nowhere",
+    ]) {
+      for (const method of ["PATCH", "frobnicate", "get"]) {
+        const headers = { ...preflightHeaders("https://app.example.com"), "Access-Control-Request-Method": method };
+        const response = await call(path, { method: "OPTIONS", headers });
+        expect(response.status, `${method} ${path}`).toBe(204);
+        expect(response.headers.get("access-control-allow-methods")).toBe("GET, POST, DELETE, OPTIONS");
+      }
+    }
+  });
+
+  it("takes an empty Access-Control-Request-Method as none: not a preflight, 405 with Allow", async () => {
+    // Spaces and tabs around a header value are dropped on the way, so these arrive empty too.
+    for (const method of ["", " ", "\t "]) {
+      const headers = { ...preflightHeaders("https://app.example.com"), "Access-Control-Request-Method": method };
+      const response = await call("/v1/keys/soniox", { method: "OPTIONS", headers });
+      expect(response.headers.get("access-control-allow-methods"), JSON.stringify(method)).toBeNull();
+      expect(response.headers.get("allow")).toBe("POST");
+      await expectError(response, 405, "method_not_allowed");
+    }
   });
 
   it("adds CORS headers to real answers, errors included, for an allowed origin", async () => {
@@ -75,6 +102,26 @@ describe("CORS", () => {
     });
     await expectError(response, 403, "forbidden");
     expect(await upstream.received()).toEqual([]);
+  });
+
+  it("logs the refused origin on the request line, so that it does not pass for an outage", async () => {
+    const { lines } = await captureLogs(async () => {
+      await call("/v1/keys/soniox", { method: "OPTIONS", headers: preflightHeaders("https://evil.example") });
+      await call("/v1/keys/soniox", { method: "POST", headers: { Origin: "http://localhost:5174" } });
+      await call("/healthz", { headers: { Origin: `https://${"a".repeat(300)}.example` } });
+      await call("/healthz", { headers: { Origin: "https://app.example.com" } });
+      await call("/healthz");
+    });
+    const requests = lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.msg === "request");
+    expect(requests.map((line) => [line.status, line.refused_origin])).toEqual([
+      [403, "https://evil.example"],
+      [403, "http://localhost:5174"],
+      [403, `https://${"a".repeat(248)}`],
+      [200, undefined],
+      [200, undefined],
+    ]);
   });
 
   it("sees the vendor call and the audit record of an allowed origin (control for the checks above)", async () => {

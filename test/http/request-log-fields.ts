@@ -17,5 +17,6 @@ export const REQUEST_LOG_FIELDS = [
   "issuance_id",
   "code",
   "reason",
+  "refused_origin",
   "problems",
 ] as const;

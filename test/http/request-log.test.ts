@@ -52,6 +52,7 @@ describe("the request log line", () => {
       await mint("deepgram", user);
       await mint("deepgram", user, { body: { ttl_seconds: 0 } });
       await call("/v1/nothing-here");
+      await call("/healthz", { headers: { Origin: "https://refused.example" } });
     });
     const fields = new Set(lines.flatMap((line) => Object.keys(JSON.parse(line) as object)));
     for (const field of fields) expect(REQUEST_LOG_FIELDS, field).toContain(field);
