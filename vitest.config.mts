@@ -37,7 +37,8 @@ export default defineConfig({
         },
       },
       {
-        // The client's vendor-SDK helpers driving the official SDKs, with keys from the broker under `wrangler dev`.
+        // The client's vendor-SDK helpers driving the official SDKs, with keys from the broker under `wrangler dev`,
+        // and what only a real HTTP connection to the broker shows (keep-alive after a refusal).
         test: {
           name: "sdk-helpers",
           environment: "node",

@@ -1,6 +1,14 @@
 /** Largest request body the broker reads; larger ones get `413`. */
 export const MAX_REQUEST_BODY_BYTES = 16 * 1024;
 
+/**
+ * How much more of a request body that passes `MAX_REQUEST_BODY_BYTES` without
+ * having declared it in `Content-Length` the broker reads and drops, so that the
+ * client's connection stays usable; past this it cancels the body, and the
+ * runtime closes the connection.
+ */
+export const MAX_DISCARDED_REQUEST_BYTES = 1024 * 1024;
+
 /** Largest vendor response body the broker reads before giving up with `upstream_error`. */
 export const MAX_UPSTREAM_BODY_BYTES = 64 * 1024;
 

@@ -1,13 +1,13 @@
 import { MAX_REQUEST_BODY_BYTES } from "../constants";
 import { brokerError } from "../errors";
-import { readCappedText } from "./capped-text";
+import { readRequestText } from "./request-text";
 
 /**
  * Reads a JSON object body with a size cap. An absent or empty body means `{}`
  * (use the defaults); anything else must be `application/json`.
  */
 export async function readJsonObject(request: Request): Promise<Record<string, unknown>> {
-  const text = await readCappedText(request, MAX_REQUEST_BODY_BYTES);
+  const text = await readRequestText(request, MAX_REQUEST_BODY_BYTES);
   if (text === undefined) {
     throw brokerError("payload_too_large", `request body must be at most ${MAX_REQUEST_BODY_BYTES} bytes`);
   }
