@@ -27,20 +27,27 @@ export type RandomBytes = (count: number) => Uint8Array;
 const cryptoRandom: RandomBytes = (count) => crypto.getRandomValues(new Uint8Array(count));
 
 /**
+ * How far back the clock may step and still be taken for a glitch of the same
+ * clock. Further back, it is another clock (a corrected one, or a test's), and
+ * the id takes that clock's time: an id's time is its request's time.
+ */
+const MAX_CLOCK_STEP_BACK_MS = 60_000;
+
+/**
  * A monotonic source of ULID-style issuance ids: ascending by creation time,
  * then by creation order. An id in a later millisecond gets a fresh random
  * part; one in the same millisecond as the previous id (or in an earlier one,
- * if the clock went backwards) keeps the previous time and gets the previous
- * random part plus one, so ids made in one millisecond sort in the order they
- * were made. Should the random part overflow, the time moves on by one
- * millisecond with a fresh random part.
+ * if the clock stepped back by up to `MAX_CLOCK_STEP_BACK_MS`) keeps the previous
+ * time and gets the previous random part plus one, so ids made in one millisecond
+ * sort in the order they were made. Should the random part overflow, the time
+ * moves on by one millisecond with a fresh random part.
  */
 export function issuanceIdSource(randomBytes: RandomBytes = cryptoRandom): (now: Date) => string {
   let last: { ms: number; random: number[] } | undefined;
   return (now) => {
     let ms = now.getTime();
     let random: number[] | undefined;
-    if (last && ms <= last.ms) {
+    if (last && ms <= last.ms && last.ms - ms <= MAX_CLOCK_STEP_BACK_MS) {
       random = increment(last.random);
       ms = random ? last.ms : last.ms + 1;
     }

@@ -29,11 +29,7 @@ export const ROUTE_METHODS: Record<string, string> = {
 export function createApp(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.use(requestContext);
-  app.use(async (c, next) => {
-    c.set("deps", deps);
-    await next();
-  });
+  app.use(requestContext(deps));
   app.use(async (c, next) => {
     await next();
     c.res.headers.set("Cache-Control", "no-store");

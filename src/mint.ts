@@ -1,4 +1,4 @@
-import { type AuditStore, configuredAuditStore } from "./audit/store";
+import { type AuditStore, configuredAuditStore, recordDeadline } from "./audit/store";
 import { type AuditRecord, callerFields } from "./audit/record";
 import type { EndUser } from "./auth/end-user";
 import type { BrokerConfig } from "./config";
@@ -63,6 +63,8 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
   // Only a request that passed every check above uses the burst limit and the quota.
   await enforceRateLimit(ctx.rateLimiter, ctx.user.clientRef);
   const now = ctx.now();
+  // Started with the record's time: its audit record must be stored within the deadline or not at all.
+  const deadline = recordDeadline();
   const slot = await holdMintSlot({ userStates, clientRef: ctx.user.clientRef, vendor: vendorId, limits, now });
   const id = newIssuanceId(now);
   let upstreamStatus: number | null = null;
@@ -97,7 +99,7 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
   } catch (error) {
     await slot.release();
     if (error instanceof UpstreamFailure) {
-      await recordFailure(store, {
+      await recordFailure(store, deadline, {
         ...baseRecord,
         outcome: "upstream_error",
         expires_at: null,
@@ -131,7 +133,7 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
       upstreamStatus,
       `vendor expiry ${minted.expiresAt?.toISOString() ?? "never"} beyond ttl ${ttlSeconds} s`,
     );
-    await recordFailure(store, {
+    await recordFailure(store, deadline, {
       ...baseRecord,
       outcome: "upstream_error",
       expires_at: minted.expiresAt?.toISOString() ?? null,
@@ -156,7 +158,7 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     vendor_key_id: vendorKeyId,
   };
   try {
-    await store.write(record);
+    await store.write(record, deadline);
   } catch (error) {
     // The vendor's credential exists but nobody will get it; say where to find it so it can be revoked.
     logLine("error", {
@@ -205,9 +207,9 @@ async function enforceRateLimit(limiter: RateLimit | undefined, clientRef: strin
 }
 
 /** A failed mint is recorded too; if that write fails, the caller still gets the vendor error. */
-async function recordFailure(store: AuditStore, record: AuditRecord): Promise<void> {
+async function recordFailure(store: AuditStore, deadline: AbortSignal, record: AuditRecord): Promise<void> {
   try {
-    await store.write(record);
+    await store.write(record, deadline);
   } catch (writeError) {
     logLine("error", {
       msg: "audit write failed for an upstream error",

@@ -10,3 +10,17 @@ export async function within<T>(work: Promise<T>, timeoutMs: number, what: strin
     clearTimeout(timer);
   }
 }
+
+/** Settles as `work` does, or rejects with a `TimeoutError` saying `why` once `deadline` fires. */
+export async function before<T>(deadline: AbortSignal, work: Promise<T>, why: string): Promise<T> {
+  let onAbort = () => {};
+  const fired = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new DOMException(why, "TimeoutError"));
+    deadline.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, fired]);
+  } finally {
+    deadline.removeEventListener("abort", onAbort);
+  }
+}

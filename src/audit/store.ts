@@ -1,6 +1,6 @@
 import type { BrokerConfig } from "../config";
 import { brokerError } from "../errors";
-import { within } from "../timeout";
+import { before, within } from "../timeout";
 import { complementId, ISSUANCE_ID_PATTERN, issuanceIdTime, sha256Hex } from "../ids";
 import { decodeCursor, encodeCursor, filterHash, type ListPosition } from "./cursor";
 import type { AuditPage, AuditQuery, AuditRecord } from "./record";
@@ -43,6 +43,15 @@ export const KV_LIST_PAGE_SIZE = 1000;
  * so a record written late is refused here rather than skipped there.
  */
 export const RECORD_WRITE_DEADLINE_MS = 240_000;
+/**
+ * The deadline of a record whose id time is being taken now: it fires `RECORD_WRITE_DEADLINE_MS`
+ * later. A timer rather than a second look at a clock, so the request keeps the one time it read
+ * (its injected `now`) and the deadline still runs in real time, whatever that clock says.
+ */
+export function recordDeadline(): AbortSignal {
+  return AbortSignal.timeout(RECORD_WRITE_DEADLINE_MS);
+}
+
 /** Bound on KV list calls one audit request makes before handing back a cursor. */
 export const MAX_LIST_PAGES_PER_REQUEST = 5;
 
@@ -74,7 +83,7 @@ export type IndexReader = (idPrefix: string, cursor?: string) => Promise<IndexPa
 /**
  * Bounds on the KV calls made while a request waits: each may take `timeoutMs`
  * (`UPSTREAM_TIMEOUT_MS`), so a stalled KV cannot hold the request, and a write
- * must also end within `RECORD_WRITE_DEADLINE_MS` of the record's id time.
+ * must also end before the record's deadline (`recordDeadline`).
  */
 export interface RequestLimits {
   timeoutMs: number;
@@ -98,27 +107,26 @@ export class AuditStore {
   /**
    * Writes the record and its index entries; resolves only when all are stored. With write
    * limits, it rejects with a `TimeoutError` when they are not stored in time, or when the
-   * record is already too old to write. A put still under way then may land later: a record
+   * record's `deadline` has passed. A put still under way then may land later: a record
    * for a key that was not handed out errs on the safe side.
    */
-  async write(record: AuditRecord): Promise<void> {
+  async write(record: AuditRecord, deadline?: AbortSignal): Promise<void> {
     if (!ISSUANCE_ID_PATTERN.test(record.id)) throw new Error("audit record id is not an issuance id");
     const descId = complementId(record.id);
     const refHash = await clientRefHash(record.client_ref);
     const json = JSON.stringify(record);
     const metadata = indexMetadata(record, json);
     const options = { expirationTtl: this.retentionSeconds };
-    // Wall time on purpose: what matters is when the record lands in KV, not the request's clock.
-    const timeLeftMs = RECORD_WRITE_DEADLINE_MS - (Date.now() - issuanceIdTime(record.id));
-    if (this.requestLimits && timeLeftMs <= 0) {
-      throw new DOMException("audit record is too late for the export's settle window", "TimeoutError");
-    }
+    if (this.requestLimits && !deadline) throw new Error("a request's audit write needs its record's deadline");
+    const tooLate = "audit record is too late for the export's settle window";
+    if (deadline?.aborted) throw new DOMException(tooLate, "TimeoutError");
     const puts = Promise.all([
       this.kv.put(ALL_PREFIX + descId, json, { ...options, metadata }),
       this.kv.put(`${REF_PREFIX}${refHash}:${descId}`, "", { ...options, metadata }),
     ]);
-    if (this.requestLimits) await within(puts, Math.min(this.requestLimits.timeoutMs, timeLeftMs), "audit write");
-    else await puts;
+    const bounded = deadline ? before(deadline, puts, tooLate) : puts;
+    if (this.requestLimits) await within(bounded, this.requestLimits.timeoutMs, "audit write");
+    else await bounded;
   }
 
   /** A KV call, bounded by the request limits when there are any. */

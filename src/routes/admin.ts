@@ -1,6 +1,7 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../app-env";
+import { recordDeadline } from "../audit/store";
 import { requireAdmin } from "../auth/middleware";
 import type { BrokerConfig } from "../config";
 import { MAX_CLIENT_REF_CHARS, MAX_DENY_REASON_CHARS } from "../constants";
@@ -10,7 +11,7 @@ import { callerOf } from "../http/caller";
 import { readJsonObject } from "../http/body";
 import { parseOrThrow } from "../http/validation";
 import { currentDeny } from "../user-state/client";
-import { deny, denyAnswer, lift } from "../user-state/deny";
+import { type AdminAction, deny, denyAnswer, lift } from "../user-state/deny";
 
 const clientRefSchema = z.string().check(z.minLength(1), z.maxLength(MAX_CLIENT_REF_CHARS));
 
@@ -31,7 +32,7 @@ export function adminRoutes({ now }: Deps) {
       const clientRef = checkedClientRef(body.client_ref, c.var.config);
       const until = body.until === undefined ? null : new Date(body.until).toISOString();
       c.var.logFields.client_ref = clientRef;
-      const action = { config: c.var.config, now: now(), caller: callerOf(c) };
+      const action = adminAction(c, now());
       return c.json(await deny(clientRef, { reason: body.reason, until }, action));
     })
     .get("/deny/:client_ref", requireAdmin, async (c) => {
@@ -41,8 +42,13 @@ export function adminRoutes({ now }: Deps) {
     .delete("/deny/:client_ref", requireAdmin, async (c) => {
       const clientRef = checkedClientRef(c.req.param("client_ref"), c.var.config);
       c.var.logFields.client_ref = clientRef;
-      return c.json(await lift(clientRef, { config: c.var.config, now: now(), caller: callerOf(c) }));
+      return c.json(await lift(clientRef, adminAction(c, now())));
     });
+}
+
+/** An action taken at `now`, whose audit record's deadline starts with it. */
+function adminAction(c: Context<AppEnv>, now: Date): AdminAction {
+  return { config: c.var.config, now, deadline: recordDeadline(), caller: callerOf(c) };
 }
 
 /**

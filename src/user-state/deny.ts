@@ -20,6 +20,8 @@ import type { DenyState } from "./types";
 export interface AdminAction {
   config: BrokerConfig;
   now: Date;
+  /** The audit record's deadline, started when `now` was read (`recordDeadline`). */
+  deadline: AbortSignal;
   caller: Caller;
 }
 
@@ -60,25 +62,28 @@ async function record(
   deny: { reason: string; until: string | null },
 ): Promise<void> {
   try {
-    await store.write({
-      id: newIssuanceId(action.now),
-      at: action.now.toISOString(),
-      vendor: null,
-      client_ref: clientRef,
-      issuer: null,
-      subject: null,
-      outcome,
-      ttl_seconds: null,
-      expires_at: null,
-      options: {},
-      upstream_status: null,
-      error_code: null,
-      key_fingerprint: null,
-      vendor_key_id: null,
-      ...callerFields(action.caller),
-      reason: deny.reason,
-      deny_until: deny.until,
-    });
+    await store.write(
+      {
+        id: newIssuanceId(action.now),
+        at: action.now.toISOString(),
+        vendor: null,
+        client_ref: clientRef,
+        issuer: null,
+        subject: null,
+        outcome,
+        ttl_seconds: null,
+        expires_at: null,
+        options: {},
+        upstream_status: null,
+        error_code: null,
+        key_fingerprint: null,
+        vendor_key_id: null,
+        ...callerFields(action.caller),
+        reason: deny.reason,
+        deny_until: deny.until,
+      },
+      action.deadline,
+    );
   } catch (error) {
     logLine("error", {
       msg: `audit write failed for ${outcome}`,

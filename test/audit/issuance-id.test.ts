@@ -55,6 +55,15 @@ describe("issuance ids", () => {
     expect(earlier > first).toBe(true);
   });
 
+  it("take the clock's own time when it goes back by more than a minute: another clock, not a glitch", () => {
+    const next = issuanceIdSource();
+    next(AT);
+    const backAMinute = next(new Date(AT.getTime() - 60_000));
+    expect(issuanceIdTime(backAMinute)).toBe(AT.getTime());
+    const yearsBack = new Date(AT.getTime() - 20 * 365 * 86_400_000);
+    expect(issuanceIdTime(next(yearsBack))).toBe(yearsBack.getTime());
+  });
+
   it("move on by one millisecond when the random part would overflow", () => {
     const random = fixedRandom(Array(16).fill(31));
     const next = issuanceIdSource(random.randomBytes);

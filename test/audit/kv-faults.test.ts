@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AuditStore, RECORD_WRITE_DEADLINE_MS } from "../../src/audit/store";
+import { AuditStore, recordDeadline } from "../../src/audit/store";
 import { complementId, issuanceIdSource, sha256Hex } from "../../src/ids";
 import { issuedRecord } from "../helpers/audit-records";
 import { auditRecordsFor } from "../helpers/audit";
@@ -7,6 +7,9 @@ import { ADMIN_TOKEN, auditKv, auditKvWith, call, captureLogs, expectError, uniq
 import { faultUrl, receivedFor } from "../helpers/emulator";
 import { kvWithHangingPuts } from "../helpers/kv-faults";
 import { mint } from "../helpers/mint";
+
+/** A `since` the export accepts on the real clock, whatever the date. */
+const A_DAY_AGO = new Date(Date.now() - 86_400_000).toISOString();
 
 const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
@@ -108,7 +111,7 @@ describe("an audit listing whose KV list throws", () => {
   it.each([
     ["every record", "/v1/audit"],
     ["one user's records", `/v1/audit?client_ref=${uniqueUser()}`],
-    ["the export", "/v1/audit/export?since=2026-01-01T00:00:00Z"],
+    ["the export", `/v1/audit/export?since=${A_DAY_AGO}`],
   ])("answers 503 audit_unavailable for %s, in the error envelope", async (_case, path) => {
     const response = await call(path, { headers: admin, env: { AUDIT: throwing } });
     const error = await expectError(response, 503, "audit_unavailable");
@@ -124,7 +127,7 @@ describe("an audit read that hangs", () => {
     ["every record", "/v1/audit"],
     ["one user's records", `/v1/audit?client_ref=${uniqueUser()}`],
     ["one record", "/v1/audit/01KA0000000000000000000000"],
-    ["the export", "/v1/audit/export?since=2026-01-01T00:00:00Z"],
+    ["the export", `/v1/audit/export?since=${A_DAY_AGO}`],
   ])("answers 503 audit_unavailable for %s after UPSTREAM_TIMEOUT_MS", async (_case, path) => {
     const response = await call(path, {
       headers: admin,
@@ -161,32 +164,43 @@ describe("an audit listing page that hangs after a cursor", () => {
 describe("a record written too late for the export's settle window", () => {
   // The export passes a position once it is older than RECORD_WRITE_DEADLINE_MS plus KV's listing delay;
   // a record written later than that would sit behind a cursor already handed out, unseen forever.
+  // The deadline is a timer the request starts when it takes the record's time, so these records
+  // may carry any time: the request's clock is never compared with another.
   const limits = { timeoutMs: 5_000 };
-  // A fresh id source, so that the ids carry the times given (the broker's own never go back in time).
-  // The request path's refusal is the same failed write as a hanging put, tested above.
   const idAt = issuanceIdSource();
+  const recordAt = (at: number) => issuedRecord(idAt(new Date(at)), at, uniqueUser(), "deadline-test/1.0");
+  const YEARS_AGO = Date.UTC(1999, 0, 1);
 
-  it("is refused on the request path, and nothing of it is stored", async () => {
-    const at = Date.now() - RECORD_WRITE_DEADLINE_MS - 1_000;
-    const record = issuedRecord(idAt(new Date(at)), at, uniqueUser(), "deadline-test/1.0");
-    await expect(new AuditStore(auditKv, 3600, limits).write(record)).rejects.toMatchObject({ name: "TimeoutError" });
+  it("is refused on the request path once its deadline has fired, and nothing of it is stored", async () => {
+    const record = recordAt(YEARS_AGO);
+    const fired = AbortSignal.abort();
+    await expect(new AuditStore(auditKv, 3600, limits).write(record, fired)).rejects.toMatchObject({
+      name: "TimeoutError",
+    });
     expect((await auditKv.list({ prefix: `idx2:all:${complementId(record.id)}` })).keys).toEqual([]);
     const refHash = (await sha256Hex(record.client_ref)).slice(0, 32);
     expect((await auditKv.list({ prefix: `idx2:ref:${refHash}:` })).keys).toEqual([]);
   });
 
   it("gives a hanging write only the time left before the deadline, however long the timeout", async () => {
-    // Without the clamp this write would wait the full ten minutes and the test time out.
-    const at = Date.now() - RECORD_WRITE_DEADLINE_MS + 200;
-    const record = issuedRecord(idAt(new Date(at)), at, uniqueUser(), "deadline-test/1.0");
+    // Without the deadline this write would wait the full ten minutes and the test time out.
     const store = new AuditStore(kvWithHangingPuts(), 3600, { timeoutMs: 600_000 });
-    await expect(store.write(record)).rejects.toMatchObject({ name: "TimeoutError" });
+    await expect(store.write(recordAt(YEARS_AGO), AbortSignal.timeout(200))).rejects.toMatchObject({
+      name: "TimeoutError",
+    });
   });
 
-  it("is stored when it is still inside the deadline", async () => {
-    const at = Date.now() - RECORD_WRITE_DEADLINE_MS + 30_000;
-    const record = issuedRecord(idAt(new Date(at)), at, uniqueUser(), "deadline-test/1.0");
-    await new AuditStore(auditKv, 3600, limits).write(record);
-    expect(await auditKv.get(`idx2:all:${complementId(record.id)}`, "json")).toEqual(record);
+  it("is stored while its deadline runs, whatever time the record carries", async () => {
+    for (const at of [YEARS_AGO, Date.UTC(2199, 0, 1)]) {
+      const record = recordAt(at);
+      await new AuditStore(auditKv, 3600, limits).write(record, recordDeadline());
+      expect(await auditKv.get(`idx2:all:${complementId(record.id)}`, "json")).toEqual(record);
+    }
+  });
+
+  it("is never written on the request path without a deadline", async () => {
+    const record = recordAt(YEARS_AGO);
+    await expect(new AuditStore(auditKv, 3600, limits).write(record)).rejects.toThrow("deadline");
+    expect((await auditKv.list({ prefix: `idx2:all:${complementId(record.id)}` })).keys).toEqual([]);
   });
 });
