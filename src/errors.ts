@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   upstream_auth_failed: 502,
   upstream_rejected: 502,
   upstream_error: 502,
+  vendor_credential_refused: 502,
   audit_unavailable: 503,
   quota_unavailable: 503,
   auth_unavailable: 503,

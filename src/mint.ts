@@ -1,10 +1,11 @@
 import { type AuditStore, configuredAuditStore, recordDeadline } from "./audit/store";
+import { keyFingerprint } from "./audit/fingerprint";
 import { type AuditRecord, callerFields } from "./audit/record";
 import type { EndUser } from "./auth/end-user";
 import type { BrokerConfig } from "./config";
 import type { Caller } from "./http/caller";
 import { brokerError } from "./errors";
-import { newIssuanceId, sha256Hex } from "./ids";
+import { newIssuanceId } from "./ids";
 import { logLine } from "./log";
 import { admitMint } from "./policy/admit";
 import { holdMintSlot } from "./user-state/client";
@@ -12,7 +13,7 @@ import { outlivesTtl } from "./vendors/expiry";
 import type { VendorId } from "./vendors/registry";
 import { configuredSecrets } from "./secrets";
 import type { AppliedOptions, MintedKey } from "./vendors/types";
-import { UpstreamFailure, vendorSender } from "./vendors/upstream";
+import { RefusedCredential, UpstreamFailure, vendorSender } from "./vendors/upstream";
 
 export interface MintContext {
   config: BrokerConfig;
@@ -81,6 +82,38 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     deny_until: null,
   };
 
+  /**
+   * A credential the vendor issued and the broker refused: never handed out, yet it exists at the
+   * vendor, so its quota slot stays used, and the log line and the record say how to revoke it.
+   */
+  const withhold = async (refusal: RefusedCredential, applied: AppliedOptions): Promise<never> => {
+    const trace = {
+      vendor: vendorId,
+      vendor_key_id: refusal.vendorKeyId ?? null,
+      key_fingerprint: await refusal.fingerprint(),
+      issuance_id: id,
+    };
+    const vendorExpiry = readableExpiry(refusal.expiresAt);
+    logLine("error", {
+      msg: "the vendor issued a credential the broker refused; it was not handed out; revoke it at the vendor",
+      ...trace,
+      request_id: ctx.caller.requestId,
+      reason: refusal.internal ?? null,
+      vendor_expires_at: vendorExpiry,
+    });
+    await recordFailure(store, deadline, {
+      ...baseRecord,
+      outcome: "upstream_error",
+      expires_at: vendorExpiry,
+      options: withoutUnset(applied),
+      upstream_status: refusal.upstreamStatus,
+      error_code: refusal.code,
+      key_fingerprint: trace.key_fingerprint,
+      vendor_key_id: trace.vendor_key_id,
+    });
+    throw refusal;
+  };
+
   let minted: MintedKey;
   try {
     minted = await adapter.mint({
@@ -97,6 +130,7 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
       },
     });
   } catch (error) {
+    if (error instanceof RefusedCredential) return withhold(error, options);
     await slot.release();
     if (error instanceof UpstreamFailure) {
       await recordFailure(store, deadline, {
@@ -113,39 +147,17 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     throw error;
   }
 
-  // The vendor issued a credential, so it stays counted, whether or not the checks below let it out.
-  const keyFingerprint = (await sha256Hex(minted.key)).slice(0, 16);
-  const vendorKeyId = minted.vendorKeyId ?? null;
-  const trace = { vendor: vendorId, vendor_key_id: vendorKeyId, key_fingerprint: keyFingerprint, issuance_id: id };
-
+  // A credential that lives longer than asked (or forever) is never handed out.
   if (outlivesTtl(minted.expiresAt, now, ttlSeconds)) {
-    // The vendor issued a credential that lives longer than asked (or forever): never hand it out,
-    // and leave the operator what they need to revoke it at the vendor.
-    logLine("error", {
-      msg: "vendor issued a key that outlives the requested TTL; it was not handed out; revoke it at the vendor",
-      ...trace,
-      request_id: ctx.caller.requestId,
-      vendor_expires_at: minted.expiresAt?.toISOString() ?? null,
-    });
-    const failure = new UpstreamFailure(
-      "upstream_error",
-      `${vendorId} issued a key that would outlive ttl_seconds, so it was not handed out; retry later`,
-      upstreamStatus,
-      `vendor expiry ${minted.expiresAt?.toISOString() ?? "never"} beyond ttl ${ttlSeconds} s`,
+    return withhold(
+      new RefusedCredential(vendorId, upstreamStatus, "it would outlive ttl_seconds", minted),
+      minted.applied,
     );
-    await recordFailure(store, deadline, {
-      ...baseRecord,
-      outcome: "upstream_error",
-      expires_at: minted.expiresAt?.toISOString() ?? null,
-      options: withoutUnset(minted.applied),
-      upstream_status: upstreamStatus,
-      error_code: failure.code,
-      key_fingerprint: keyFingerprint,
-      vendor_key_id: vendorKeyId,
-    });
-    throw failure;
   }
   const expiresAt = minted.expiresAt as Date;
+  const vendorKeyId = minted.vendorKeyId ?? null;
+  const fingerprint = await keyFingerprint(minted.key);
+  const trace = { vendor: vendorId, vendor_key_id: vendorKeyId, key_fingerprint: fingerprint, issuance_id: id };
 
   const record: AuditRecord = {
     ...baseRecord,
@@ -154,7 +166,7 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     options: withoutUnset(minted.applied),
     upstream_status: upstreamStatus,
     error_code: null,
-    key_fingerprint: keyFingerprint,
+    key_fingerprint: fingerprint,
     vendor_key_id: vendorKeyId,
   };
   try {
@@ -191,6 +203,11 @@ function withoutUnset(options: AppliedOptions): AuditRecord["options"] {
   return Object.fromEntries(
     Object.entries(options).filter((entry): entry is [string, string | number | boolean] => entry[1] !== undefined),
   );
+}
+
+/** A vendor's expiry for the record and the log; null when it gave none, said never, or gave no readable time. */
+function readableExpiry(expiresAt: Date | null | undefined): string | null {
+  return expiresAt && !Number.isNaN(expiresAt.getTime()) ? expiresAt.toISOString() : null;
 }
 
 /** The binding's window is 10 or 60 seconds; 60 is the safe hint when we cannot know which. */

@@ -6,7 +6,8 @@ import { type EmulatorReply, json, randomToken, streamTranscript, type VendorEmu
  * Deepgram `POST /v1/auth/grant` (API reference "auth/tokens/grant", @deepgram/sdk
  * `auth.v1.tokens.grant`): the account's API key in `Authorization: Token <key>`,
  * an optional JSON body `{"ttl_seconds"}` (1..3600, default 30), answering 200
- * `{"access_token": <JWT>, "expires_in": <seconds>}`. The JWT opens Deepgram's
+ * `{"access_token": <JWT>, "expires_in": <seconds>}`; Deepgram documents `expires_in`
+ * as a number or null (the `expiry-null` fault answers null). The JWT opens Deepgram's
  * voice APIs (here the live `/v1/listen` WebSocket) as `Authorization: Bearer <jwt>`,
  * or from a browser as the WebSocket subprotocols `bearer, <jwt>`, any number of
  * times until it expires.

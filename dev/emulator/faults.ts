@@ -21,7 +21,8 @@
  *   redirect-302, redirect-307    that redirect to the same path on another host (see server.ts)
  *   redirect                      redirect-307
  *   rate-limited, rate-limited-date, server-error, rejected, forbidden, unprocessable,
- *   echo-{400,401,403,404,422}, expiry-far, expiry-never   see planFault
+ *   echo-{400,401,403,404,422}, expiry-far, expiry-never, expiry-null, expiry-garbled,
+ *   url-elsewhere                 see planFault
  *
  * Every new fault body carries FAULT_BODY_MARK, and the error pages quote the
  * credentials they were sent, as a careless vendor or proxy might: a broker that
@@ -98,6 +99,9 @@ const NAMED_FAULTS = [
   "echo-422",
   "expiry-far",
   "expiry-never",
+  "expiry-null",
+  "expiry-garbled",
+  "url-elsewhere",
 ] as const;
 
 export type RetryAfterForm = "seconds" | "date";
@@ -117,6 +121,14 @@ const ECHO_FAULT_PREFIX = "echo-";
 const STATUS_FAULT = /^status-([45]\d\d)(?:-retry-(seconds|date))?$/;
 /** An expiry far beyond any TTL the broker may ask for, for the expiry-far fault. */
 const FAR_EXPIRY = "2099-01-01T00:00:00.000Z";
+/** A lifetime far beyond any TTL the broker may ask for (ten years), for the expiry-far fault. */
+const FAR_LIFETIME_SECONDS = 315_360_000;
+/** Answer fields that hold an expiry as a time: ISO 8601 text, or epoch seconds (OpenAI). */
+const EXPIRY_TIMES = ["expires_at", "expired_at"];
+/** Answer fields that hold an expiry as a lifetime in seconds (Deepgram, AssemblyAI). */
+const EXPIRY_LIFETIMES = ["expires_in", "expires_in_seconds"];
+/** Where the url-elsewhere fault moves a signed URL. */
+export const ELSEWHERE_HOST = "elsewhere.example";
 /** The start of a key-shaped JSON body, for the faults whose body is cut or never ends. */
 const KEY_OPENING = '{"api_key":"temp:x","key_value":"x","token":"x","padding":"';
 
@@ -157,7 +169,11 @@ export function planFault(fault: string, context: FaultContext): FaultPlan | und
       );
     case "expiry-far":
     case "expiry-never":
-      return reply(withExpiry(context.normal(), fault === "expiry-far" ? FAR_EXPIRY : null));
+    case "expiry-null":
+    case "expiry-garbled":
+      return reply(withExpiry(context.normal(), fault as ExpiryFault));
+    case "url-elsewhere":
+      return reply(withSignedUrlElsewhere(context.normal()));
     case "redirect":
     case "redirect-307":
       return reply({ status: 307, headers: { location: context.redirectTarget }, body: "" });
@@ -245,9 +261,47 @@ function echoCredentials({ headers, rawBody }: FaultContext["received"]): string
   return `Invalid credentials: ${name} ${hide(value)} in request ${hide(rawBody)}`;
 }
 
-/** The vendor's normal success, with its expiry replaced: far in the future, or null (never expires). */
-function withExpiry(reply: FaultReply, expiry: string | null): FaultReply {
-  const body = JSON.parse(reply.body) as Record<string, unknown>;
-  for (const field of ["expires_at", "expired_at"]) if (field in body) body[field] = expiry;
+type ExpiryFault = "expiry-far" | "expiry-never" | "expiry-null" | "expiry-garbled";
+
+/**
+ * The vendor's normal success with its expiry replaced, whether a time or a lifetime:
+ *   expiry-far      far in the future, in the field's own form
+ *   expiry-never    a time of null, which AceData documents as "never expires" (lifetimes kept)
+ *   expiry-null     null, times and lifetimes alike, as Deepgram documents its expires_in may be
+ *   expiry-garbled  text that is no time at all, beside a credential the vendor did issue
+ */
+function withExpiry(reply: FaultReply, fault: ExpiryFault): FaultReply {
+  const body = jsonObject(reply);
+  if (!body) return reply;
+  for (const field of EXPIRY_TIMES) {
+    if (!(field in body)) continue;
+    const farTime = typeof body[field] === "number" ? Date.parse(FAR_EXPIRY) / 1000 : FAR_EXPIRY;
+    body[field] = { "expiry-far": farTime, "expiry-never": null, "expiry-null": null, "expiry-garbled": "soon" }[fault];
+  }
+  for (const field of EXPIRY_LIFETIMES) {
+    if (!(field in body) || fault === "expiry-never") continue;
+    body[field] = { "expiry-far": FAR_LIFETIME_SECONDS, "expiry-null": null, "expiry-garbled": "soon" }[fault];
+  }
   return { ...reply, body: JSON.stringify(body) };
+}
+
+/** The vendor's normal success with its signed URL (ElevenLabs agents) moved to another host, all else kept. */
+function withSignedUrlElsewhere(reply: FaultReply): FaultReply {
+  const body = jsonObject(reply);
+  if (typeof body?.signed_url !== "string") return reply;
+  const url = new URL(body.signed_url);
+  url.host = ELSEWHERE_HOST;
+  return { ...reply, body: JSON.stringify({ ...body, signed_url: url.toString() }) };
+}
+
+/** A JSON object answer's fields; undefined for any other answer (AmiVoice's plain text). */
+function jsonObject(reply: FaultReply): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(reply.body);
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }

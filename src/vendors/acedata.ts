@@ -112,7 +112,7 @@ export const acedata = {
         host: settings.host,
       }),
     });
-    const created = parseVendorJson(this.name, reply, createdCredential);
+    const created = parseVendorJson(this.name, reply, createdCredential, { key: "token", vendorKeyId: "id" });
     return {
       key: created.token,
       // A missing or null expired_at is a credential that never expires; the mint flow refuses it.

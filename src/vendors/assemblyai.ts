@@ -63,7 +63,7 @@ export const assemblyai = {
       // No scheme: AssemblyAI takes the bare key. Its SDK sends the JSON content type on this GET too.
       headers: { Authorization: settings.apiKey, "Content-Type": "application/json" },
     });
-    const created = parseVendorJson(this.name, reply, createdToken);
+    const created = parseVendorJson(this.name, reply, createdToken, { key: "token" });
     // Only a duration comes back, so the expiry counts from `now`, taken before the call: it never overstates.
     const seconds = created.expires_in_seconds ?? ttlSeconds;
     return {

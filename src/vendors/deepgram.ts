@@ -2,7 +2,7 @@ import * as z from "zod/mini";
 import type { VarReader } from "../config";
 import { type ApiKeySettings, apiKeySettings } from "./api-key-settings";
 import type { MintInput, MintedKey, VendorAdapter } from "./types";
-import { malformed, parseVendorJson, tryJson, type VendorFailureReading } from "./upstream";
+import { parseVendorJson, RefusedCredential, tryJson, type VendorFailureReading } from "./upstream";
 
 /** @see https://developers.deepgram.com/reference/auth/tokens/grant */
 const DEFAULT_BASE_URL = "https://api.deepgram.com";
@@ -15,8 +15,8 @@ type DeepgramOptions = z.output<z.ZodMiniObject<typeof fields>>;
 
 const grant = z.object({
   access_token: z.string().check(z.minLength(1)),
-  /** Seconds until the JWT expires; optional in Deepgram's own SDK types. */
-  expires_in: z.optional(z.number()),
+  /** Seconds until the JWT expires: a number or null in Deepgram's reference, optional in its SDK's types. */
+  expires_in: z.optional(z.nullable(z.number())),
 });
 
 /** Deepgram answers errors in two shapes: legacy `err_code`/`err_msg`, and `category`/`message`/`details`. */
@@ -51,11 +51,14 @@ export const deepgram = {
       headers: { Authorization: `Token ${settings.apiKey}`, "Content-Type": "application/json" },
       body: JSON.stringify({ ttl_seconds: ttlSeconds }),
     });
-    const granted = parseVendorJson(this.name, reply, grant);
+    const granted = parseVendorJson(this.name, reply, grant, { key: "access_token" });
     // Deepgram gives a duration, counted here from just before the call so that it never overstates.
-    // Without one, the token lives the ttl_seconds asked for, as Deepgram documents.
+    // Without one (absent or null), the token lives the ttl_seconds asked for, as Deepgram documents.
     const lifeSeconds = granted.expires_in ?? ttlSeconds;
-    if (!(lifeSeconds > 0)) throw malformed(this.name, reply, "expires_in is not a positive number of seconds");
+    if (!(lifeSeconds > 0)) {
+      const why = "expires_in is not a positive number of seconds";
+      throw new RefusedCredential(this.name, reply.status, why, { key: granted.access_token });
+    }
     return { key: granted.access_token, expiresAt: new Date(now.getTime() + lifeSeconds * 1000), applied: {} };
   },
 } satisfies VendorAdapter<ApiKeySettings, DeepgramOptions>;

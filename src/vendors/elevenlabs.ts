@@ -2,7 +2,7 @@ import * as z from "zod/mini";
 import type { VarReader } from "../config";
 import { type ApiKeySettings, apiKeySettings } from "./api-key-settings";
 import type { MintInput, MintedKey, VendorAdapter } from "./types";
-import { malformed, parseVendorJson, tryJson, type VendorFailureReading } from "./upstream";
+import { malformed, parseVendorJson, RefusedCredential, tryJson, type VendorFailureReading } from "./upstream";
 
 /**
  * @see https://elevenlabs.io/docs/api-reference/tokens/create (single-use tokens)
@@ -11,6 +11,8 @@ import { malformed, parseVendorJson, tryJson, type VendorFailureReading } from "
 const DEFAULT_BASE_URL = "https://api.elevenlabs.io";
 const TOKEN_PATH = "/v1/single-use-token/";
 const SIGNED_URL_PATH = "/v1/convai/conversation/get-signed-url";
+/** Where a signed URL must lead: the agent conversation socket. */
+const CONVERSATION_PATH = "/v1/convai/conversation";
 /** ElevenLabs fixes both lives: a token must be used, and an agent conversation started, within 15 minutes. */
 const FIXED_LIFE_SECONDS = 900;
 /** The query parameter of a signed URL that carries its credential. */
@@ -90,7 +92,7 @@ export const elevenlabs = {
     const headers = { "xi-api-key": settings.apiKey };
     if (options.kind !== "agent") {
       const reply = await send({ url: settings.baseUrl + TOKEN_PATH + options.kind, headers });
-      const { token } = parseVendorJson(this.name, reply, singleUseToken);
+      const { token } = parseVendorJson(this.name, reply, singleUseToken, { key: "token" });
       // Consumed on first use; saying so keeps clients from caching or sharing it.
       return { key: token, expiresAt, applied: { kind: options.kind, single_use: true } };
     }
@@ -101,26 +103,43 @@ export const elevenlabs = {
       url: `${settings.baseUrl}${SIGNED_URL_PATH}?${new URLSearchParams({ agent_id: agentId })}`,
       headers,
     });
-    const { signed_url } = parseVendorJson(this.name, reply, signedUrl);
-    const signature = signatureOf(signed_url, settings.baseUrl);
-    if (!signature) throw malformed(this.name, reply, "signed_url is not a WebSocket URL carrying a signature");
+    // The schema asks for nothing but the URL, so an answer it refuses holds no credential.
+    const { signed_url } = parseVendorJson(this.name, reply, signedUrl, { key: "signed_url" });
+    const { signature, refusal } = readSignedUrl(signed_url, settings.baseUrl, agentId);
+    if (signature === undefined) throw malformed(this.name, reply, "signed_url is not a URL carrying a signature");
+    if (refusal !== undefined) throw new RefusedCredential(this.name, reply.status, refusal, { key: signature });
     return { key: signature, url: signed_url, expiresAt, applied: { kind: options.kind, agent_id: agentId } };
   },
 } satisfies VendorAdapter<ApiKeySettings, ElevenLabsOptions>;
 
 /**
- * The credential inside a signed URL. The URL must be `wss:` (or `ws:` when the broker itself
- * talks to ElevenLabs, or its emulator, over plain `http:`) on the host the broker asked, so
- * that a bad answer cannot send the app's users, with their credential, to another host.
+ * The credential inside a signed URL (its `conversation_signature`), and why the URL is refused,
+ * if it is. The app's users connect to the URL as given, with the credential in it, so it must be
+ * the conversation socket of the agent asked for, on the host and port the broker asked: `wss:`,
+ * or `ws:` when the broker itself talks to ElevenLabs (or its emulator) over plain `http:`.
  */
-function signatureOf(signedUrl: string, baseUrl: string): string | undefined {
+function readSignedUrl(signedUrl: string, baseUrl: string, agentId: string): { signature?: string; refusal?: string } {
   let url: URL;
   try {
     url = new URL(signedUrl);
   } catch {
-    return undefined;
+    return {};
   }
-  const secure = url.protocol === "wss:" || (url.protocol === "ws:" && baseUrl.startsWith("http:"));
-  const usable = secure && url.hostname === new URL(baseUrl).hostname;
-  return usable ? url.searchParams.get(SIGNATURE_PARAM) || undefined : undefined;
+  const signature = url.searchParams.get(SIGNATURE_PARAM) || undefined;
+  const base = new URL(baseUrl);
+  const agents = url.searchParams.getAll("agent_id");
+  const rules: [boolean, string][] = [
+    [url.protocol === "wss:" || (url.protocol === "ws:" && base.protocol === "http:"), "signed_url is not wss:"],
+    [url.username === "" && url.password === "", "signed_url carries a user name or password"],
+    [url.hostname === base.hostname && portOf(url) === portOf(base), "signed_url is on another host or port"],
+    [url.pathname === CONVERSATION_PATH, `signed_url does not lead to ${CONVERSATION_PATH}`],
+    [agents.length === 1 && agents[0] === agentId, "signed_url is not for the agent_id asked"],
+    [url.searchParams.getAll(SIGNATURE_PARAM).length === 1, `signed_url carries more than one ${SIGNATURE_PARAM}`],
+  ];
+  return { signature, refusal: rules.find(([kept]) => !kept)?.[1] };
+}
+
+/** The port a URL connects to: its own, or its scheme's default. */
+function portOf(url: URL): string {
+  return url.port || (url.protocol === "https:" || url.protocol === "wss:" ? "443" : "80");
 }

@@ -73,7 +73,7 @@ export const openai = {
         session: sessionFor(options),
       }),
     });
-    const created = parseVendorJson(this.name, reply, createdSecret);
+    const created = parseVendorJson(this.name, reply, createdSecret, { key: "value" });
     return { key: created.value, expiresAt: new Date(created.expires_at * 1000), applied: { ...options } };
   },
 } satisfies VendorAdapter<ApiKeySettings, OpenAiOptions>;

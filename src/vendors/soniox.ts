@@ -60,7 +60,7 @@ export const soniox = {
       headers: { Authorization: `Bearer ${settings.apiKey}`, "Content-Type": "application/json" },
       body: JSON.stringify({ ...options, expires_in_seconds: ttlSeconds, client_reference_id: clientRef }),
     });
-    const created = parseVendorJson(this.name, reply, createdKey);
+    const created = parseVendorJson(this.name, reply, createdKey, { key: "api_key" });
     return { key: created.api_key, expiresAt: new Date(created.expires_at), applied: { ...options } };
   },
 } satisfies VendorAdapter<ApiKeySettings, SonioxOptions>;

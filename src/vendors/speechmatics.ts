@@ -55,7 +55,7 @@ export const speechmatics = {
       headers: { Authorization: `Bearer ${settings.apiKey}`, "Content-Type": "application/json" },
       body: JSON.stringify({ ttl: ttlSeconds, client_ref: clientRef, region: options.region }),
     });
-    const created = parseVendorJson(this.name, reply, createdKey);
+    const created = parseVendorJson(this.name, reply, createdKey, { key: "key_value" });
     return {
       key: created.key_value,
       expiresAt: new Date(now.getTime() + ttlSeconds * 1000),

@@ -1,5 +1,6 @@
 import type { z } from "zod/mini";
 import { safeParse } from "zod/mini";
+import { keyFingerprint } from "../audit/fingerprint";
 import { MAX_UPSTREAM_BODY_BYTES } from "../constants";
 import { BrokerError, ERROR_CODES, type ErrorCode } from "../errors";
 import { readCappedText } from "../http/capped-text";
@@ -43,13 +44,52 @@ export type SendToVendor = (request: VendorRequest) => Promise<VendorReply>;
 /** A broker error caused by a vendor, carrying the vendor's status for the audit record. */
 export class UpstreamFailure extends BrokerError {
   constructor(
-    code: ErrorCode & `upstream_${string}`,
+    code: ErrorCode & (`upstream_${string}` | "vendor_credential_refused"),
     message: string,
     readonly upstreamStatus: number | null,
     internal: string,
     headers?: Record<string, string>,
   ) {
     super(ERROR_CODES[code], code, message, internal, headers);
+  }
+}
+
+/** A credential a vendor's answer held, as far as the broker could read it. */
+export interface HeldCredential {
+  /** The credential itself, as secret as any key. */
+  key: string;
+  /** The vendor's id for it, when the answer gave one. */
+  vendorKeyId?: string;
+  /** The vendor's expiry, when it gave one the broker read; null when it said the key never expires. */
+  expiresAt?: Date | null;
+}
+
+/**
+ * The vendor answered 2xx with a credential that the broker will not hand out: an expiry past
+ * the TTL, a signed URL to somewhere else, an answer that breaks the vendor's documented shape
+ * around a credential. The credential exists at the vendor, so the mint flow keeps its quota slot
+ * and records its fingerprint, and clients do not retry: each retry would leave one more.
+ * The credential stays private to this error; only its fingerprint leaves it.
+ */
+export class RefusedCredential extends UpstreamFailure {
+  readonly #key: string;
+  readonly vendorKeyId: string | undefined;
+  readonly expiresAt: Date | null | undefined;
+
+  constructor(vendor: string, upstreamStatus: number | null, why: string, held: HeldCredential) {
+    super(
+      "vendor_credential_refused",
+      `${vendor} issued a credential that the broker refused, so it was not handed out: ${why}`,
+      upstreamStatus,
+      why,
+    );
+    this.#key = held.key;
+    this.vendorKeyId = held.vendorKeyId;
+    this.expiresAt = held.expiresAt;
+  }
+
+  fingerprint(): Promise<string> {
+    return keyFingerprint(this.#key);
   }
 }
 
@@ -180,11 +220,22 @@ function readMessage(
   return { ...reading, message: message === "" ? undefined : message };
 }
 
-/** Parses a vendor's JSON success body, or fails with `upstream_error`. */
+/** The fields of a vendor's JSON answer that hold its credential and the credential's id. */
+export interface CredentialFields {
+  key: string;
+  vendorKeyId?: string;
+}
+
+/**
+ * Parses a vendor's JSON success body. An answer that breaks the schema fails with
+ * `vendor_credential_refused` when it still holds a credential at `credential.key`
+ * (a non-empty string), and with `upstream_error` otherwise.
+ */
 export function parseVendorJson<Schema extends z.ZodMiniType>(
   vendor: string,
   reply: VendorReply,
   schema: Schema,
+  credential: CredentialFields,
 ): z.output<Schema> {
   let json: unknown;
   try {
@@ -193,8 +244,19 @@ export function parseVendorJson<Schema extends z.ZodMiniType>(
     throw malformed(vendor, reply, "body is not JSON");
   }
   const result = safeParse(schema, json);
-  if (!result.success) throw malformed(vendor, reply, "body does not match the documented shape");
-  return result.data;
+  if (result.success) return result.data;
+  const why = "its answer does not match the documented shape";
+  const held = heldIn(json, credential);
+  throw held ? new RefusedCredential(vendor, reply.status, why, held) : malformed(vendor, reply, why);
+}
+
+function heldIn(json: unknown, fields: CredentialFields): HeldCredential | undefined {
+  if (typeof json !== "object" || json === null) return undefined;
+  const answer = json as Record<string, unknown>;
+  const key = answer[fields.key];
+  if (typeof key !== "string" || key === "") return undefined;
+  const id = fields.vendorKeyId === undefined ? undefined : answer[fields.vendorKeyId];
+  return { key, vendorKeyId: typeof id === "string" && id !== "" ? id : undefined };
 }
 
 export function malformed(vendor: string, reply: VendorReply, why: string): UpstreamFailure {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { keyFingerprint } from "../../src/audit/fingerprint";
 import type { Env } from "../../src/env";
 import { outlivesTtl } from "../../src/vendors/expiry";
 import { assemblyai } from "../../src/vendors/assemblyai";
-import type { VendorRequest } from "../../src/vendors/upstream";
+import { RefusedCredential, type VendorRequest } from "../../src/vendors/upstream";
 import { auditRecord } from "../helpers/audit";
 import { emulatorUrl, expectError, masterKeys, uniqueUser } from "../helpers/broker";
 import { faultUrl, taggedBaseUrl } from "../helpers/emulator";
@@ -264,10 +265,19 @@ describe("assemblyai.mint", () => {
   it.each([
     ["no token", { expires_in_seconds: 60 }],
     ["an empty token", { token: "", expires_in_seconds: 60 }],
-    ["a fractional duration", { token: "t", expires_in_seconds: 1.5 }],
-    ["a zero duration", { token: "t", expires_in_seconds: 0 }],
   ])("treats a success with %s as malformed", async (_case, body) => {
     await expect(mintWith(JSON.stringify(body))).rejects.toMatchObject({ code: "upstream_error" });
+  });
+
+  it.each([
+    ["a fractional duration", { token: "t", expires_in_seconds: 1.5 }],
+    ["a zero duration", { token: "t", expires_in_seconds: 0 }],
+    ["a null duration, which AssemblyAI does not document", { token: "t", expires_in_seconds: null }],
+  ])("refuses the token of a success with %s, as a credential it issued", async (_case, body) => {
+    const error = await mintWith(JSON.stringify(body)).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(RefusedCredential);
+    expect(error).toMatchObject({ code: "vendor_credential_refused" });
+    expect(await (error as RefusedCredential).fingerprint()).toBe(await keyFingerprint("t"));
   });
 });
 

@@ -1,5 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { keyFingerprint } from "../../src/audit/fingerprint";
 import type { Env } from "../../src/env";
 import { createApp } from "../../src/index";
 import { deepgram } from "../../src/vendors/deepgram";
@@ -178,11 +179,15 @@ describe("POST /v1/keys/deepgram", () => {
       60,
       now,
     );
-    const error = await expectError(response, 502, "upstream_error");
+    const error = await expectError(response, 502, "vendor_credential_refused");
     expect(error.message).toContain("outlive");
     const [record] = await auditRecordsFor(user);
-    expect(record).toMatchObject({ outcome: "upstream_error", upstream_status: 200 });
-    expect(record?.key_fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(record).toMatchObject({
+      outcome: "upstream_error",
+      error_code: "vendor_credential_refused",
+      upstream_status: 200,
+      key_fingerprint: await keyFingerprint("a.b.c"),
+    });
   });
 
   it("takes a shorter expires_in as the token's life", async () => {
@@ -195,14 +200,42 @@ describe("POST /v1/keys/deepgram", () => {
     });
   });
 
-  it.each([0, -5, "30", null])("treats expires_in %j as a malformed answer", async (expiresIn) => {
-    const { response } = await mintAgainst(
-      { status: 200, body: { access_token: "a.b.c", expires_in: expiresIn } },
+  it("takes an expires_in of null, as Deepgram documents it, as the ttl_seconds asked for", async () => {
+    const now = new Date();
+    const { response, user } = await mintAgainst(
+      { status: 200, body: { access_token: "a.b.c", expires_in: null } },
       60,
-      new Date(),
+      now,
     );
-    await expectError(response, 502, "upstream_error");
+    expect(response.status).toBe(201);
+    const body = (await response.json()) as { expires_at: string; issuance_id: string };
+    expect(body.expires_at).toBe(new Date(now.getTime() + 60_000).toISOString());
+    expect(await auditRecordsFor(user)).toMatchObject([{ outcome: "issued", expires_at: body.expires_at }]);
   });
+
+  it("takes the emulator's expires_in of null (the expiry-null fault) as the ttl_seconds asked for", async () => {
+    const response = await mint("deepgram", uniqueUser(), {
+      body: { ttl_seconds: 120 },
+      env: { DEEPGRAM_BASE_URL: faultUrl("expiry-null") },
+    });
+    expect(response.status).toBe(201);
+    const { expires_at } = (await response.json()) as { expires_at: string };
+    expect(Date.parse(expires_at) - Date.now()).toBeGreaterThan(100_000);
+    expect(Date.parse(expires_at) - Date.now()).toBeLessThanOrEqual(120_000);
+  });
+
+  it.each([0, -5, "30"])(
+    "refuses the token of an answer with expires_in %j, as one Deepgram issued",
+    async (expiresIn) => {
+      const { response, user } = await mintAgainst(
+        { status: 200, body: { access_token: "a.b.c", expires_in: expiresIn } },
+        60,
+        new Date(),
+      );
+      await expectError(response, 502, "vendor_credential_refused");
+      expect(await auditRecordsFor(user)).toMatchObject([{ key_fingerprint: await keyFingerprint("a.b.c") }]);
+    },
+  );
 
   it("lists Deepgram with its TTL range and what its credential allows", async () => {
     const response = await call("/v1/vendors", { headers: await bearer(uniqueUser()) });
@@ -234,10 +267,13 @@ describe("the Deepgram adapter", () => {
     return { minted, sent };
   }
 
-  it("falls back to the requested TTL when Deepgram gives no expires_in", async () => {
-    const { minted } = await mintWith({ status: 200, text: JSON.stringify({ access_token: "a.b.c" }) }, 90);
-    expect(minted).toEqual({ key: "a.b.c", expiresAt: new Date(now.getTime() + 90_000), applied: {} });
-  });
+  it.each([{ access_token: "a.b.c" }, { access_token: "a.b.c", expires_in: null }])(
+    "falls back to the requested TTL when Deepgram gives no expires_in: %j",
+    async (answer) => {
+      const { minted } = await mintWith({ status: 200, text: JSON.stringify(answer) }, 90);
+      expect(minted).toEqual({ key: "a.b.c", expiresAt: new Date(now.getTime() + 90_000), applied: {} });
+    },
+  );
 
   it("counts a fractional expires_in to the millisecond", async () => {
     const { minted } = await mintWith({ status: 200, text: JSON.stringify({ access_token: "t", expires_in: 29.5 }) });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { keyFingerprint } from "../../src/audit/fingerprint";
 import type { Env } from "../../src/env";
 import { sha256Hex } from "../../src/ids";
 import { elevenlabs } from "../../src/vendors/elevenlabs";
-import { UpstreamFailure, type VendorReply, type VendorRequest } from "../../src/vendors/upstream";
+import { RefusedCredential, UpstreamFailure, type VendorReply, type VendorRequest } from "../../src/vendors/upstream";
 import { auditRecord } from "../helpers/audit";
 import { call, captureLogs, emulatorUrl, expectError, masterKeys, uniqueUser } from "../helpers/broker";
 import { faultUrl, taggedBaseUrl } from "../helpers/emulator";
@@ -446,22 +447,74 @@ describe("elevenlabs.mint", () => {
 
   it.each([
     ["a URL without a signature", `wss://api.elevenlabs.io/v1/convai/conversation?agent_id=${AGENT}`],
-    ["an empty signature", "wss://api.elevenlabs.io/v1/convai/conversation?conversation_signature="],
-    ["an https URL", "https://api.elevenlabs.io/v1/convai/conversation?conversation_signature=cvtkn_abc"],
-    ["a javascript: URL", "javascript:alert(1)//?conversation_signature=cvtkn_abc"],
-    ["a plain ws URL from an https API", "ws://api.elevenlabs.io/v1/convai/conversation?conversation_signature=x"],
+    ["an empty signature", `wss://api.elevenlabs.io/v1/convai/conversation?agent_id=${AGENT}&conversation_signature=`],
     ["something that is not a URL", "cvtkn_abc"],
-    ["a URL on another host", "wss://elevenlabs.evil.example/v1/convai/conversation?conversation_signature=cvtkn_abc"],
-  ])("refuses %s as a malformed reply", async (_case, url) => {
+  ])("refuses %s, which holds no credential, as upstream_error", async (_case, url) => {
     const { result } = await mintWith(signed(url), { kind: "agent", agent_id: AGENT });
     await expect(result).rejects.toBeInstanceOf(UpstreamFailure);
     await expect(result).rejects.toMatchObject({ code: "upstream_error" });
+  });
+
+  /** A signed URL for agent `a` as ElevenLabs answers it, with `change` made to it. */
+  const signedUrlWith = (change: (url: URL) => void) => {
+    const url = new URL("wss://api.elevenlabs.io/v1/convai/conversation?agent_id=a&conversation_signature=cvtkn_abc");
+    change(url);
+    return url.toString();
+  };
+
+  it.each([
+    ["an https URL", "https://api.elevenlabs.io/v1/convai/conversation?agent_id=a&conversation_signature=cvtkn_abc"],
+    ["a javascript: URL", "javascript:alert(1)//?agent_id=a&conversation_signature=cvtkn_abc"],
+    [
+      "a plain ws URL from an https API, even on port 443",
+      signedUrlWith((url) => {
+        url.protocol = "ws:";
+        url.port = "443";
+      }),
+    ],
+    ["a user name", signedUrlWith((url) => (url.username = "mallory"))],
+    ["a password", signedUrlWith((url) => (url.password = "pw"))],
+    ["another host", signedUrlWith((url) => (url.hostname = "elevenlabs.evil.example"))],
+    ["a host that only starts alike", signedUrlWith((url) => (url.hostname = "api.elevenlabs.io.evil.example"))],
+    ["another port", signedUrlWith((url) => (url.port = "8443"))],
+    ["another path", signedUrlWith((url) => (url.pathname = "/v1/convai/other"))],
+    ["a longer path", signedUrlWith((url) => (url.pathname = "/v1/convai/conversation/x"))],
+    ["another agent", signedUrlWith((url) => url.searchParams.set("agent_id", "b"))],
+    ["no agent_id", signedUrlWith((url) => url.searchParams.delete("agent_id"))],
+    ["a second agent_id", signedUrlWith((url) => url.searchParams.append("agent_id", "b"))],
+    ["a second signature", signedUrlWith((url) => url.searchParams.append("conversation_signature", "x"))],
+  ])("refuses a signed URL with %s as vendor_credential_refused, fingerprinting its signature", async (_case, url) => {
+    const { result } = await mintWith(signed(url), { kind: "agent", agent_id: "a" });
+    const error = await result.catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(RefusedCredential);
+    expect(error).toMatchObject({ code: "vendor_credential_refused" });
+    expect(await (error as RefusedCredential).fingerprint()).toBe(await keyFingerprint("cvtkn_abc"));
+  });
+
+  it.each([
+    ["with the wss default port written out", "wss://api.elevenlabs.io:443/v1/convai/conversation"],
+    ["with more query parameters", "wss://api.elevenlabs.io/v1/convai/conversation?conversation_id=conv_1"],
+  ])("takes a signed URL %s", async (_case, start) => {
+    const url = `${start}${start.includes("?") ? "&" : "?"}agent_id=a&conversation_signature=cvtkn_abc`;
+    const { result } = await mintWith(signed(url), { kind: "agent", agent_id: "a" });
+    expect((await result).key).toBe("cvtkn_abc");
   });
 
   it("takes a plain ws URL when the broker talks to ElevenLabs over plain http (the emulator)", async () => {
     const url = "ws://127.0.0.1:9999/v1/convai/conversation?agent_id=a&conversation_signature=cvtkn_abc";
     const { result } = await mintWith(signed(url), { kind: "agent", agent_id: "a" }, "http://127.0.0.1:9999");
     expect((await result).key).toBe("cvtkn_abc");
+  });
+
+  it.each([
+    ["on another port", "ws://127.0.0.1:9998/v1/convai/conversation?agent_id=a&conversation_signature=cvtkn_abc"],
+    [
+      "as wss, which is another port",
+      "wss://127.0.0.1/v1/convai/conversation?agent_id=a&conversation_signature=cvtkn_abc",
+    ],
+  ])("refuses a signed URL %s than the plain http base URL's", async (_case, url) => {
+    const { result } = await mintWith(signed(url), { kind: "agent", agent_id: "a" }, "http://127.0.0.1");
+    await expect(result).rejects.toMatchObject({ code: "vendor_credential_refused" });
   });
 
   it.each([

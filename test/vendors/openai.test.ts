@@ -202,12 +202,18 @@ describe("POST /v1/keys/openai", () => {
     expect(error.message).toBe("openai failed to create a key (status 500)");
   });
 
-  it.each(["malformed", "expiry-far", "expiry-never"])(
-    "maps a success whose value or epoch expires_at is missing or not a number (%s) to 502 upstream_error",
+  it("maps a success with no value to 502 upstream_error", async () => {
+    const response = await mint("openai", uniqueUser(), { env: { OPENAI_BASE_URL: faultUrl("malformed") } });
+    const error = await expectError(response, 502, "upstream_error");
+    expect(error.message).toBe("openai sent an unexpected response");
+  });
+
+  it.each(["expiry-far", "expiry-never"])(
+    "refuses a secret whose epoch expires_at is too far or null (%s) as 502 vendor_credential_refused",
     async (fault) => {
       const response = await mint("openai", uniqueUser(), { env: { OPENAI_BASE_URL: faultUrl(fault) } });
-      const error = await expectError(response, 502, "upstream_error");
-      expect(error.message).toBe("openai sent an unexpected response");
+      const error = await expectError(response, 502, "vendor_credential_refused");
+      expect(error.message).toContain("openai issued a credential that the broker refused");
     },
   );
 
@@ -300,10 +306,14 @@ describe("OpenAI's expires_at is checked like every vendor expiry", () => {
     const { result, lines } = await captureLogs(() =>
       mintAgainst((t) => ({ value: "ek_far", expires_at: epoch(t) + 600 + 120 })),
     );
-    const error = await expectError(result.response, 502, "upstream_error");
+    const error = await expectError(result.response, 502, "vendor_credential_refused");
     expect(error.message).toContain("outlive");
     const [record] = await auditRecordsFor(result.user);
-    expect(record).toMatchObject({ outcome: "upstream_error", upstream_status: 200 });
+    expect(record).toMatchObject({
+      outcome: "upstream_error",
+      error_code: "vendor_credential_refused",
+      upstream_status: 200,
+    });
     expect(record?.key_fingerprint).toMatch(/^[0-9a-f]{16}$/);
     expect(lines.join("\n")).toContain("revoke");
     expect(lines.join("\n")).not.toContain("ek_far");
@@ -312,7 +322,7 @@ describe("OpenAI's expires_at is checked like every vendor expiry", () => {
   it("reads expires_at as seconds, not milliseconds", async () => {
     // The same instant in milliseconds would be read as some 50,000 years away, and refused.
     const { response } = await mintAgainst((t) => ({ value: "ek_ms", expires_at: t + 600_000 }));
-    await expectError(response, 502, "upstream_error");
+    await expectError(response, 502, "vendor_credential_refused");
   });
 });
 
@@ -399,15 +409,20 @@ describe("OpenAI adapter", () => {
     });
   });
 
+  it.each([{ expires_at: 1_800_000_000 }, { value: "", expires_at: 1_800_000_000 }])(
+    "refuses %j, which holds no secret, as upstream_error",
+    async (reply) => {
+      await expect(mintWith(reply)).rejects.toMatchObject({ code: "upstream_error" });
+    },
+  );
+
   it.each([
-    { expires_at: 1_800_000_000 },
-    { value: "", expires_at: 1_800_000_000 },
     { value: "ek_1" },
     { value: "ek_1", expires_at: "1800000000" },
     { value: "ek_1", expires_at: 0 },
     { value: "ek_1", expires_at: null },
-  ])("refuses %j", async (reply) => {
-    await expect(mintWith(reply)).rejects.toMatchObject({ code: "upstream_error" });
+  ])("refuses %j, whose secret OpenAI did issue, as vendor_credential_refused", async (reply) => {
+    await expect(mintWith(reply)).rejects.toMatchObject({ code: "vendor_credential_refused" });
   });
 
   it("reads OpenAI's error message for a validation failure", () => {

@@ -5,21 +5,39 @@ import { faultUrl } from "../helpers/emulator";
 import { outlivesTtl } from "../../src/vendors/expiry";
 import { mint } from "../helpers/mint";
 
-/** Vendors whose answer carries their own expiry, which the broker must not trust. */
+const FAR = "2099-01-01T00:00:00.000Z";
+
+/** Vendors whose answer carries their own expiry (a time or a lifetime), which the broker must not trust. */
 const CASES = [
-  { vendor: "soniox", baseUrlVar: "SONIOX_BASE_URL", fault: "expiry-far", vendorExpiry: "2099-01-01T00:00:00.000Z" },
-  { vendor: "acedata", baseUrlVar: "ACEDATA_BASE_URL", fault: "expiry-far", vendorExpiry: "2099-01-01T00:00:00.000Z" },
-  { vendor: "acedata", baseUrlVar: "ACEDATA_BASE_URL", fault: "expiry-never", vendorExpiry: null },
+  { vendor: "soniox", baseUrlVar: "SONIOX_BASE_URL", fault: "expiry-far", status: 201, vendorExpiry: FAR },
+  { vendor: "acedata", baseUrlVar: "ACEDATA_BASE_URL", fault: "expiry-far", status: 201, vendorExpiry: FAR },
+  { vendor: "acedata", baseUrlVar: "ACEDATA_BASE_URL", fault: "expiry-never", status: 201, vendorExpiry: null },
+  { vendor: "openai", baseUrlVar: "OPENAI_BASE_URL", fault: "expiry-far", status: 200, vendorExpiry: FAR },
+  // A lifetime of ten years, counted from the broker's clock.
+  {
+    vendor: "deepgram",
+    baseUrlVar: "DEEPGRAM_BASE_URL",
+    fault: "expiry-far",
+    status: 200,
+    vendorExpiry: "in ten years",
+  },
+  {
+    vendor: "assemblyai",
+    baseUrlVar: "ASSEMBLYAI_BASE_URL",
+    fault: "expiry-far",
+    status: 200,
+    vendorExpiry: "in ten years",
+  },
 ];
 
-describe.each(CASES)("$vendor answering $fault", ({ vendor, baseUrlVar, fault, vendorExpiry }) => {
-  it("refuses the key with 502 upstream_error, and records and logs what is needed to revoke it", async () => {
+describe.each(CASES)("$vendor answering $fault", ({ vendor, baseUrlVar, fault, status, vendorExpiry }) => {
+  it("refuses the key with 502 vendor_credential_refused, and records and logs what is needed to revoke it", async () => {
     const user = uniqueUser();
     const { result: response, lines } = await captureLogs(() =>
       mint(vendor, user, { body: { ttl_seconds: 60 }, env: { [baseUrlVar]: faultUrl(fault) } }),
     );
     const text = await response.clone().text();
-    const error = await expectError(response, 502, "upstream_error");
+    const error = await expectError(response, 502, "vendor_credential_refused");
     expect(error.message).toContain("outlive");
     expect(text).not.toMatch(/"key"/);
 
@@ -27,10 +45,12 @@ describe.each(CASES)("$vendor answering $fault", ({ vendor, baseUrlVar, fault, v
     expect(more).toHaveLength(0);
     expect(record).toMatchObject({
       outcome: "upstream_error",
-      error_code: "upstream_error",
-      upstream_status: 201,
-      expires_at: vendorExpiry,
+      error_code: "vendor_credential_refused",
+      upstream_status: status,
     });
+    if (vendorExpiry === "in ten years") {
+      expect(Date.parse(String(record?.expires_at)) - Date.now()).toBeGreaterThan(9 * 365 * 86_400_000);
+    } else expect(record?.expires_at).toBe(vendorExpiry);
     expect(record?.key_fingerprint).toMatch(/^[0-9a-f]{16}$/);
     if (vendor === "acedata") expect(record?.vendor_key_id).toMatch(/^[0-9a-f-]{36}$/);
 
