@@ -61,8 +61,11 @@ export const DEFAULT_DAILY_MINT_QUOTA = 500;
 /** Largest `DAILY_MINT_QUOTA` accepted. */
 export const MAX_DAILY_MINT_QUOTA = 1_000_000;
 
-/** Longest user agent kept in an audit record. */
-export const MAX_USER_AGENT_CHARS = 256;
+/**
+ * Most bytes a header kept in an audit record (`User-Agent`, `Origin`, `CF-Connecting-IP`)
+ * takes in the record's JSON, in UTF-8, as KV measures metadata; a longer one is cut.
+ */
+export const MAX_AUDIT_HEADER_BYTES = 256;
 
 /** Longest reason an operator may give for denying a user. */
 export const MAX_DENY_REASON_CHARS = 500;

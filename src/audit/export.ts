@@ -15,6 +15,7 @@ import {
   type IndexEntry,
   type IndexReader,
   KV_LIST_PAGE_SIZE,
+  RECORD_READ_KV_READS,
   RECORD_WRITE_DEADLINE_MS,
 } from "./store";
 
@@ -40,7 +41,10 @@ import {
  * nothing matching.
  */
 
-/** Most KV reads (list calls, and gets of records too large for index metadata) one export response makes. */
+/**
+ * Most KV reads one export response makes: list calls, and gets of records whose
+ * index entry lacks them, each charged the most it may take (RECORD_READ_KV_READS).
+ */
 export const MAX_EXPORT_KV_READS = 50;
 /** Largest and default `limit`: records one export response streams. */
 export const MAX_EXPORT_RECORDS = 10_000;
@@ -151,8 +155,8 @@ export class AuditExport {
         }
         let record = entry.record;
         if (record === null) {
-          if (this.reads >= MAX_EXPORT_KV_READS) return;
-          this.reads++;
+          if (this.reads + RECORD_READ_KV_READS > MAX_EXPORT_KV_READS) return;
+          this.reads += RECORD_READ_KV_READS;
           record = await this.store.get(entry.id);
         }
         this.position = entry.id;

@@ -1,8 +1,9 @@
 import * as z from "zod/mini";
-import { MAX_USER_AGENT_CHARS } from "../constants";
+import { MAX_AUDIT_HEADER_BYTES } from "../constants";
 import type { Caller } from "../http/caller";
 import { ISSUANCE_ID_PATTERN } from "../ids";
 import { vendorIdSchema } from "../vendors/registry";
+import { boundedText } from "./fit";
 
 /**
  * One issuance attempt that reached a vendor, or one operator action on a
@@ -43,14 +44,20 @@ export const auditRecordSchema = z.object({
 
 export type AuditRecord = z.output<typeof auditRecordSchema>;
 
-/** The fields every record takes from the request that caused it. */
+/**
+ * The fields every record takes from the request that caused it. The headers are
+ * the caller's to fill, so each is bounded by the bytes it takes in the record's
+ * JSON (see fit.ts); the store may cut them further to fit the record in KV's
+ * index metadata.
+ */
 export function callerFields(
   caller: Caller,
 ): Pick<AuditRecord, "ip" | "origin" | "user_agent" | "request_id" | "caller_request_id"> {
+  const header = (value: string | null) => (value === null ? null : boundedText(value, MAX_AUDIT_HEADER_BYTES));
   return {
-    ip: caller.ip,
-    origin: caller.origin,
-    user_agent: caller.userAgent?.slice(0, MAX_USER_AGENT_CHARS) ?? null,
+    ip: header(caller.ip),
+    origin: header(caller.origin),
+    user_agent: header(caller.userAgent),
     request_id: caller.requestId,
     caller_request_id: caller.callerRequestId,
   };

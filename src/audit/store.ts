@@ -3,6 +3,7 @@ import { brokerError } from "../errors";
 import { before, within } from "../timeout";
 import { complementId, ISSUANCE_ID_PATTERN, issuanceIdTime, sha256Hex } from "../ids";
 import { decodeCursor, encodeCursor, filterHash, type ListPosition } from "./cursor";
+import { fitRecord } from "./fit";
 import type { AuditPage, AuditQuery, AuditRecord } from "./record";
 
 /**
@@ -21,6 +22,9 @@ import type { AuditPage, AuditQuery, AuditRecord } from "./record";
  * exactly so within one millisecond. Index entries carry the record in their
  * metadata, so a listing needs no further reads unless a record was too large
  * for metadata; the full index entry's value is the record, the user's is empty.
+ * A record is made to fit before it is written (fit.ts), so only one whose
+ * client_ref or vendor key id is very long, or one written before that, costs a
+ * read; each request has a fixed budget of KV reads, whatever the records hold.
  *
  * The export (src/audit/export.ts) reads the same index oldest first, block of ids
  * by block of ids, through `indexReader`, which lists one `{desc_id}` prefix.
@@ -54,6 +58,13 @@ export function recordDeadline(): AbortSignal {
 
 /** Bound on KV list calls one audit request makes before handing back a cursor. */
 export const MAX_LIST_PAGES_PER_REQUEST = 5;
+/**
+ * Most KV reads (list calls, and gets of records whose index entry lacks them) one
+ * listing request makes before handing back a cursor; Cloudflare allows 1,000 an invocation.
+ */
+export const MAX_LISTING_KV_READS = 50;
+/** KV gets `get(id)` makes at most: the full index entry, then the key of versions before the two-write layout. */
+export const RECORD_READ_KV_READS = 2;
 
 /** Index metadata: the whole record, or, when it does not fit, just enough to filter on. */
 type IndexMetadata = AuditRecord | { id: string; vendor: string | null; partial: true };
@@ -112,17 +123,17 @@ export class AuditStore {
    */
   async write(record: AuditRecord, deadline?: AbortSignal): Promise<void> {
     if (!ISSUANCE_ID_PATTERN.test(record.id)) throw new Error("audit record id is not an issuance id");
-    const descId = complementId(record.id);
-    const refHash = await clientRefHash(record.client_ref);
-    const json = JSON.stringify(record);
-    const metadata = indexMetadata(record, json);
+    const userKey = await userIndexKey(record.client_ref, record.id);
+    const stored = fitRecord(record, MAX_METADATA_BYTES);
+    const json = JSON.stringify(stored);
+    const metadata = indexMetadata(stored, json);
     const options = { expirationTtl: this.retentionSeconds };
     if (this.requestLimits && !deadline) throw new Error("a request's audit write needs its record's deadline");
     const tooLate = "audit record is too late for the export's settle window";
     if (deadline?.aborted) throw new DOMException(tooLate, "TimeoutError");
     const puts = Promise.all([
-      this.kv.put(ALL_PREFIX + descId, json, { ...options, metadata }),
-      this.kv.put(`${REF_PREFIX}${refHash}:${descId}`, "", { ...options, metadata }),
+      this.kv.put(ALL_PREFIX + complementId(record.id), json, { ...options, metadata }),
+      this.kv.put(userKey, "", { ...options, metadata }),
     ]);
     const bounded = deadline ? before(deadline, puts, tooLate) : puts;
     if (this.requestLimits) await within(bounded, this.requestLimits.timeoutMs, "audit write");
@@ -146,8 +157,12 @@ export class AuditStore {
     const filters = await filterHash(query);
     let position: ListPosition = query.cursor === undefined ? {} : decodeCursor(query.cursor, filters);
     const records: AuditRecord[] = [];
+    /** KV reads so far; a record read from its value is charged the most it may take. */
+    let reads = 0;
 
     for (let pages = 0; pages < MAX_LIST_PAGES_PER_REQUEST; pages++) {
+      if (reads >= MAX_LISTING_KV_READS) return { records, cursor: encodeCursor(filters, position) };
+      reads += 1;
       const page = await this.listPage(prefix, position.page, pages === 0 && query.cursor !== undefined);
       for (const [index, key] of page.keys.entries()) {
         if (position.after !== undefined && key.name <= position.after) continue;
@@ -157,7 +172,16 @@ export class AuditStore {
         if (query.since && at < query.since.getTime()) return { records, cursor: null };
         if (query.until && at > query.until.getTime()) continue;
         if (query.vendor && key.metadata?.vendor !== query.vendor) continue;
-        const record = await this.resolve(id, key.metadata);
+        let record = indexedRecord(key.metadata);
+        if (record === null) {
+          if (reads + RECORD_READ_KV_READS > MAX_LISTING_KV_READS) {
+            // Out of reads: the next request starts at this key.
+            const after = index > 0 ? page.keys[index - 1]?.name : position.after;
+            return { records, cursor: encodeCursor(filters, { page: position.page, after }) };
+          }
+          reads += RECORD_READ_KV_READS;
+          record = await this.get(id);
+        }
         if (record) records.push(record);
         if (records.length === query.limit) {
           const next: ListPosition | null =
@@ -191,9 +215,7 @@ export class AuditStore {
       for (const key of page.keys) {
         const id = idFromIndexKey(key.name, prefix);
         if (id === null) continue;
-        const metadata = key.metadata;
-        const full = metadata && !("partial" in metadata) ? metadata : null;
-        entries.push({ id, vendor: metadata?.vendor ?? null, record: full });
+        entries.push({ id, vendor: key.metadata?.vendor ?? null, record: indexedRecord(key.metadata) });
       }
       return { entries, cursor: page.list_complete ? null : page.cursor };
     };
@@ -229,11 +251,6 @@ export class AuditStore {
       );
     }
   }
-
-  private async resolve(id: string, metadata: IndexMetadata | null | undefined): Promise<AuditRecord | null> {
-    if (metadata && !("partial" in metadata)) return metadata;
-    return this.get(id);
-  }
 }
 
 /** The issuance id of an index key under `prefix`, or null for a key of another shape. */
@@ -243,11 +260,21 @@ function idFromIndexKey(name: string, prefix: string): string | null {
   return ISSUANCE_ID_PATTERN.test(descId) ? complementId(descId) : null;
 }
 
+/** The record an index entry's metadata holds; null when it holds only the partial marker, or nothing. */
+function indexedRecord(metadata: IndexMetadata | null | undefined): AuditRecord | null {
+  return metadata && !("partial" in metadata) ? metadata : null;
+}
+
 /** `json` is the record serialized, which is also the size KV measures its metadata by. */
 function indexMetadata(record: AuditRecord, json: string): IndexMetadata {
   return new TextEncoder().encode(json).byteLength <= MAX_METADATA_BYTES
     ? record
     : { id: record.id, vendor: record.vendor, partial: true };
+}
+
+/** The key of record `id`'s entry in the index of `clientRef`'s records. */
+export async function userIndexKey(clientRef: string, id: string): Promise<string> {
+  return `${REF_PREFIX}${await clientRefHash(clientRef)}:${complementId(id)}`;
 }
 
 /** Hashing keeps index keys short and free of whatever characters a client_ref holds. */

@@ -208,9 +208,9 @@ describe("a range with quiet and busy stretches", () => {
       if (i % 3 !== 2) at += 1;
       records.push(make(at, user));
     }
-    // Twenty in one millisecond, and one too large for index metadata.
+    // Twenty in one millisecond, and one too large for index metadata (a vendor key id is kept whole).
     for (let i = 0; i < 20; i++) records.push(make(start + 50 * MINUTE, user));
-    records.push(make(start + 51 * MINUTE, user, { user_agent: `big-agent/${"x".repeat(1500)}` }));
+    records.push(make(start + 51 * MINUTE, user, { vendor_key_id: `big-key/${"x".repeat(1500)}` }));
     // Quiet again: one record an hour for a day.
     for (let i = 0; i < 24; i++) records.push(make(start + 60 * MINUTE + i * 60 * MINUTE, user));
     for (const index of [0, 29, 30, 500, 1000, 1299, records.length - 1]) {
@@ -218,7 +218,7 @@ describe("a range with quiet and busy stretches", () => {
     }
     written = records;
     rareIds = oldestFirst(records.filter((record) => record.vendor === "speechmatics"));
-    largeId = (records.find((record) => record.user_agent?.startsWith("big-agent")) as AuditRecord).id;
+    largeId = (records.find((record) => record.vendor_key_id?.startsWith("big-key")) as AuditRecord).id;
     // Written newest first, so that the order KV received them in is no help.
     await writeAll([...records].reverse());
   }, 120_000);
@@ -228,7 +228,7 @@ describe("a range with quiet and busy stretches", () => {
     expect(idsOf(records)).toEqual(oldestFirst(written));
     const byId = new Map(written.map((record) => [record.id, record]));
     for (const record of records) expect(record).toEqual(byId.get(record.id));
-    expect(records.find((record) => record.id === largeId)?.user_agent).toHaveLength(1510);
+    expect(records.find((record) => record.id === largeId)?.vendor_key_id).toHaveLength(1508);
   });
 
   it("streams the all-records index over the same range in the same order", async () => {

@@ -115,8 +115,9 @@ describe("records too large for index metadata", () => {
     const start = Date.UTC(2004, 0, 1);
     const user = uniqueUser("large");
     const older = auditRecord(start, user);
-    // Over KV's 1024-byte metadata limit: the index keeps a partial marker and the listing reads the full index entry's value.
-    const large = auditRecord(start + 1, user, { vendor: "speechmatics", user_agent: `big-agent/${"x".repeat(1500)}` });
+    // A vendor key id, which the record keeps whole, over KV's 1024-byte metadata limit: the index keeps a
+    // partial marker and the listing reads the full index entry's value.
+    const large = auditRecord(start + 1, user, { vendor: "speechmatics", vendor_key_id: `key-${"x".repeat(1500)}` });
     const newer = auditRecord(start + 2, user);
     await writeAll([older, large, newer]);
 

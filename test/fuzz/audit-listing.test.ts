@@ -75,9 +75,13 @@ async function writeDataset(label: string, start: number, shapes: RecordShape[])
         shape.vendor === null
           ? { vendor: null, outcome: "denied", ttl_seconds: null, expires_at: null, options: {}, reason: "fuzz" }
           : { vendor: shape.vendor as AuditRecord["vendor"] };
-      // Over KV's 1024-byte metadata limit: the index keeps a partial entry and the listing reads the full index entry's value.
-      const userAgent = shape.large ? `fuzz-listing/${"x".repeat(1500)}` : "fuzz-listing/1.0";
-      return issuedRecord(nextId(new Date(at)), at, clientRef, userAgent, overrides);
+      // A vendor key id (kept whole) over KV's 1024-byte metadata limit: the index keeps a partial entry and
+      // the listing reads the full index entry's value, within its budget of KV reads.
+      const vendorKeyId = shape.large ? `fuzz-key/${"x".repeat(1500)}` : null;
+      return issuedRecord(nextId(new Date(at)), at, clientRef, "fuzz-listing/1.0", {
+        ...overrides,
+        vendor_key_id: vendorKeyId,
+      });
     });
   for (let i = 0; i < records.length; i += WRITE_BATCH) {
     await Promise.all(records.slice(i, i + WRITE_BATCH).map((record) => store.write(record)));

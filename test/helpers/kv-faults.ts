@@ -35,3 +35,38 @@ export function kvFailingEveryNthPut(n: number): { kv: KVNamespace; puts: PutAtt
   });
   return { kv, puts };
 }
+
+/** KV operations the namespace below was asked for, by method. */
+export type KvOperations = Record<"get" | "getWithMetadata" | "list" | "put" | "delete", number>;
+
+/**
+ * The real audit namespace, counting every operation asked of it: what a request
+ * costs in KV, and what Cloudflare counts against its 1,000 operations an invocation.
+ * With `listPageSize`, a list hands back at most that many keys, as KV may.
+ */
+export function kvCountingOperations(listPageSize?: number): {
+  kv: KVNamespace;
+  operations: KvOperations;
+  total: () => number;
+} {
+  const operations: KvOperations = { get: 0, getWithMetadata: 0, list: 0, put: 0, delete: 0 };
+  const counted = (method: keyof KvOperations) => {
+    const real = (auditKv[method] as (...args: unknown[]) => Promise<unknown>).bind(auditKv);
+    return (...args: unknown[]) => {
+      operations[method] += 1;
+      return real(...args);
+    };
+  };
+  const list = counted("list");
+  const kv = auditKvWith({
+    get: counted("get"),
+    getWithMetadata: counted("getWithMetadata"),
+    list: (options?: KVNamespaceListOptions) =>
+      list(
+        listPageSize === undefined ? options : { ...options, limit: Math.min(options?.limit ?? 1000, listPageSize) },
+      ),
+    put: counted("put"),
+    delete: counted("delete"),
+  });
+  return { kv, operations, total: () => Object.values(operations).reduce((sum, n) => sum + n, 0) };
+}
