@@ -13,7 +13,7 @@ import { vendorOptionsSource } from "./vendor-options";
 const ROOT = new URL("..", import.meta.url);
 const checkOnly = process.argv.includes("--check");
 
-const document = buildOpenApiDocument();
+const document = await buildOpenApiDocument();
 // The document is JSON typed loosely; its shape is the one buildOpenApiDocument writes.
 const typed = document as unknown as OpenApiDocument;
 const files = [

@@ -1,5 +1,10 @@
 import { EXPORT_SETTLE_SECONDS, MAX_EXPORT_RECORDS } from "../audit/export";
-import { DEFAULT_AUDIT_PAGE_SIZE, MAX_AUDIT_PAGE_SIZE, MAX_CLIENT_REF_CHARS, MAX_USER_AGENT_CHARS } from "../constants";
+import {
+  DEFAULT_AUDIT_PAGE_SIZE,
+  MAX_AUDIT_HEADER_BYTES,
+  MAX_AUDIT_PAGE_SIZE,
+  MAX_CLIENT_REF_CHARS,
+} from "../constants";
 import type { VendorId, vendors } from "../vendors/registry";
 import type { PropertyDescriptions } from "./json-schema";
 
@@ -73,9 +78,9 @@ export const SCHEMA_DESCRIPTIONS: Record<string, PropertyDescriptions> = {
     client_ref:
       "The user: the verified token's `CLIENT_REF_CLAIM` (or its pseudonym), or the user an operator acted on.",
     issuer:
-      "The token's `iss` (at most 256 characters); null for an operator action, or when it was missing or longer.",
+      "The token's `iss` (at most 256 characters); null for an operator action, or when it was missing or longer, or left the record too large for KV's index metadata.",
     subject:
-      "The token's `sub` (at most 256 characters); null for an operator action, or when it was missing or longer.",
+      "The token's `sub` (at most 256 characters); null for an operator action, or when it was missing or longer, or left the record too large for KV's index metadata.",
     outcome:
       "`issued`: the key was handed out; `upstream_error`: the vendor failed, or its key was not handed out; `denied` and `deny_lifted`: an operator stopped or restarted new keys for the user.",
     ttl_seconds: "The TTL asked for (or the default), in seconds; null for an operator action.",
@@ -87,15 +92,16 @@ export const SCHEMA_DESCRIPTIONS: Record<string, PropertyDescriptions> = {
       "The vendor's HTTP status; null when it did not answer (timeout, network) and for an operator action.",
     error_code: "The broker's error code when the outcome is `upstream_error`; null otherwise.",
     key_fingerprint:
-      "First 16 hex characters of the SHA-256 of the key, to recognise a leaked key without storing it; null when no key was issued.",
+      "First 16 hex characters of the SHA-256 of the key, to recognise a leaked key without storing it: set whenever the vendor's answer held one, handed out or refused (`vendor_credential_refused`); null when it held none.",
     vendor_key_id: "The vendor's own id for the credential, when it gives one (AceData); null otherwise.",
-    ip: "The caller's address (`CF-Connecting-IP`); null when the platform gave none.",
-    origin: "The caller's `Origin` header; null without one.",
-    user_agent: `The caller's \`User-Agent\`, at most its first ${MAX_USER_AGENT_CHARS} characters; null without one.`,
+    ip: "The caller's address (`CF-Connecting-IP`); null when the platform gave none. Cut as `user_agent` is.",
+    origin: "The caller's `Origin` header; null without one. Cut as `user_agent` is.",
+    user_agent: `The caller's \`User-Agent\`; null without one. Cut to ${MAX_AUDIT_HEADER_BYTES} bytes of JSON (UTF-8), and further when the record would not fit KV's 1024-byte index metadata otherwise; a cut value ends in \`…\`.`,
     request_id: "The broker's id for the request (its `X-Request-Id` response header).",
     caller_request_id:
-      "The caller's own `X-Request-Id`, when it sent a plain one (8 to 128 of `A-Za-z0-9._:-`); the caller chose it, so it proves nothing.",
-    reason: "For `denied` and `deny_lifted`: the operator's reason; null otherwise.",
+      "The caller's own `X-Request-Id`, when it sent a plain one (8 to 128 of `A-Za-z0-9._:-`); the caller chose it, so it proves nothing. Cut, ending in `…`, only when the record would not fit KV's index metadata otherwise.",
+    reason:
+      "For `denied` and `deny_lifted`: the operator's reason; null otherwise. Cut, ending in `…`, only when the record would not fit KV's index metadata otherwise.",
     deny_until: "For `denied` and `deny_lifted`: when the deny was set to end; null when it had no end, and otherwise.",
   },
   AuditPage: {

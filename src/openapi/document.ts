@@ -1,9 +1,9 @@
 import type * as z from "zod/mini";
 import { EXPORT_SETTLE_SECONDS, MAX_EXPORT_KV_READS, MAX_EXPORT_RECORDS } from "../audit/export";
 import { auditPageSchema, auditRecordSchema } from "../audit/record";
-import { encodeCursor } from "../audit/cursor";
+import { MAX_LISTING_KV_READS } from "../audit/store";
 import { DEFAULT_AUDIT_PAGE_SIZE, MAX_CLIENT_REF_CHARS, MAX_REQUEST_BODY_BYTES } from "../constants";
-import { complementId, ISSUANCE_ID_PATTERN } from "../ids";
+import { ISSUANCE_ID_PATTERN } from "../ids";
 import { denyBodySchema } from "../routes/admin";
 import { auditQuerySchema } from "../routes/audit";
 import { auditExportQuerySchema } from "../routes/audit-export";
@@ -22,8 +22,10 @@ import {
   DENY_RECORD_EXAMPLE,
   EXAMPLE_CLIENT_REF,
   EXAMPLE_ISSUANCE_ID,
+  EXAMPLE_LIST_FILTERS,
   EXAMPLE_REQUEST_ID,
   EXAMPLE_TIMES,
+  exampleListCursor,
   MINT_EXAMPLES,
 } from "./examples";
 import {
@@ -230,7 +232,8 @@ function mintOperation(id: VendorId): Json {
           internal_error: INTERNAL,
           upstream_auth_failed: `${id} rejected the broker's own credentials; the operator must check them`,
           upstream_rejected: `${id} refused the request as invalid; its message is passed on, scrubbed of secrets`,
-          upstream_error: `${id} failed, answered something unusable, or issued a key that would outlive \`ttl_seconds\` (which is then not handed out)`,
+          upstream_error: `${id} failed, or answered something unusable that held no credential`,
+          vendor_credential_refused: `${id} issued a credential that the broker refused (it would outlive \`ttl_seconds\`, or the answer holding it broke the vendor's documented shape or, for a signed URL, its host and path rules), so it was not handed out; it counts against the quota, its audit record has its fingerprint, and a retry would issue another`,
           auth_unavailable: JWKS_DOWN,
           quota_unavailable: "the user's Durable Object (deny and quota) could not be reached; nothing was minted",
           audit_unavailable:
@@ -285,10 +288,6 @@ const clientRefParameter = {
   example: EXAMPLE_CLIENT_REF,
 };
 
-const LIST_CURSOR_EXAMPLE = encodeCursor("4f1c9a0b7e2d6c35", {
-  after: `idx2:all:${complementId(EXAMPLE_ISSUANCE_ID)}`,
-});
-
 // ---------------------------------------------------------------------------------------------
 // The paths.
 
@@ -298,11 +297,11 @@ function preflightOperation(path: string, allowed: string, pathParameters: Json[
   return {
     operationId: `preflight_${name}`,
     summary: "CORS preflight",
-    description: `A browser's preflight: \`Origin\` must be one of \`ALLOWED_ORIGINS\`. An \`OPTIONS\` request that is not a preflight (no \`Origin\` or no \`Access-Control-Request-Method\`) gets \`405\` with \`Allow: ${allowed}\`, as does any method this path does not answer.`,
+    description: `A browser's preflight: \`Origin\` must be one of \`ALLOWED_ORIGINS\`. An \`OPTIONS\` request that is not a preflight (no \`Origin\`, or no or an empty \`Access-Control-Request-Method\`) gets \`405\` with \`Allow: ${allowed}\`, as does any method this path does not answer.`,
     tags: ["cors"],
     security: [],
     parameters: [
-      ...pathParameters,
+      ...pathParameters.map(anyPathValue),
       ...PREFLIGHT_PARAMETERS.map((parameter) =>
         parameter.name === "Access-Control-Request-Method"
           ? { ...parameter, example: allowed.split(", ")[0] }
@@ -318,6 +317,21 @@ function preflightOperation(path: string, allowed: string, pathParameters: Json[
         internal_error: INTERNAL,
       }),
     },
+  };
+}
+
+/**
+ * A route's path parameter as its preflight takes it: the broker answers a preflight before
+ * any route runs, so the value is not checked there (an empty one would name another path).
+ */
+function anyPathValue(parameter: Json): Json {
+  return {
+    name: parameter.name,
+    in: "path",
+    required: true,
+    description: "Any value: a preflight gets the same answer whatever the path holds.",
+    schema: { type: "string", minLength: 1 },
+    example: parameter.example,
   };
 }
 
@@ -341,10 +355,11 @@ function pageOfRecords(page: Json): Json {
   return { ...page, properties: { ...properties, records: { type: "array", items: ref("AuditRecord") } } };
 }
 
-export function buildOpenApiDocument(): Json {
+export async function buildOpenApiDocument(): Promise<Json> {
   const adminSecurity = [{ adminToken: [] }];
   const endUserSecurity = [{ endUserJwt: [] }];
   const callerId = [CALLER_REQUEST_ID_PARAMETER];
+  const listCursor = await exampleListCursor();
 
   const paths = withPreflights({
     "/healthz": {
@@ -596,7 +611,7 @@ export function buildOpenApiDocument(): Json {
         summary: "Audit records, newest first",
         description: [
           "Newest first by issuance id. `since` must not be after `until` (`400`); both are inclusive.",
-          "One request reads at most 5,000 index keys, so a page may hold fewer than `limit` records, or none, while `cursor` is not null: follow `cursor` until it is null.",
+          `One request reads at most 5,000 index keys and makes at most ${MAX_LISTING_KV_READS} KV reads, so a page may hold fewer than \`limit\` records, or none, while \`cursor\` is not null: follow \`cursor\` until it is null.`,
           "A cursor works only with the filters it was returned for (`limit` may change); otherwise, or when it is malformed or no longer accepted, the answer is `400`. Unknown parameters are `400`.",
         ].join(" "),
         tags: ["audit"],
@@ -606,12 +621,9 @@ export function buildOpenApiDocument(): Json {
             auditQuerySchema,
             AUDIT_QUERY_DESCRIPTIONS,
             {
-              client_ref: EXAMPLE_CLIENT_REF,
-              vendor: "soniox",
-              since: EXAMPLE_TIMES.dayStart,
-              until: EXAMPLE_TIMES.dayEnd,
+              ...EXAMPLE_LIST_FILTERS,
               limit: 50,
-              cursor: LIST_CURSOR_EXAMPLE,
+              cursor: listCursor,
             },
             { limit: DEFAULT_AUDIT_PAGE_SIZE },
           ),
@@ -621,7 +633,10 @@ export function buildOpenApiDocument(): Json {
           "200": answer(
             "A page of records",
             jsonBody(ref("AuditPage"), {
-              page: { value: { records: [DENY_RECORD_EXAMPLE, AUDIT_RECORD_EXAMPLE], cursor: LIST_CURSOR_EXAMPLE } },
+              page: {
+                summary: "A page of the example filters' listing",
+                value: { records: [AUDIT_RECORD_EXAMPLE], cursor: listCursor },
+              },
               last_page: { value: { records: [], cursor: null } },
             }),
           ),

@@ -1,4 +1,6 @@
+import { encodeCursor, filterHash } from "../audit/cursor";
 import type { AuditRecord } from "../audit/record";
+import { userIndexKey } from "../audit/store";
 import type { ErrorCode } from "../errors";
 import { issuanceIdSource } from "../ids";
 import type { VendorId } from "../vendors/registry";
@@ -155,6 +157,8 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   upstream_auth_failed: "soniox rejected the broker's credentials; the operator must check them",
   upstream_rejected: "speechmatics rejected the request: region must be one of: eu, usa, au",
   upstream_error: "soniox failed to create a key (status 500)",
+  vendor_credential_refused:
+    "acedata issued a credential that the broker refused, so it was not handed out: it would outlive ttl_seconds",
   audit_unavailable: "the key could not be recorded for audit, so it was not issued; retry later",
   quota_unavailable: "the per-user quota store could not be reached; retry later",
   auth_unavailable: "the identity provider's keys could not be fetched; retry later",
@@ -217,3 +221,22 @@ export const EXAMPLE_TIMES = {
   deny: iso(at(3_600_000)),
   denyUntil: later(3_600 + 86_400),
 };
+
+/** `GET /v1/audit`'s example filters: alice's Soniox records on the example day. */
+export const EXAMPLE_LIST_FILTERS = {
+  client_ref: EXAMPLE_CLIENT_REF,
+  vendor: "soniox",
+  since: EXAMPLE_TIMES.dayStart,
+  until: EXAMPLE_TIMES.dayEnd,
+} as const;
+
+/**
+ * The cursor a listing with `EXAMPLE_LIST_FILTERS` answers after the Soniox example record:
+ * bound to those filters by the broker's own hash, and resuming after that record's entry in
+ * alice's index. A test lists with it.
+ */
+export async function exampleListCursor(): Promise<string> {
+  const { client_ref, vendor, since, until } = EXAMPLE_LIST_FILTERS;
+  const filters = await filterHash({ clientRef: client_ref, vendor, since: new Date(since), until: new Date(until) });
+  return encodeCursor(filters, { after: await userIndexKey(client_ref, EXAMPLE_ISSUANCE_ID) });
+}

@@ -198,8 +198,10 @@ export const PREFLIGHT_PARAMETERS: Json[] = [
     name: "Access-Control-Request-Method",
     in: "header",
     required: true,
-    description: "The method the browser means to send. Without it, `OPTIONS` is not a preflight and gets `405`.",
-    schema: { type: "string", enum: ["GET", "POST", "DELETE"] },
+    description:
+      "The method the browser means to send. Any method gets the same answer: the browser itself checks it against `Access-Control-Allow-Methods`. Without it, or empty, `OPTIONS` is not a preflight and gets `405`.",
+    // HTTP drops the spaces and tabs around a header value, so one made only of them arrives empty.
+    schema: { type: "string", pattern: "[^\\t ]" },
     example: "POST",
   },
   {

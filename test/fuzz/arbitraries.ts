@@ -136,7 +136,7 @@ export const methodArb = fc.oneof(
 );
 
 /** ASCII a header value may hold: anything but NUL, LF and CR. */
-const headerAscii = fc
+export const headerAscii = fc
   .integer({ min: 1, max: 127 })
   .filter((code) => code !== 10 && code !== 13)
   .map((code) => String.fromCharCode(code));

@@ -9,12 +9,14 @@ import {
   type Credentials,
   denyBodyArb,
   encodeSegment,
+  headerAscii,
   issuanceIdArb,
   makeCredentials,
   queryArb,
   type RequestSpec,
   VALID_MINT_BODIES,
 } from "./arbitraries";
+import { type OpenApiDocument as DocumentOfHelpers, schemaProblems } from "../helpers/openapi-document";
 import { fuzzParameters, fuzzSeed, PROPERTY_TIMEOUT_MS } from "./runs";
 import { describe as describeExchange, type Exchange, send } from "./send";
 
@@ -348,7 +350,105 @@ function conformanceArb(): fc.Arbitrary<{ template: string; spec: RequestSpec }>
   );
 }
 
+// ---------------------------------------------------------------- preflights, as the document describes them
+
+/** What a client may put in `Access-Control-Request-Method`: any method, blanks, any ASCII a header holds. */
+const requestMethodArb = fc.oneof(
+  fc.constantFrom(...ACCEPTED_METHODS, "frobnicate", ""),
+  fc.constantFrom(" ", "\t", " \t ", " POST "),
+  fc.string({ unit: headerAscii, maxLength: 20 }),
+);
+
+/** A path parameter's value, decoded, and its segment in the URL; never `.` or `..`, which would change the path. */
+const pathValueArb = fc
+  .oneof(
+    issuanceIdArb,
+    fc.string({ unit: "grapheme", minLength: 1, maxLength: 20 }),
+    fc.string({ unit: "binary", minLength: 1, maxLength: 20 }),
+    fc.integer({ min: 200, max: 4000 }).map((n) => "x".repeat(n)),
+  )
+  .filter((value) => value !== "." && value !== "..")
+  .map((value) => {
+    const segment = encodeSegment(value);
+    return { value: decodeURIComponent(segment), segment };
+  });
+
+interface Preflight {
+  route: Route;
+  /** Each parameter's value, by name; absent when not sent. */
+  values: Record<string, string | undefined>;
+  path: string;
+}
+
+/** An `OPTIONS` from the allowed origin (or none) with any values for the preflight's parameters. */
+function preflightArb(): fc.Arbitrary<Preflight> {
+  const preflights = routes.filter((route) => route.method === "options");
+  return fc.constantFrom(...preflights).chain((route) => {
+    const names = [...route.template.matchAll(/\{([^}]+)\}/g)].map((match) => match[1] as string);
+    return fc
+      .record({
+        path: fc.tuple(...names.map(() => pathValueArb)),
+        origin: fc.option(fc.constant(ALLOWED_ORIGIN), { nil: undefined, freq: 6 }),
+        method: fc.option(requestMethodArb, { nil: undefined, freq: 6 }),
+        headers: fc.option(fc.string({ unit: headerAscii, maxLength: 40 }), { nil: undefined }),
+      })
+      .map(({ path, origin, method, headers }) => ({
+        route,
+        values: {
+          ...Object.fromEntries(names.map((name, i) => [name, path[i]?.value])),
+          Origin: origin,
+          "Access-Control-Request-Method": method,
+          "Access-Control-Request-Headers": headers,
+        },
+        path: path.reduce((url, { segment }, i) => url.replace(`{${names[i]}}`, segment), route.template),
+      }));
+  });
+}
+
+/** The document's objections to a preflight's values: a required parameter missing, or a value its schema refuses. */
+function preflightObjections({ route, values }: Preflight): string[] {
+  const keys = ["paths", route.template, "options", "parameters"];
+  return ((route.operation.parameters ?? []) as unknown[]).flatMap((_, i) => {
+    const parameter = located([...keys, String(i)]);
+    if (!parameter) return [`parameter ${i} has an unresolvable $ref`];
+    const name = String(parameter.value.name);
+    const value = values[name];
+    if (!(name in values)) return [`the test sends no ${name}`];
+    if (value === undefined) return parameter.value.required === true ? [`${name} is missing`] : [];
+    // Not `schemaErrors`: the validator does not index schemas inside the `parameters` array.
+    const problems = schemaProblems(document as unknown as DocumentOfHelpers, parameter.value.schema, value);
+    return problems.map((problem) => `${name} ${JSON.stringify(value)}: ${problem}`);
+  });
+}
+
 describe("the served OpenAPI document", () => {
+  it(
+    "describes every preflight the broker answers: 204 for values it allows, 4xx for others",
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(preflightArb(), async (preflight) => {
+          const { values } = preflight;
+          const requestHeaders = values["Access-Control-Request-Headers"];
+          const exchange = await send({
+            method: "OPTIONS",
+            path: preflight.path,
+            origin: values.Origin,
+            preflight: values["Access-Control-Request-Method"],
+            extra: requestHeaders === undefined ? [] : [["Access-Control-Request-Headers", requestHeaders]],
+            duplicates: [],
+          });
+          const objections = preflightObjections(preflight);
+          const verdict = `${describeExchange(exchange)}\n  the document objects: ${objections.join("; ") || "nothing"}`;
+          if (objections.length === 0) expect(exchange.status, verdict).toBe(204);
+          else expect(Math.floor(exchange.status / 100), verdict).toBe(4);
+          checkConformance(preflight.route.template, exchange);
+        }),
+        fuzzParameters(),
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
+
   it(
     "describes every answer to a documented route: status, content type, headers and body schema",
     async () => {

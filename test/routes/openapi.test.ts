@@ -1,11 +1,21 @@
 import { describe, expect, it } from "vitest";
+import { AuditStore } from "../../src/audit/store";
 import type { Env } from "../../src/env";
 import { ERROR_CODES } from "../../src/errors";
+import { issuanceIdSource } from "../../src/ids";
 import { ROUTE_METHODS } from "../../src/index";
 import { buildOpenApiDocument } from "../../src/openapi/document";
-import { MINT_EXAMPLES } from "../../src/openapi/examples";
+import { AUDIT_RECORD_EXAMPLE, EXAMPLE_ISSUANCE_ID, MINT_EXAMPLES } from "../../src/openapi/examples";
 import { type VendorId, vendorIds } from "../../src/vendors/registry";
-import { ADMIN_TOKEN, type CallOptions, call, expectError, kvWithFailingWrites, uniqueUser } from "../helpers/broker";
+import {
+  ADMIN_TOKEN,
+  auditKv,
+  type CallOptions,
+  call,
+  expectError,
+  kvWithFailingWrites,
+  uniqueUser,
+} from "../helpers/broker";
 import { emulatorUrl } from "../helpers/broker";
 import { faultUrl } from "../helpers/emulator";
 import { mint } from "../helpers/mint";
@@ -18,7 +28,7 @@ async function servedDocument(): Promise<OpenApiDocument> {
   return (await response.json()) as OpenApiDocument;
 }
 
-const document = buildOpenApiDocument() as unknown as OpenApiDocument;
+const document = (await buildOpenApiDocument()) as unknown as OpenApiDocument;
 
 /** Route patterns as Hono writes them, turned into the document's paths. */
 function documentedPaths(pattern: string): string[] {
@@ -44,7 +54,7 @@ async function documented(path: string, method: string, url: string, options: Ca
 
 describe("GET /openapi.json", () => {
   it("is exactly what the zod schemas generate (run `npm run openapi` if this fails)", async () => {
-    expect(await servedDocument()).toEqual(buildOpenApiDocument());
+    expect(await servedDocument()).toEqual(await buildOpenApiDocument());
   });
 
   it("documents every route with its methods and its CORS preflight, and no other path", async () => {
@@ -300,5 +310,29 @@ describe("real answers are what the document says", () => {
         expect(await answerProblems(document, path, "OPTIONS", response)).toEqual([]);
       }
     }
+  });
+});
+
+describe("the document's examples work", () => {
+  it("GET /v1/audit with its example parameters, cursor included, lists on after the example record", async () => {
+    // The example record and an older one of the same user, vendor and day, in the real audit store.
+    const at = Date.parse(AUDIT_RECORD_EXAMPLE.at) - 60_000;
+    const older = { ...AUDIT_RECORD_EXAMPLE, id: issuanceIdSource()(new Date(at)), at: new Date(at).toISOString() };
+    const store = new AuditStore(auditKv, 3600);
+    await store.write(AUDIT_RECORD_EXAMPLE);
+    await store.write(older);
+
+    const operation = document.paths["/v1/audit"]?.get as { parameters: Json[] };
+    const examples = operation.parameters
+      .filter((parameter) => parameter.in === "query")
+      .map((parameter): [string, string] => [String(parameter.name), String(parameter.example)]);
+    expect(examples.map(([name]) => name)).toContain("cursor");
+    const url = `/v1/audit?${new URLSearchParams(examples)}`;
+    const response = await documented("/v1/audit", "GET", url, { headers: admin });
+
+    expect(response.status, await response.clone().text()).toBe(200);
+    const ids = ((await response.json()) as { records: { id: string }[] }).records.map((record) => record.id);
+    expect(ids).toContain(older.id);
+    expect(ids).not.toContain(EXAMPLE_ISSUANCE_ID);
   });
 });
