@@ -10,7 +10,14 @@ import { base64url, createLocalJWKSet, errors, jwtVerify } from "jose";
 import * as z from "zod/mini";
 
 const body = z.strictObject({
-  text: z.optional(z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[a-z]+$/))),
+  text: z.optional(
+    z.string().check(
+      z.minLength(1),
+      z.maxLength(64),
+      z.regex(/^[a-z]+$/),
+      z.refine((text) => text !== "none", "not none"),
+    ),
+  ),
   count: z.nullable(z.int().check(z.minimum(1), z.maximum(9), z.positive(), z.nonnegative())),
   ratio: z.number(),
   flag: z.boolean(),

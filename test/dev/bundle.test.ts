@@ -17,9 +17,11 @@ const require = createRequire(import.meta.url);
 /**
  * The gzipped bundle's ceiling: today's size plus a little. A cold isolate parses all of it, and
  * the OpenAPI document alone would add about 17 KiB, so a change that crosses this line should say
- * why (BENCHMARKS.md tracks the size).
+ * why (BENCHMARKS.md tracks the size). Raised from 52 for issue 18's guards (records fitted to KV
+ * metadata, refused vendor credentials, exact signed-URL checks, claim paths, body draining):
+ * 53.4 KiB with them.
  */
-const MAX_GZIPPED_KIB = 52;
+const MAX_GZIPPED_KIB = 55;
 
 describe("the production bundle", () => {
   it("is minified, leaves the OpenAPI document to the static assets, and holds none of the emulator, the dev identity or zod's JSON Schema converter", async () => {
