@@ -139,8 +139,14 @@ function flagToken(token: string): FlagToken {
   if (short) return { spelling: short[1] as string, inline: short[2] };
   if (token === "--") throw new DeployArgsError("--: what follows it would reach wrangler unread");
   throw new DeployArgsError(
-    `${token}: not a form npm run deploy reads; write flags as --flag value, --flag=value, -e value or -e=value`,
+    `${withoutValue(token)}: not a form npm run deploy reads; write flags as --flag value, --flag=value, -e value or -e=value`,
   );
+}
+
+/** A flag as an error may show it: never the value given after `=`, which may be a var's. */
+function withoutValue(token: string): string {
+  const equals = token.indexOf("=");
+  return equals < 0 ? token : `${token.slice(0, equals)}=…`;
 }
 
 /**
@@ -149,7 +155,7 @@ function flagToken(token: string): FlagToken {
  */
 function unquoted(token: string, value: string): string {
   if (/^(["']).*\1$|^["']$/s.test(value)) {
-    throw new DeployArgsError(`${token}: a value in quotes, which wrangler would read without them`);
+    throw new DeployArgsError(`${withoutValue(token)}: a value in quotes, which wrangler would read without them`);
   }
   return value;
 }
@@ -168,7 +174,8 @@ export function parseDeployArgs(args: readonly string[]): DeployTarget {
     return values;
   };
   const add = (token: string, name: FlagName, values: Value[]) => {
-    if (values.some((value) => value === "" && name !== "env")) throw new DeployArgsError(`${token}: an empty value`);
+    if (values.some((value) => value === "" && name !== "env"))
+      throw new DeployArgsError(`${withoutValue(token)}: an empty value`);
     const previous = read.get(name);
     if (previous && !isList(name)) {
       throw new DeployArgsError(`${name === "script" ? "the entry point" : `--${name}`} is given twice`);
@@ -185,7 +192,7 @@ export function parseDeployArgs(args: readonly string[]): DeployTarget {
     const { spelling, inline } = flagToken(token);
     if (spelling === ASSUME_SECRET) {
       const [name] = inline !== undefined ? [inline] : following(false);
-      if (!name) throw new DeployArgsError(`${token} needs a secret's name`);
+      if (!name) throw new DeployArgsError(`${withoutValue(token)} needs a secret's name`);
       assumedSecrets.push(name);
       continue;
     }
@@ -193,12 +200,12 @@ export function parseDeployArgs(args: readonly string[]): DeployTarget {
     const negated = inline === undefined && spelling.startsWith("no-") ? SPELLINGS.get(spelling.slice(3)) : undefined;
     const name = negated ?? SPELLINGS.get(spelling);
     if (name === undefined) {
-      throw new DeployArgsError(`${token}: not a wrangler deploy flag that npm run deploy knows`);
+      throw new DeployArgsError(`${withoutValue(token)}: not a wrangler deploy flag that npm run deploy knows`);
     }
     const spec: FlagSpec = DEPLOY_FLAGS[name];
-    if ("refused" in spec) throw new DeployArgsError(`${token}: ${spec.refused}`);
+    if ("refused" in spec) throw new DeployArgsError(`${withoutValue(token)}: ${spec.refused}`);
     if (negated !== undefined) {
-      if (spec.arity !== "switch") throw new DeployArgsError(`${token}: --${name} is not a switch`);
+      if (spec.arity !== "switch") throw new DeployArgsError(`${withoutValue(token)}: --${name} is not a switch`);
       add(token, name, [false]);
       continue;
     }
@@ -207,14 +214,14 @@ export function parseDeployArgs(args: readonly string[]): DeployTarget {
         const next = args[i + 1];
         const word = inline ?? (next === "true" || next === "false" ? args[++i] : undefined);
         if (word !== undefined && word !== "true" && word !== "false") {
-          throw new DeployArgsError(`${token}: a switch is true or false`);
+          throw new DeployArgsError(`${withoutValue(token)}: a switch is true or false`);
         }
         add(token, name, [word !== "false"]);
         break;
       }
       case "one": {
         const [value] = inline !== undefined ? [inline] : following(false);
-        if (value === undefined) throw new DeployArgsError(`${token} needs a value`);
+        if (value === undefined) throw new DeployArgsError(`${withoutValue(token)} needs a value`);
         add(token, name, [value]);
         break;
       }
@@ -225,7 +232,7 @@ export function parseDeployArgs(args: readonly string[]): DeployTarget {
       }
       case "list": {
         const values = [...(inline !== undefined ? [inline] : []), ...following(true)];
-        if (values.length === 0) throw new DeployArgsError(`${token} needs a value`);
+        if (values.length === 0) throw new DeployArgsError(`${withoutValue(token)} needs a value`);
         add(
           token,
           name,

@@ -221,7 +221,7 @@ const agentSignedUrls: VendorEmulator = {
   masterKey: MASTER_KEY,
   errorReply,
   // A URL with no signature in it: nothing a client could connect with.
-  malformedReply: json(200, { signed_url: "wss://api.elevenlabs.io/v1/convai/conversation?agent_id=agent_1" }),
+  malformedReply: json(200, { agent_id: "agent_1" }),
 
   handle({ query, headers, keys }) {
     const refused = refuseMasterKey(headers);

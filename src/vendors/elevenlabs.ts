@@ -2,7 +2,7 @@ import * as z from "zod/mini";
 import type { VarReader } from "../config";
 import { type ApiKeySettings, apiKeySettings } from "./api-key-settings";
 import type { MintInput, MintedKey, VendorAdapter } from "./types";
-import { malformed, parseVendorJson, RefusedCredential, tryJson, type VendorFailureReading } from "./upstream";
+import { parseVendorJson, RefusedCredential, tryJson, type VendorFailureReading } from "./upstream";
 
 /**
  * @see https://elevenlabs.io/docs/api-reference/tokens/create (single-use tokens)
@@ -106,7 +106,12 @@ export const elevenlabs = {
     // The schema asks for nothing but the URL, so an answer it refuses holds no credential.
     const { signed_url } = parseVendorJson(this.name, reply, signedUrl, { key: "signed_url" });
     const { signature, refusal } = readSignedUrl(signed_url, settings.baseUrl, agentId);
-    if (signature === undefined) throw malformed(this.name, reply, "signed_url is not a URL carrying a signature");
+    if (signature === undefined) {
+      // Not the URL we know, yet it may be a live credential in another form (a renamed parameter,
+      // say): it is refused as one, so that it stays counted and the client does not ask again.
+      const why = "signed_url is not a URL carrying a signature";
+      throw new RefusedCredential(this.name, reply.status, why, { key: signed_url });
+    }
     if (refusal !== undefined) throw new RefusedCredential(this.name, reply.status, refusal, { key: signature });
     return { key: signature, url: signed_url, expiresAt, applied: { kind: options.kind, agent_id: agentId } };
   },

@@ -9,6 +9,8 @@ import { describe, expect, it } from "vitest";
  */
 const ROOT = join(import.meta.dirname, "../..");
 const READS_OF_THE_CLOCK = [
+  /(?<!new\s+)\bDate\s*\(/,
+  /\bTemporal\.Now\b/,
   /\bDate\.now\s*\(/,
   /\bnew\s+Date\s*\(\s*\)/,
   /\bnew\s+Date\b(?!\s*\()/,
@@ -52,7 +54,15 @@ describe("the real clock", () => {
   });
 
   it("is recognised in each form the check looks for", () => {
-    const forms = ["Date.now()", "new Date()", "new Date", "performance.now()", "x = Date.now ()"];
+    const forms = [
+      "Date.now()",
+      "new Date()",
+      "new Date",
+      "performance.now()",
+      "x = Date.now ()",
+      "Date()",
+      "Temporal.Now.instant()",
+    ];
     for (const form of forms)
       expect(
         READS_OF_THE_CLOCK.some((pattern) => pattern.test(form)),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { passesClaimGate } from "../../src/policy/claims";
 import { vendorIds } from "../../src/vendors/registry";
 import { call, expectError, uniqueUser } from "../helpers/broker";
 import { receivedFor } from "../helpers/emulator";
@@ -122,6 +123,13 @@ describe("POLICY: require_claim with a claim path", () => {
     ["an inherited property", "plan.constructor.name", ["Object"], { plan: {} }],
   ])("never reaches %s", async (_, claim, allowed, claims) => {
     await expectError(await mintGated(claim, allowed, claims), 403, "forbidden");
+  });
+
+  it("never reaches an inherited property, even a plain value a prototype holds", () => {
+    // No JSON payload has a prototype but Object's; the check still holds for any object given.
+    const plan = Object.create({ tier: "pro" }) as Record<string, unknown>;
+    expect(passesClaimGate({ claim: "plan.tier", in: ["pro"] }, { plan })).toBe(false);
+    expect(passesClaimGate({ claim: "plan.tier", in: ["pro"] }, { plan: { tier: "pro" } })).toBe(true);
   });
 
   it("lists a vendor gated on a nested claim only to users who pass it", async () => {

@@ -313,6 +313,21 @@ describe("the deploy flags", () => {
     expect(() => parseDeployArgs(args)).toThrow(message);
   });
 
+  it.each([
+    ["--var='ADMIN_TOKEN:s3cr3t-value'"],
+    ["--var=ADMIN_TOKEN:s3cr3t-value", "-x=s3cr3t-value"],
+    ["--nope=s3cr3t-value"],
+  ])("never shows a value given after = in a refusal: %j", (...args) => {
+    expect(() => parseDeployArgs(args)).toThrow(DeployArgsError);
+    let message = "";
+    try {
+      parseDeployArgs(args);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).not.toContain("s3cr3t");
+  });
+
   it("know every flag of the installed wrangler's deploy, with the arity and aliases wrangler gives it", async () => {
     const { experimental_getWranglerCommands } = await import("wrangler");
     const { registry, globalFlags } = experimental_getWranglerCommands();

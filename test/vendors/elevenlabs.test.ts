@@ -3,7 +3,7 @@ import { keyFingerprint } from "../../src/audit/fingerprint";
 import type { Env } from "../../src/env";
 import { sha256Hex } from "../../src/ids";
 import { elevenlabs } from "../../src/vendors/elevenlabs";
-import { RefusedCredential, UpstreamFailure, type VendorReply, type VendorRequest } from "../../src/vendors/upstream";
+import { RefusedCredential, type VendorReply, type VendorRequest } from "../../src/vendors/upstream";
 import { auditRecord } from "../helpers/audit";
 import { call, captureLogs, emulatorUrl, expectError, masterKeys, uniqueUser } from "../helpers/broker";
 import { faultUrl, taggedBaseUrl } from "../helpers/emulator";
@@ -332,7 +332,7 @@ describe("ElevenLabs failures", () => {
     if (code === "upstream_rejected") expect(error.message).toContain("Input should be less than or equal to 3600");
   });
 
-  it("refuses a signed URL with no signature in it as 502 upstream_error, and hands nothing out", async () => {
+  it("refuses an answer without a signed URL as 502 upstream_error, and hands nothing out", async () => {
     const user = uniqueUser();
     const response = await mint("elevenlabs", user, {
       body: agent,
@@ -449,10 +449,15 @@ describe("elevenlabs.mint", () => {
     ["a URL without a signature", `wss://api.elevenlabs.io/v1/convai/conversation?agent_id=${AGENT}`],
     ["an empty signature", `wss://api.elevenlabs.io/v1/convai/conversation?agent_id=${AGENT}&conversation_signature=`],
     ["something that is not a URL", "cvtkn_abc"],
-  ])("refuses %s, which holds no credential, as upstream_error", async (_case, url) => {
+  ])("refuses %s as vendor_credential_refused, fingerprinting the whole signed_url", async (_case, url) => {
     const { result } = await mintWith(signed(url), { kind: "agent", agent_id: AGENT });
-    await expect(result).rejects.toBeInstanceOf(UpstreamFailure);
-    await expect(result).rejects.toMatchObject({ code: "upstream_error" });
+    const refusal = await result.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refusal).toBeInstanceOf(RefusedCredential);
+    expect(refusal).toMatchObject({ code: "vendor_credential_refused" });
+    expect(await (refusal as RefusedCredential).fingerprint()).toBe(await keyFingerprint(url));
   });
 
   /** A signed URL for agent `a` as ElevenLabs answers it, with `change` made to it. */
