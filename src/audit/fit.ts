@@ -11,9 +11,14 @@ import type { AuditRecord } from "./record";
 
 const encoder = new TextEncoder();
 
-/** UTF-8 bytes of `value` as JSON: what KV counts against its metadata limit. */
+/** UTF-8 bytes of `text`: what KV counts against its metadata limit, for a record's JSON. */
+export function utf8Bytes(text: string): number {
+  return encoder.encode(text).byteLength;
+}
+
+/** UTF-8 bytes of `value` as JSON. */
 export function jsonBytes(value: unknown): number {
-  return encoder.encode(JSON.stringify(value)).byteLength;
+  return utf8Bytes(JSON.stringify(value));
 }
 
 /** Ends a value that was cut, so that a cut value is never taken for a whole one. */

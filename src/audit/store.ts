@@ -3,7 +3,7 @@ import { brokerError } from "../errors";
 import { before, within } from "../timeout";
 import { complementId, ISSUANCE_ID_PATTERN, issuanceIdTime, sha256Hex } from "../ids";
 import { decodeCursor, encodeCursor, filterHash, type ListPosition } from "./cursor";
-import { fitRecord } from "./fit";
+import { fitRecord, utf8Bytes } from "./fit";
 import type { AuditPage, AuditQuery, AuditRecord } from "./record";
 
 /**
@@ -124,9 +124,7 @@ export class AuditStore {
   async write(record: AuditRecord, deadline?: AbortSignal): Promise<void> {
     if (!ISSUANCE_ID_PATTERN.test(record.id)) throw new Error("audit record id is not an issuance id");
     const userKey = await userIndexKey(record.client_ref, record.id);
-    const stored = fitRecord(record, MAX_METADATA_BYTES);
-    const json = JSON.stringify(stored);
-    const metadata = indexMetadata(stored, json);
+    const { json, metadata } = storedForm(record);
     const options = { expirationTtl: this.retentionSeconds };
     if (this.requestLimits && !deadline) throw new Error("a request's audit write needs its record's deadline");
     const tooLate = "audit record is too late for the export's settle window";
@@ -265,11 +263,19 @@ function indexedRecord(metadata: IndexMetadata | null | undefined): AuditRecord 
   return metadata && !("partial" in metadata) ? metadata : null;
 }
 
-/** `json` is the record serialized, which is also the size KV measures its metadata by. */
-function indexMetadata(record: AuditRecord, json: string): IndexMetadata {
-  return new TextEncoder().encode(json).byteLength <= MAX_METADATA_BYTES
-    ? record
-    : { id: record.id, vendor: record.vendor, partial: true };
+/**
+ * The record as stored (its JSON) and its index metadata: the record itself when it fits, else the
+ * record fitted to the limit (fit.ts), else the partial marker. The JSON is also the size KV measures
+ * metadata by; a record that fits, as nearly all do, is serialized and measured once.
+ */
+function storedForm(record: AuditRecord): { json: string; metadata: IndexMetadata } {
+  const json = JSON.stringify(record);
+  if (utf8Bytes(json) <= MAX_METADATA_BYTES) return { json, metadata: record };
+  const fitted = fitRecord(record, MAX_METADATA_BYTES);
+  const fittedJson = JSON.stringify(fitted);
+  const metadata: IndexMetadata =
+    utf8Bytes(fittedJson) <= MAX_METADATA_BYTES ? fitted : { id: fitted.id, vendor: fitted.vendor, partial: true };
+  return { json: fittedJson, metadata };
 }
 
 /** The key of record `id`'s entry in the index of `clientRef`'s records. */
