@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -11,7 +12,11 @@ import type { DevIdentity } from "./identity";
  * port. None of it is part of the Worker bundle.
  *
  *   GET  /              the demo page
- *   GET  /docs          the API reference, rendered from the broker's /openapi.json
+ *   GET  /docs          the API reference: Redoc (the `redoc` devDependency's standalone
+ *                       bundle) rendering the broker's /openapi.json. Nothing it loads
+ *                       leaves this machine: no CDN, no web fonts (see redocPagePolicy)
+ *   GET  /docs/redoc.standalone.js   that bundle, from node_modules
+ *   GET  /favicon.svg   the pages' icon, also at /favicon.ico, which browsers ask for unprompted
  *   POST /dev/token     {"sub"} → {"token"}: a dev user's ID token
  *   …                   the vendor emulator (see emulator/server.ts)
  */
@@ -23,6 +28,24 @@ export interface DevServerOptions {
 
 const DEMO_DIR = fileURLToPath(new URL("./demo/", import.meta.url));
 const MAX_SUBJECT_CHARS = 256;
+const REDOC_BUNDLE = createRequire(import.meta.url).resolve("redoc/bundles/redoc.standalone.js");
+/** Redoc's sidebar footer shows this logo from Redocly's CDN; the served bundle drops it. */
+const REDOC_CDN_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg";
+
+/**
+ * What the reference page may load: itself, the bundle and the broker's document. Redoc's
+ * search index runs in a worker made from a blob, and its styles are injected inline.
+ */
+function redocPagePolicy(brokerUrl: string): string {
+  return [
+    "default-src 'self'",
+    `connect-src 'self' ${brokerUrl}`,
+    "script-src 'self' 'unsafe-inline'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "worker-src blob:",
+  ].join("; ");
+}
 
 export async function startDevServer({ port, brokerUrl, identity }: DevServerOptions): Promise<Server> {
   const emulator = createEmulator({ publicJwks: identity.publicJwks });
@@ -44,9 +67,13 @@ export async function startDevServer({ port, brokerUrl, identity }: DevServerOpt
     if (req.method === "GET" && (path === "/" || path === "/docs")) {
       const page = await readFile(`${DEMO_DIR}${path === "/" ? "index.html" : "docs.html"}`, "utf8");
       const html = page.replace("/*DEMO_CONFIG*/", `window.DEMO_CONFIG = ${JSON.stringify(pageConfig)};`);
-      return send(res, { status: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: html });
+      const headers: Record<string, string> = { "content-type": "text/html; charset=utf-8" };
+      if (path === "/docs") headers["content-security-policy"] = redocPagePolicy(brokerUrl);
+      return send(res, { status: 200, headers, body: html });
     }
     if (req.method === "GET" && path === "/demo.js") return send(res, await bundleDemo());
+    if (req.method === "GET" && (path === "/favicon.svg" || path === "/favicon.ico")) return send(res, await favicon());
+    if (req.method === "GET" && path === "/docs/redoc.standalone.js") return send(res, await redocBundle());
     send(res, jsonReply(404, { error: "not found" }));
   }
 
@@ -73,6 +100,11 @@ async function issueToken(req: IncomingMessage, res: ServerResponse, identity: D
   send(res, jsonReply(200, { token: await identity.signToken(subject) }));
 }
 
+async function favicon() {
+  const body = await readFile(`${DEMO_DIR}favicon.svg`, "utf8");
+  return { status: 200, headers: { "content-type": "image/svg+xml" }, body };
+}
+
 /** Bundled on each request, so edits to the demo show on reload. */
 async function bundleDemo() {
   const result = await build({
@@ -87,5 +119,15 @@ async function bundleDemo() {
     status: 200,
     headers: { "content-type": "text/javascript; charset=utf-8" },
     body: result.outputFiles[0]?.text ?? "",
+  };
+}
+
+/** The Redoc bundle as installed, without its one request to a CDN (an empty `src` loads nothing). */
+async function redocBundle() {
+  const bundle = await readFile(REDOC_BUNDLE, "utf8");
+  return {
+    status: 200,
+    headers: { "content-type": "text/javascript; charset=utf-8" },
+    body: bundle.replaceAll(REDOC_CDN_LOGO, ""),
   };
 }

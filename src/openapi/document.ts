@@ -1,4 +1,6 @@
 import type * as z from "zod/mini";
+// Only the version; this module runs at build time and in tests, never in the Worker bundle.
+import { version as packageVersion } from "../../package.json";
 import { EXPORT_SETTLE_SECONDS, MAX_EXPORT_KV_READS, MAX_EXPORT_RECORDS } from "../audit/export";
 import { auditPageSchema, auditRecordSchema } from "../audit/record";
 import { MAX_LISTING_KV_READS } from "../audit/store";
@@ -54,13 +56,8 @@ import {
   vendorListSchema,
 } from "./schemas";
 
-/**
- * Builds the OpenAPI 3.1 document from the zod schemas that validate requests
- * and describe answers. `npm run openapi` writes it to src/generated/assets/openapi.json
- * at build time, so the Worker serves it without carrying zod's JSON Schema
- * converter; a test rebuilds it and compares, so it cannot drift.
- */
-export const API_VERSION = "1.0.0";
+/** The document's `info.version`: the package's version, so a release names both the same. */
+export const API_VERSION: string = packageVersion;
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
@@ -73,6 +70,44 @@ function jsonBody(schema: Json, examples: Record<string, { summary?: string; val
 function answer(description: string, content: Json, extra: Json = {}): Json {
   return { description, headers: everyAnswerHeaders(), content, ...extra };
 }
+
+/** Every operation has exactly one of these tags; `x-displayName` is how API references name it. */
+const TAGS = [
+  {
+    name: "keys",
+    "x-displayName": "Keys",
+    description: "For the signed-in end user: mint keys, list vendors, see usage.",
+  },
+  { name: "audit", "x-displayName": "Audit trail", description: "For the operator: read and export the audit trail." },
+  { name: "admin", "x-displayName": "Deny", description: "For the operator: stop and restart new keys for a user." },
+  { name: "meta", "x-displayName": "Health and document", description: "Health and this document; no auth." },
+  {
+    name: "cors",
+    "x-displayName": "CORS preflight",
+    description: "CORS preflights (`OPTIONS`), answered the same on every path.",
+  },
+];
+
+/**
+ * The description's last section. The HTML comment is where Redoc renders the security schemes
+ * (other renderers skip it and list them on their own).
+ */
+const AUTHENTICATION = [
+  "## Authentication",
+  "End users send their identity provider's token (`endUserJwt`); the operator sends `ADMIN_TOKEN` (`adminToken`). Each operation names the one it takes; health, this document and preflights take none.",
+  "<!-- ReDoc-Inject: <security-definitions> -->",
+].join("\n\n");
+
+/**
+ * How API references group the tags in their navigation (Redoc's `x-tagGroups`): every tag in
+ * exactly one group, and the preflights last, away from the operations a client calls.
+ */
+const TAG_GROUPS = [
+  { name: "End user", tags: ["keys"] },
+  { name: "Operator", tags: ["audit", "admin"] },
+  { name: "Service", tags: ["meta"] },
+  { name: "CORS preflight", tags: ["cors"] },
+];
 
 // ---------------------------------------------------------------------------------------------
 // Why each error code is answered, per kind of operation. Every operation can meet the origin
@@ -296,7 +331,7 @@ function preflightOperation(path: string, allowed: string, pathParameters: Json[
   const name = path.replace(/^\//, "").replace(/[{}]/g, "").replace(/[/.]/g, "_");
   return {
     operationId: `preflight_${name}`,
-    summary: "CORS preflight",
+    summary: `CORS preflight of ${path}`,
     description: `A browser's preflight: \`Origin\` must be one of \`ALLOWED_ORIGINS\`. An \`OPTIONS\` request that is not a preflight (no \`Origin\`, or no or an empty \`Access-Control-Request-Method\`) gets \`405\` with \`Allow: ${allowed}\`, as does any method this path does not answer.`,
     tags: ["cors"],
     security: [],
@@ -355,6 +390,12 @@ function pageOfRecords(page: Json): Json {
   return { ...page, properties: { ...properties, records: { type: "array", items: ref("AuditRecord") } } };
 }
 
+/**
+ * Builds the OpenAPI 3.1 document from the zod schemas that validate requests
+ * and describe answers. `npm run openapi` writes it to src/generated/assets/openapi.json
+ * at build time, so the Worker serves it without carrying zod's JSON Schema
+ * converter; a test rebuilds it and compares, so it cannot drift.
+ */
 export async function buildOpenApiDocument(): Promise<Json> {
   const adminSecurity = [{ adminToken: [] }];
   const endUserSecurity = [{ endUserJwt: [] }];
@@ -508,7 +549,7 @@ export async function buildOpenApiDocument(): Promise<Json> {
     "/v1/admin/deny": {
       post: {
         operationId: "deny_user",
-        summary: "Stop new keys for one client_ref, until lifted or until `until`",
+        summary: "Stop new keys for one client_ref, until lifted or until a given time",
         description:
           "Takes effect from the user's next request, then is recorded in the audit trail (`outcome: denied`). Keys already issued keep working until they expire. With `CLIENT_REF_SECRET` set, `client_ref` must be a pseudonym.",
         tags: ["admin"],
@@ -761,20 +802,15 @@ export async function buildOpenApiDocument(): Promise<Json> {
     info: {
       title: "edge-key-broker",
       version: API_VERSION,
-      description: [
+      description: `${[
         "Mints short-lived vendor keys for authenticated end users and records every issuance.",
         'Every answer carries `X-Request-Id` and `Cache-Control: no-store`; errors are `{"error":{"code","message","request_id"}}`.',
         "A path the broker does not have is `404 not_found`; a method a path does not answer is `405 method_not_allowed` with `Allow`.",
         "Browsers: an `Origin` not in `ALLOWED_ORIGINS` is `403` on every path, preflight included.",
-      ].join(" "),
+      ].join(" ")}\n\n${AUTHENTICATION}`,
     },
-    tags: [
-      { name: "keys", description: "For the signed-in end user: mint keys, list vendors, see usage." },
-      { name: "audit", description: "For the operator: read and export the audit trail." },
-      { name: "admin", description: "For the operator: stop and restart new keys for a user." },
-      { name: "meta", description: "Health and this document; no auth." },
-      { name: "cors", description: "CORS preflights, answered the same on every path." },
-    ],
+    tags: TAGS,
+    "x-tagGroups": TAG_GROUPS,
     paths,
     components: {
       securitySchemes: SECURITY_SCHEMES,

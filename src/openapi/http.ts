@@ -115,7 +115,7 @@ export function errorResponseComponents(): Record<string, Json> {
       if (status === "429") extra["Retry-After"] = headerRef("Retry-After");
       if (status === "405") extra.Allow = headerRef("Allow");
       const examples = Object.fromEntries(
-        codesOf(Number(status)).map((code) => [code, { summary: `\`${code}\``, value: errorExample(code) }]),
+        codesOf(Number(status)).map((code) => [code, { summary: code, value: errorExample(code) }]),
       );
       return [
         name,

@@ -15,13 +15,21 @@ import {
  * relies on. The worker suite holds the broker's real answers to it.
  */
 const text = await readFile(new URL("../../src/generated/assets/openapi.json", import.meta.url), "utf8");
-const document = JSON.parse(text) as OpenApiDocument;
+const document = JSON.parse(text) as OpenApiDocument & {
+  info: { version: string };
+  tags: { name: string }[];
+  "x-tagGroups": { name: string; tags: string[] }[];
+};
+const packageJson = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
 
 const METHODS = ["get", "post", "delete", "options"];
 
 interface Operation {
   operationId: string;
   summary?: string;
+  tags?: string[];
   description?: string;
   security?: unknown[];
   parameters?: Json[];
@@ -209,5 +217,44 @@ describe("the OpenAPI document", () => {
         parameters: { issuance_id: "$response.body#/issuance_id" },
       });
     }
+  });
+
+  it("takes info.version from package.json, and so does its own example", () => {
+    expect(document.info.version).toBe(packageJson.version);
+    const served = document.paths["/openapi.json"]?.get as unknown as Operation;
+    const example = (dereference(document, served.responses["200"]) as { content: Record<string, Json> }).content[
+      "application/json"
+    ]?.examples as Record<string, { value: { info: { version: string } } }>;
+    expect(example.document?.value.info.version).toBe(packageJson.version);
+  });
+
+  it("tags every operation once, groups every tag once, and keeps the preflights in a last group of their own", () => {
+    const tags = document.tags.map((tag) => tag.name);
+    const groups = document["x-tagGroups"];
+    expect(groups.flatMap((group) => group.tags).sort()).toEqual([...tags].sort());
+    const preflightGroup = groups.at(-1);
+    expect(preflightGroup?.name).toBe("CORS preflight");
+    expect(preflightGroup?.tags).toHaveLength(1);
+    for (const [path, method, operation] of operations()) {
+      const where = `${method.toUpperCase()} ${path}`;
+      expect(operation.tags, where).toHaveLength(1);
+      expect(tags, where).toContain(operation.tags?.[0]);
+      expect(operation.tags?.[0] === preflightGroup?.tags[0], where).toBe(method === "options");
+    }
+  });
+
+  it("writes summaries as plain text: the navigation and the example menus show them unrendered", () => {
+    const marked: string[] = [];
+    const visit = (where: string, value: unknown) => {
+      if (Array.isArray(value)) value.forEach((item, i) => visit(`${where}/${i}`, item));
+      else if (value !== null && typeof value === "object") {
+        for (const [key, item] of Object.entries(value)) {
+          if (key === "summary" && typeof item === "string" && /[`*]|\]\(/.test(item)) marked.push(`${where}: ${item}`);
+          else visit(`${where}/${key}`, item);
+        }
+      }
+    };
+    visit("", document);
+    expect(marked).toEqual([]);
   });
 });
