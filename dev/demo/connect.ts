@@ -22,7 +22,7 @@ export async function connectWithKey(
       return socketSession(
         `${emulator.ws}/transcribe-websocket`,
         {
-          start: JSON.stringify({ api_key: key, model: "stt-rt-preview", audio_format: "auto" }),
+          start: JSON.stringify({ api_key: key, model: "stt-rt-v3", audio_format: "auto" }),
           read(message) {
             const data = JSON.parse(message) as { error_message?: string; tokens?: { text: string }[] };
             if (data.error_message) return { refused: data.error_message };

@@ -14,6 +14,13 @@ import {
  * single_use and max_session_duration_seconds (1..18000).
  */
 const USAGE_TYPES = ["transcribe_websocket", "tts_rt"];
+/**
+ * The real-time models the speech socket serves: those Soniox lists as active, and
+ * `stt-rt-v3`, an alias Soniox keeps for a newer one. Anything else, such as the
+ * retired `stt-rt-preview` and `stt-rt-preview-v2`, is refused as Soniox refuses it.
+ * @see https://soniox.com/docs/stt/models
+ */
+const REALTIME_MODELS = ["stt-rt-v3", "stt-rt-v4", "stt-rt-v5"];
 const KNOWN_FIELDS = new Set([
   "usage_type",
   "expires_in_seconds",
@@ -132,7 +139,7 @@ export const soniox: VendorEmulator = {
 
   /**
    * Real-time transcription: the client's first message is a JSON config with
-   * `api_key`; Soniox answers tokens, or an error object, then closes.
+   * `api_key` and `model`; Soniox answers tokens, or an error object, then closes.
    */
   keyUse: {
     kind: "websocket",
@@ -150,6 +157,11 @@ export const soniox: VendorEmulator = {
                 : "Invalid API key.";
           socket.send(JSON.stringify({ error_code: 401, error_message: message }));
           return socket.close(1008, "unauthenticated");
+        }
+        if (!REALTIME_MODELS.includes(config.model as string)) {
+          // Soniox's documented answer to a model it does not serve.
+          socket.send(JSON.stringify({ error_code: 400, error_message: "Invalid model specified." }));
+          return socket.close(1008, "invalid_request");
         }
         streamTranscript(
           socket,

@@ -83,7 +83,7 @@ describe("AmiVoice speech endpoint", () => {
 });
 
 describe("Soniox speech endpoint", () => {
-  const config = (key: string) => JSON.stringify({ api_key: key, model: "stt-rt-preview" });
+  const config = (key: string) => JSON.stringify({ api_key: key, model: "stt-rt-v3" });
 
   it("lets a single-use key in once", async () => {
     const key = await issueSonioxKey({ expires_in_seconds: 60, single_use: true });
@@ -102,6 +102,13 @@ describe("Soniox speech endpoint", () => {
   it("refuses a key it did not mint", async () => {
     const messages = await session("/transcribe-websocket", config("temp:NOTMINTEDHERE"));
     expect(messages).toEqual([JSON.stringify({ error_code: 401, error_message: "Invalid API key." })]);
+  });
+
+  it("refuses the retired stt-rt-preview model, as Soniox does", async () => {
+    const key = await issueSonioxKey({ expires_in_seconds: 60 });
+    const retired = JSON.stringify({ api_key: key, model: "stt-rt-preview" });
+    const messages = await session("/transcribe-websocket", retired);
+    expect(messages).toEqual([JSON.stringify({ error_code: 400, error_message: "Invalid model specified." })]);
   });
 });
 

@@ -18,7 +18,7 @@ import { idTokenFor, keyClientFor, stack } from "./stack";
  * minted through the broker under `wrangler dev`.
  */
 const STT_WS_URL = `${stack.emulatorWsUrl}/transcribe-websocket`;
-const SESSION = { model: "stt-rt-preview", audio_format: "pcm_s16le", sample_rate: 16_000, num_channels: 1 } as const;
+const SESSION = { model: "stt-rt-v3", audio_format: "pcm_s16le", sample_rate: 16_000, num_channels: 1 } as const;
 const TRANSCRIPT = "Hello from the speech emulator.";
 /** Nothing listens here, so a connection fails at once. */
 const CLOSED_WS_URL = "ws://127.0.0.1:1/transcribe-websocket";
@@ -249,7 +249,7 @@ describe("sonioxApiKey with @soniox/speech-to-text-web", () => {
       let text = "";
       const client = new WebSonioxClient({ apiKey, webSocketUri, onError: apiKey.refused });
       void client.start({
-        model: "stt-rt-preview",
+        model: "stt-rt-v3",
         stream: silentStream(),
         onPartialResult: (result) => (text += result.tokens.map((token) => token.text).join("")),
         onFinished: () => resolve({ text: text.trim() }),
