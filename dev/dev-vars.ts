@@ -80,7 +80,8 @@ export function devVars(devVarsNames: ReadonlySet<string>, devUrl: string, ident
       AUTH_AUDIENCE: identity.audience,
     });
   }
-  if (!devVarsNames.has("ALLOWED_ORIGINS")) {
+  // NATIVE_APPS_ONLY in .dev.vars takes the origins over too: with "true", the demo's would contradict it.
+  if (!devVarsNames.has("ALLOWED_ORIGINS") && !devVarsNames.has("NATIVE_APPS_ONLY")) {
     vars.ALLOWED_ORIGINS = `${devUrl},${devUrl.replace("127.0.0.1", "localhost")}`;
   }
   if (!devVarsNames.has("ADMIN_TOKEN")) vars.ADMIN_TOKEN = DEV_ADMIN_TOKEN;

@@ -14,6 +14,8 @@ export interface DevStackOptions {
   persistTo?: string;
   /** Pass wrangler's output through (true for `npm run dev`). */
   inheritOutput?: boolean;
+  /** Called with each piece of wrangler's output, when it is not passed through. */
+  onOutput?: (text: string) => void;
   /** Read .dev.vars to decide what to emulate (default true); tests turn it off to always emulate. */
   readDevVars?: boolean;
   /** Settings over the dev defaults, given the dev server's URL (the soak points vendors at emulator faults). */
@@ -38,6 +40,22 @@ export interface DevStack {
 const INSPECTOR_PORT_OFFSET = 1_000;
 /** How long to wait for `wrangler dev` to answer /healthz. */
 const BROKER_START_TIMEOUT_MS = 60_000;
+
+/**
+ * The environment `wrangler dev` runs in. At every start, Miniflare fetches `Request.cf`
+ * (a request's location and TLS details) from workers.cloudflare.com, and offline prints a
+ * stack trace for each of the two Miniflare instances wrangler starts. The broker reads
+ * nothing of `request.cf`, so Miniflare's placeholder serves as well:
+ * CLOUDFLARE_CF_FETCH_ENABLED=false skips the fetch, unless the shell sets it otherwise.
+ */
+function wranglerEnv(shell: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    ...shell,
+    WRANGLER_SEND_METRICS: "false",
+    WRANGLER_HIDE_BANNER: "true",
+  };
+}
 
 /** Starts the dev server and `wrangler dev` pointed at it; resolves when the broker answers. */
 export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
@@ -66,11 +84,15 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   ];
   const wrangler: ChildProcess = spawn(process.execPath, args, {
     stdio: options.inheritOutput ? "inherit" : "pipe",
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true" },
+    env: wranglerEnv(process.env),
   });
   let output = "";
-  wrangler.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  wrangler.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const capture = (chunk: Buffer) => {
+    output += chunk.toString();
+    options.onOutput?.(chunk.toString());
+  };
+  wrangler.stdout?.on("data", capture);
+  wrangler.stderr?.on("data", capture);
 
   const stop = async () => {
     if (wrangler.exitCode === null) {

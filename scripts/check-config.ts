@@ -5,7 +5,8 @@
  * with no file, of the environment. Prints `VARIABLE: problem` for each problem
  * and exits 1, or prints "configuration ok". Either way it prints each configured
  * vendor's effective policy and warns about settings that are valid but leave
- * something closed by surprise. Never prints a value.
+ * something closed by surprise (an empty ALLOWED_ORIGINS, unless NATIVE_APPS_ONLY
+ * is true). Never prints a value.
  *
  * Bindings (AUDIT, USER_STATE) exist only inside the Worker: `GET /healthz`
  * checks them at run time.
@@ -49,17 +50,16 @@ async function check(file: string | undefined): Promise<CheckResult | undefined>
 
 /** Valid settings that still refuse what the operator likely meant to allow. */
 function warnings(config: BrokerConfig): string[] {
-  let origins: ReadonlySet<string>;
   try {
-    origins = config.allowedOrigins();
+    if (config.allowedOrigins().size > 0 || config.nativeAppsOnly()) return [];
   } catch (error) {
     if (error instanceof ConfigProblem) return [];
     throw error;
   }
-  if (origins.size > 0) return [];
   return [
     "warning: ALLOWED_ORIGINS is empty, so the broker refuses every browser request (a web page sees a network error); " +
-      "list your app's origins, e.g. ALLOWED_ORIGINS=http://localhost:5173 for a Vite dev server",
+      "list your app's origins, e.g. ALLOWED_ORIGINS=http://localhost:5173 for a Vite dev server, " +
+      "or set NATIVE_APPS_ONLY=true if no browser calls the broker (npm run deploy refuses an empty ALLOWED_ORIGINS without it)",
   ];
 }
 

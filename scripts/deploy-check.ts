@@ -3,11 +3,15 @@
  * is the vars of the config wrangler reads (for the environment it deploys),
  * the `--var` flags, the `--secrets-file` secrets, and the secrets set at
  * Cloudflare. The deployer's shell environment is not part of it: `wrangler
- * deploy` uploads none of it.
+ * deploy` uploads none of it. Two configurations that deploy without an error
+ * but then fail are refused too: a KV namespace still bound to wrangler.toml's
+ * all-zero placeholder id, and an empty ALLOWED_ORIGINS that NATIVE_APPS_ONLY
+ * does not declare meant.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { getConfig } from "../src/config";
+import { type BrokerConfig, getConfig } from "../src/config";
 import type { Env } from "../src/env";
+import { ConfigProblem } from "../src/errors";
 import { type ConfigProblemReport, configProblems } from "../src/health";
 import { parseDevVars, UnreadableLine } from "./config-values";
 import { DeployArgsError, type DeployTarget } from "./deploy-args";
@@ -45,6 +49,8 @@ export interface DeployedConfig {
   /** The config file wrangler reads: the one it finds, or a build tool's redirect to its output. */
   path: string | undefined;
   vars: Record<string, unknown>;
+  /** The KV namespaces bound in the environment deployed (wrangler does not inherit them from the top level). */
+  kvNamespaces: readonly { binding: string; id?: string | undefined }[];
 }
 
 /** The config wrangler deploys with, read by wrangler itself as `wrangler deploy` reads it. */
@@ -59,7 +65,28 @@ export async function deployedConfig(target: DeployTarget, env: string): Promise
       `keep_vars in ${config.configPath ?? "the wrangler config"} keeps vars set in the dashboard, which the check cannot see`,
     );
   }
-  return { path: config.configPath, vars: config.vars };
+  return { path: config.configPath, vars: config.vars, kvNamespaces: config.kv_namespaces };
+}
+
+/** The id wrangler.toml ships with for AUDIT: it names no namespace anyone created. */
+export const PLACEHOLDER_NAMESPACE_ID = "0".repeat(32);
+
+/**
+ * The KV namespaces still bound to the placeholder id. wrangler would deploy
+ * them and every mint would then fail on the audit write; the message names the
+ * fix, and the config and environment to put the id in.
+ */
+export function namespaceProblems(config: DeployedConfig, env: string): ConfigProblemReport[] {
+  const table = env ? `[[env.${env}.kv_namespaces]]` : "[[kv_namespaces]]";
+  const file = config.path ?? "the wrangler config";
+  return config.kvNamespaces
+    .filter((namespace) => namespace.id === PLACEHOLDER_NAMESPACE_ID)
+    .map(({ binding }) => ({
+      variable: binding,
+      problem:
+        `${binding}'s id in ${table} of ${file} is the placeholder ${PLACEHOLDER_NAMESPACE_ID}: ` +
+        `run \`npx wrangler kv namespace create ${binding}\` and put the id it prints there`,
+    }));
 }
 
 /**
@@ -94,5 +121,30 @@ export function readSecretsFile(path: string): Record<string, string> {
  */
 export function deployProblems(values: Record<string, unknown>, secrets: readonly string[]): ConfigProblemReport[] {
   const placeholders = Object.fromEntries(secrets.map((name) => [name, SECRET_PLACEHOLDER]));
-  return configProblems(getConfig({ ...values, ...placeholders } as unknown as Env), { bindings: false });
+  const config = getConfig({ ...values, ...placeholders } as unknown as Env);
+  const problems = configProblems(config, { bindings: false });
+  if (refusesEveryBrowserUndeclared(config)) problems.push(EMPTY_ORIGINS);
+  return problems;
+}
+
+const EMPTY_ORIGINS: ConfigProblemReport = {
+  variable: "ALLOWED_ORIGINS",
+  problem:
+    "ALLOWED_ORIGINS is empty, so the broker would refuse every browser: list your app's origins in [vars] " +
+    '(e.g. ALLOWED_ORIGINS = "https://app.example.com"), or set NATIVE_APPS_ONLY = "true" there ' +
+    "if only native apps and servers call the broker",
+};
+
+/**
+ * An empty ALLOWED_ORIGINS that NATIVE_APPS_ONLY does not declare meant. Valid, and
+ * `npm run check-config` only warns of it, but deployed it breaks every web app in silence.
+ * False when either setting is broken: that is a problem of its own already.
+ */
+function refusesEveryBrowserUndeclared(config: BrokerConfig): boolean {
+  try {
+    return config.allowedOrigins().size === 0 && !config.nativeAppsOnly();
+  } catch (error) {
+    if (error instanceof ConfigProblem) return false;
+    throw error;
+  }
 }

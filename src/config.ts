@@ -70,6 +70,12 @@ export interface BrokerConfig {
   /** Undefined when `ADMIN_TOKEN` is unset: the audit API is then disabled. */
   adminToken(): string | undefined;
   allowedOrigins(): ReadonlySet<string>;
+  /**
+   * `NATIVE_APPS_ONLY`: true declares that no browser calls the broker, so an empty
+   * `ALLOWED_ORIGINS` is meant (`npm run deploy` refuses it otherwise). It changes no
+   * answer: CORS follows `ALLOWED_ORIGINS` alone. Throws when origins are listed too.
+   */
+  nativeAppsOnly(): boolean;
   upstreamTimeoutMs(): number;
   auditRetentionSeconds(): number;
   /** `POLICY`: per-vendor enablement, TTL and option rules, claim gates and daily quotas (src/policy/). */
@@ -103,6 +109,7 @@ function buildConfig(env: Env): BrokerConfig {
     dailyMintQuota: once(() => readDailyMintQuota(vars)),
     adminToken: once(() => readAdminToken(vars)),
     allowedOrigins,
+    nativeAppsOnly: once(() => readNativeAppsOnly(vars, allowedOrigins)),
     upstreamTimeoutMs: once(() => positiveInteger(vars, "UPSTREAM_TIMEOUT_MS", DEFAULT_UPSTREAM_TIMEOUT_MS, 60_000)),
     auditRetentionSeconds: once(
       () => positiveInteger(vars, "AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, 3650) * 86_400,
@@ -372,6 +379,19 @@ function readAllowedOrigins(vars: VarReader): ReadonlySet<string> {
     origins.add(origin);
   }
   return origins;
+}
+
+/** `NATIVE_APPS_ONLY`, refused when it contradicts `ALLOWED_ORIGINS`. */
+function readNativeAppsOnly(vars: VarReader, readAllowedOrigins: () => ReadonlySet<string>): boolean {
+  const nativeAppsOnly = vars.flag("NATIVE_APPS_ONLY");
+  if (nativeAppsOnly && readAllowedOrigins().size > 0) {
+    throw misconfigured(
+      "NATIVE_APPS_ONLY",
+      "NATIVE_APPS_ONLY is true, which declares that no browser calls the broker, but ALLOWED_ORIGINS lists origins: " +
+        "empty ALLOWED_ORIGINS if only native apps call it, or set NATIVE_APPS_ONLY to false",
+    );
+  }
+  return nativeAppsOnly;
 }
 
 /** One DNS label: letters, digits, hyphens and underscores, not starting or ending with a hyphen. */

@@ -25,6 +25,7 @@ const SETTING_CHECKS: readonly Check[] = [
   (config) => config.clientRefSecret(),
   (config) => config.adminToken(),
   (config) => config.allowedOrigins(),
+  (config) => config.nativeAppsOnly(),
   (config) => config.upstreamTimeoutMs(),
   (config) => config.auditRetentionSeconds(),
   (config) => config.dailyMintQuota(),

@@ -64,4 +64,17 @@ describe("ALLOWED_ORIGINS", () => {
   it.each(["", "   ", " , ,"])("refuses every browser origin when it is %j", async (allowed) => {
     await expectError(await fromOrigin("https://app.example.com", allowed), 403, "forbidden");
   });
+
+  it("answers browsers by ALLOWED_ORIGINS alone, whatever NATIVE_APPS_ONLY declares", async () => {
+    const fromOriginDeclaring = (origin: string, allowed: string, nativeAppsOnly: string) =>
+      call("/healthz", {
+        headers: { Origin: origin },
+        env: { ALLOWED_ORIGINS: allowed, NATIVE_APPS_ONLY: nativeAppsOnly },
+      });
+    await expectError(await fromOriginDeclaring("https://app.example.com", "", "true"), 403, "forbidden");
+    // A contradiction /healthz reports, but CORS still admits the origin listed.
+    const listed = await fromOriginDeclaring("https://app.example.com", "https://app.example.com", "true");
+    expect(listed.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    expect((await call("/healthz", { env: { ALLOWED_ORIGINS: "", NATIVE_APPS_ONLY: "true" } })).status).toBe(200);
+  });
 });

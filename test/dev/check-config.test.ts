@@ -232,9 +232,40 @@ describe("npm run check-config", () => {
     async () => {
       // wrangler.toml sets ALLOWED_ORIGINS = "".
       const run = await checkConfig([await tempFile(".dev.vars", GOOD_FILE)]);
-      expect(run.stdout).toMatch(/^warning: ALLOWED_ORIGINS is empty, .*ALLOWED_ORIGINS=http:\/\/localhost:5173/m);
+      expect(run.stdout).toMatch(
+        /^warning: ALLOWED_ORIGINS is empty, .*ALLOWED_ORIGINS=http:\/\/localhost:5173.*NATIVE_APPS_ONLY=true/m,
+      );
       expect(run.stderr).toBe("");
       expect(run.code).toBe(0);
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
+    "does not warn of an empty ALLOWED_ORIGINS that NATIVE_APPS_ONLY=true declares meant",
+    async () => {
+      const run = await checkConfig([await tempFile(".dev.vars", `${GOOD_FILE}NATIVE_APPS_ONLY=true\n`)]);
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain("configuration ok");
+      expect(run.stdout).not.toContain("warning");
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
+    "reports NATIVE_APPS_ONLY=true with origins listed as a contradiction, and exits 1",
+    async () => {
+      const file = await tempFile(
+        ".dev.vars",
+        `${GOOD_FILE}NATIVE_APPS_ONLY=true\nALLOWED_ORIGINS=http://localhost:5173\n`,
+      );
+      const run = await checkConfig([file]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(
+        /^NATIVE_APPS_ONLY: NATIVE_APPS_ONLY is true, .*ALLOWED_ORIGINS lists origins[^\n]*\n$/,
+      );
+      expect(run.stdout).not.toContain("configuration ok");
     },
     RUN_TIMEOUT_MS,
   );

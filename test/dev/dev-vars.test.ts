@@ -52,6 +52,12 @@ describe("what npm run dev supplies", () => {
     }
   });
 
+  it("leaves origins to .dev.vars when it sets NATIVE_APPS_ONLY, which the demo's origins would contradict", () => {
+    const { vars } = devVars(namesInDevVars("NATIVE_APPS_ONLY=true\n"), DEV_URL, identity);
+    expect(vars).not.toHaveProperty("ALLOWED_ORIGINS");
+    expect(devAllowedOrigins(vars, "NATIVE_APPS_ONLY=true\n")).toEqual([]);
+  });
+
   it("leaves auth to an identity provider preset in .dev.vars, whose derived settings the dev identity's would override", () => {
     const { vars } = devVars(namesInDevVars("AUTH_PROVIDER=firebase:my-project-1234\n"), DEV_URL, identity);
     for (const name of ["AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE"]) expect(vars).not.toHaveProperty(name);

@@ -34,6 +34,12 @@ const BROKEN: Array<[string, Partial<Env>, string]> = [
     { ALLOWED_ORIGINS: `https://app.example.com,https://*.${LEAKY}.example` },
     "ALLOWED_ORIGINS",
   ],
+  [
+    "NATIVE_APPS_ONLY true with origins listed",
+    { NATIVE_APPS_ONLY: "true", ALLOWED_ORIGINS: `https://${LEAKY}.example` },
+    "NATIVE_APPS_ONLY",
+  ],
+  ["a NATIVE_APPS_ONLY that is not a flag", { NATIVE_APPS_ONLY: LEAKY }, "NATIVE_APPS_ONLY"],
   ["an UPSTREAM_TIMEOUT_MS of 0", { UPSTREAM_TIMEOUT_MS: "0" }, "UPSTREAM_TIMEOUT_MS"],
   ["an AUDIT_RETENTION_DAYS past ten years", { AUDIT_RETENTION_DAYS: "3651" }, "AUDIT_RETENTION_DAYS"],
   ["a negative DAILY_MINT_QUOTA", { DAILY_MINT_QUOTA: "-1" }, "DAILY_MINT_QUOTA"],
@@ -77,6 +83,14 @@ describe("GET /healthz", () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: "ok" });
     expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("answers ok for NATIVE_APPS_ONLY true with ALLOWED_ORIGINS empty, and names the contradiction when origins are listed", async () => {
+    expect((await health({ NATIVE_APPS_ONLY: "true", ALLOWED_ORIGINS: "" })).body).toEqual({ status: "ok" });
+    const { body } = await health({ NATIVE_APPS_ONLY: "true" });
+    expect(body.problems).toEqual([
+      { variable: "NATIVE_APPS_ONLY", problem: expect.stringMatching(/NATIVE_APPS_ONLY is true, .*ALLOWED_ORIGINS/) },
+    ]);
   });
 
   it.each(BROKEN)("answers 503 degraded for %s, naming the variable and never the value", async (_, env, variable) => {

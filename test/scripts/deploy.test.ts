@@ -1,18 +1,28 @@
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEPLOY_FLAGS, DeployArgsError, type FlagSpec, parseDeployArgs } from "../../scripts/deploy-args";
-import { deployedConfig, deployEnvironment, deployProblems, readSecretsFile } from "../../scripts/deploy-check";
+import {
+  deployedConfig,
+  deployEnvironment,
+  deployProblems,
+  namespaceProblems,
+  PLACEHOLDER_NAMESPACE_ID,
+  readSecretsFile,
+} from "../../scripts/deploy-check";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
 const WRANGLER = createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js");
 const HS256_SECRET = "deploy-test-hs256-secret-5b1e-0123456789abcdef";
 const BAD_POLICY = '{"soniox": nope';
+/** An id as `wrangler kv namespace create` prints one: 32 hex digits. */
+const NAMESPACE_ID = "4f0c2a9e8b7d41c6a3e5f90b12d7c8e4";
+const APP_ORIGIN = "https://app.example.com";
 
 interface Run {
   code: number;
@@ -66,7 +76,7 @@ async function tempFile(name: string, text: string): Promise<string> {
 }
 
 /** A wrangler config whose `[env.staging]` holds a POLICY that does not parse, and whose top level is sound. */
-function stagingConfig(extra = ""): Promise<string> {
+function stagingConfig(extra = "", stagingExtra = ""): Promise<string> {
   return tempFile(
     "wrangler.toml",
     [
@@ -75,13 +85,36 @@ function stagingConfig(extra = ""): Promise<string> {
       'compatibility_date = "2026-04-20"',
       extra,
       "[vars]",
+      `ALLOWED_ORIGINS = "${APP_ORIGIN}"`,
       'CLIENT_REF_CLAIM = "sub"',
       'DAILY_MINT_QUOTA = "500"',
       "[env.staging.vars]",
+      `ALLOWED_ORIGINS = "${APP_ORIGIN}"`,
       'CLIENT_REF_CLAIM = "sub"',
       `POLICY = ${JSON.stringify(BAD_POLICY)}`,
+      stagingExtra,
     ].join("\n"),
   );
+}
+
+/**
+ * The repo's wrangler.toml with the AUDIT namespace's id and ALLOWED_ORIGINS set (by default,
+ * as a deployer fills them in: the id `wrangler kv namespace create` printed, and the app's
+ * origin), its paths made absolute, since the copy lives elsewhere. Each edit must find its
+ * line, so a change to wrangler.toml cannot leave the copy unedited.
+ */
+async function repoConfig(namespaceId = NAMESPACE_ID, origins = APP_ORIGIN): Promise<string> {
+  let toml = await readFile(join(ROOT, "wrangler.toml"), "utf8");
+  for (const [line, edited] of [
+    [/^main = "src\/index\.ts"$/m, `main = ${JSON.stringify(join(ROOT, "src/index.ts"))}`],
+    [/^directory = "src\/generated\/assets"$/m, `directory = ${JSON.stringify(join(ROOT, "src/generated/assets"))}`],
+    [/^id = "[^"]*"$/m, `id = "${namespaceId}"`],
+    [/^ALLOWED_ORIGINS = "[^"]*"$/m, `ALLOWED_ORIGINS = "${origins}"`],
+  ] as const) {
+    expect(toml, String(line)).toMatch(line);
+    toml = toml.replace(line, edited);
+  }
+  return tempFile("wrangler.toml", toml);
 }
 
 /** The names of the vars `wrangler deploy --dry-run` lists as the Worker's bindings. */
@@ -90,18 +123,57 @@ function uploadedVarNames(output: string): string[] {
 }
 
 describe("npm run deploy", () => {
-  it("checks the configuration, then bundles with wrangler deploy", async () => {
+  it("checks a correct configuration, then bundles with wrangler deploy", async () => {
     const dir = await outdir();
-    const result = await deployDryRun(dir, ["--assume-secret", "AUTH_HS256_SECRET"]);
+    const result = await deployDryRun(dir, ["-c", await repoConfig(), "--assume-secret", "AUTH_HS256_SECRET"]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("configuration ok");
+    expect(await readdir(dir)).toContain("index.js");
+  }, 120_000);
+
+  it("refuses wrangler.toml as it ships: the placeholder AUDIT id and an empty ALLOWED_ORIGINS, each naming its fix", async () => {
+    const dir = await outdir();
+    const asShipped = await repoConfig(PLACEHOLDER_NAMESPACE_ID, "");
+    const result = await deployDryRun(dir, ["-c", asShipped, "--assume-secret", "AUTH_HS256_SECRET"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(
+        /^AUDIT: AUDIT's id in \[\[kv_namespaces\]\] of \S*wrangler\.toml is the placeholder 0{32}: run `npx wrangler kv namespace create AUDIT` and put the id it prints there$/,
+      ),
+      expect.stringMatching(/^ALLOWED_ORIGINS: ALLOWED_ORIGINS is empty, .*or set NATIVE_APPS_ONLY = "true"/),
+      "not deployed: 2 configuration problem(s)",
+    ]);
+    expect(await readdir(dir)).toEqual([]);
+  }, 120_000);
+
+  it("refuses the placeholder id in the environment -e names, of the config -c names", async () => {
+    const dir = await outdir();
+    const staging = `[[env.staging.kv_namespaces]]\nbinding = "AUDIT"\nid = "${PLACEHOLDER_NAMESPACE_ID}"`;
+    // A sound POLICY in staging, so that the namespace is the one problem.
+    const config = await stagingConfig(`[[kv_namespaces]]\nbinding = "AUDIT"\nid = "${NAMESPACE_ID}"`, staging);
+    const args = ["-c", config, "-e", "staging", "--var", "POLICY:{}", "--assume-secret", "AUTH_HS256_SECRET"];
+    const result = await deployDryRun(dir, args);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("AUDIT: AUDIT's id in [[env.staging.kv_namespaces]] of");
+    expect(result.stderr).toContain("not deployed: 1 configuration problem(s)");
+    expect(await readdir(dir)).toEqual([]);
+  }, 120_000);
+
+  it("deploys an empty ALLOWED_ORIGINS once NATIVE_APPS_ONLY declares that no browser calls the broker", async () => {
+    // Without NATIVE_APPS_ONLY the same config is refused: the test of wrangler.toml as it ships.
+    const noOrigins = await repoConfig(NAMESPACE_ID, "");
+    const dir = await outdir();
+    const args = ["-c", noOrigins, "--var", "NATIVE_APPS_ONLY:true", "--assume-secret", "AUTH_HS256_SECRET"];
+    const result = await deployDryRun(dir, args);
+    expect(result.code, result.stderr).toBe(0);
     expect(await readdir(dir)).toContain("index.js");
   }, 120_000);
 
   it("stops before wrangler when a var it would upload is wrong, naming it and never its value", async () => {
     const dir = await outdir();
     const badPolicy = '{"soniox": nope';
-    const result = await deployDryRun(dir, ["--assume-secret", "AUTH_HS256_SECRET", "--var", `POLICY:${badPolicy}`]);
+    const args = ["-c", await repoConfig(), "--assume-secret", "AUTH_HS256_SECRET", "--var", `POLICY:${badPolicy}`];
+    const result = await deployDryRun(dir, args);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("POLICY:");
     expect(result.stderr).toContain("not deployed");
@@ -111,9 +183,10 @@ describe("npm run deploy", () => {
 
   it("does not count the deployer's shell environment, which wrangler deploy never uploads", async () => {
     const dir = await outdir();
-    const result = await deployDryRun(dir, [], { AUTH_HS256_SECRET: HS256_SECRET });
+    const result = await deployDryRun(dir, ["-c", await repoConfig()], { AUTH_HS256_SECRET: HS256_SECRET });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("end-user auth is not configured");
+    expect(result.stderr).toContain("not deployed: 1 configuration problem(s)");
     expect(`${result.stdout}${result.stderr}`).not.toContain(HS256_SECRET);
     expect(await readdir(dir)).toEqual([]);
   }, 120_000);
@@ -121,7 +194,8 @@ describe("npm run deploy", () => {
   it("checks every var of --var A:1 B:2, the form that takes several", async () => {
     const dir = await outdir();
     const vars = ["CLIENT_REF_CLAIM:sub", `POLICY:${BAD_POLICY}`];
-    const result = await deployDryRun(dir, ["--assume-secret", "AUTH_HS256_SECRET", "--var", ...vars]);
+    const config = await repoConfig();
+    const result = await deployDryRun(dir, ["-c", config, "--assume-secret", "AUTH_HS256_SECRET", "--var", ...vars]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("POLICY:");
     expect(result.stderr).toContain("not deployed: 1 configuration problem(s)");
@@ -148,7 +222,7 @@ describe("npm run deploy", () => {
     const args = [`-c=${config}`, `--env-file=${envFile}`, "--assume-secret", "AUTH_HS256_SECRET"];
     const result = await deployDryRun(dir, args, { CLOUDFLARE_ENV: "" });
     expect(result.code, result.stderr).toBe(0);
-    expect(uploadedVarNames(result.stdout)).toEqual(["CLIENT_REF_CLAIM", "DAILY_MINT_QUOTA"]);
+    expect(uploadedVarNames(result.stdout)).toEqual(["ALLOWED_ORIGINS", "CLIENT_REF_CLAIM", "DAILY_MINT_QUOTA"]);
   }, 120_000);
 
   it("refuses a flag whose effect it cannot check, and deploys nothing", async () => {
@@ -162,7 +236,8 @@ describe("npm run deploy", () => {
   it("counts the secrets of --secrets-file as set, and checks their values, never printing one", async () => {
     const good = await tempFile("secrets.json", JSON.stringify({ AUTH_HS256_SECRET: HS256_SECRET }));
     const dir = await outdir();
-    const result = await deployDryRun(dir, ["--secrets-file", good]);
+    const config = await repoConfig();
+    const result = await deployDryRun(dir, ["-c", config, "--secrets-file", good]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("secrets counted as set: AUTH_HS256_SECRET");
     expect(await readdir(dir)).toContain("index.js");
@@ -170,9 +245,10 @@ describe("npm run deploy", () => {
     const tooShort = "short-hs256-secret-9c1d";
     const bad = await tempFile(".env.secrets", `AUTH_HS256_SECRET=${tooShort}\n`);
     const refused = await outdir();
-    const refusal = await deployDryRun(refused, [`--secrets-file=${bad}`]);
+    const refusal = await deployDryRun(refused, ["-c", config, `--secrets-file=${bad}`]);
     expect(refusal.code).toBe(1);
     expect(refusal.stderr).toContain("AUTH_HS256_SECRET:");
+    expect(refusal.stderr).toContain("not deployed: 1 configuration problem(s)");
     expect(`${refusal.stdout}${refusal.stderr}`).not.toContain(tooShort);
     expect(await readdir(refused)).toEqual([]);
   }, 120_000);
@@ -346,7 +422,7 @@ describe("the deploy flags", () => {
     const args = ["--dry-run", "--outdir", dir, "--var", "A:1", "B:2", "--minify", "false", "--var=C:3", "D", "--env="];
     const target = parseDeployArgs(args);
     const expected = ["A", "ALLOWED_ORIGINS", "AUDIT_RETENTION_DAYS", "B", "C", "CLIENT_REF_CLAIM", "D"];
-    expected.push("DAILY_MINT_QUOTA", "UPSTREAM_TIMEOUT_MS");
+    expected.push("DAILY_MINT_QUOTA", "NATIVE_APPS_ONLY", "UPSTREAM_TIMEOUT_MS");
     expect(Object.keys(target.vars).sort()).toEqual(["A", "B", "C", "D"]);
 
     const raw = await wranglerDeploy(args);
@@ -415,6 +491,24 @@ describe("the deployed target", () => {
     expect(config.path).toBe(join(dir, "dist/wrangler.json"));
   }, 60_000);
 
+  it("reads the KV namespaces of the environment deployed, and refuses the placeholder id there alone", async () => {
+    const staging = `[[env.staging.kv_namespaces]]\nbinding = "AUDIT"\nid = "${PLACEHOLDER_NAMESPACE_ID}"`;
+    const config = await stagingConfig(`[[kv_namespaces]]\nbinding = "AUDIT"\nid = "${NAMESPACE_ID}"`, staging);
+    expect(namespaceProblems(await deployedConfig(parsed("-c", config), ""), "")).toEqual([]);
+    const problems = namespaceProblems(await deployedConfig(parsed("-c", config), "staging"), "staging");
+    expect(problems).toEqual([
+      {
+        variable: "AUDIT",
+        problem: `AUDIT's id in [[env.staging.kv_namespaces]] of ${config} is the placeholder ${PLACEHOLDER_NAMESPACE_ID}: run \`npx wrangler kv namespace create AUDIT\` and put the id it prints there`,
+      },
+    ]);
+  }, 60_000);
+
+  it("leaves a namespace without an id to wrangler, which provisions one", async () => {
+    const config = await stagingConfig('[[kv_namespaces]]\nbinding = "AUDIT"');
+    expect(namespaceProblems(await deployedConfig(parsed("-c", config), ""), "")).toEqual([]);
+  }, 60_000);
+
   it("refuses a config with keep_vars, which keeps vars the check cannot see", async () => {
     const config = await stagingConfig("keep_vars = true");
     await expect(deployedConfig(parsed("-c", config), "")).rejects.toThrow("keep_vars");
@@ -433,7 +527,7 @@ describe("the deployed target", () => {
 });
 
 describe("the deploy check", () => {
-  const vars = { CLIENT_REF_CLAIM: "sub", DAILY_MINT_QUOTA: "500" };
+  const vars = { ALLOWED_ORIGINS: APP_ORIGIN, CLIENT_REF_CLAIM: "sub", DAILY_MINT_QUOTA: "500" };
 
   it("counts a secret set at Cloudflare as set", () => {
     expect(deployProblems(vars, []).map((p) => p.variable)).toEqual(["AUTH_JWKS_URL"]);
@@ -450,5 +544,26 @@ describe("the deploy check", () => {
       "AUTH_HS256_SECRET",
     ]);
     expect(problems.map((p) => p.problem).join()).toContain("both set");
+  });
+
+  it.each(["", " , ", undefined])(
+    "refuses an ALLOWED_ORIGINS of %j, naming NATIVE_APPS_ONLY as the way to declare it meant",
+    (origins) => {
+      const problems = deployProblems({ ...vars, ALLOWED_ORIGINS: origins }, ["AUTH_HS256_SECRET"]);
+      expect(problems).toEqual([{ variable: "ALLOWED_ORIGINS", problem: expect.stringContaining("NATIVE_APPS_ONLY") }]);
+      expect(problems[0]?.problem).toContain('ALLOWED_ORIGINS = "https://app.example.com"');
+    },
+  );
+
+  it("accepts an empty ALLOWED_ORIGINS with NATIVE_APPS_ONLY true, and only then", () => {
+    const noOrigins = { ...vars, ALLOWED_ORIGINS: "" };
+    expect(deployProblems({ ...noOrigins, NATIVE_APPS_ONLY: "true" }, ["AUTH_HS256_SECRET"])).toEqual([]);
+    expect(deployProblems({ ...noOrigins, NATIVE_APPS_ONLY: "false" }, ["AUTH_HS256_SECRET"])).toHaveLength(1);
+  });
+
+  it("reports NATIVE_APPS_ONLY true with origins listed as a contradiction", () => {
+    const problems = deployProblems({ ...vars, NATIVE_APPS_ONLY: "true" }, ["AUTH_HS256_SECRET"]);
+    expect(problems.map((p) => p.variable)).toEqual(["NATIVE_APPS_ONLY"]);
+    expect(problems[0]?.problem).toContain("ALLOWED_ORIGINS");
   });
 });
