@@ -20,6 +20,7 @@ export default defineConfig({
             "test/sdk/**",
             "test/sdk-helpers/**",
             "test/scripts/**",
+            "test/docs/**",
           ],
         },
       },
@@ -33,7 +34,10 @@ export default defineConfig({
             "test/dev/**/*.test.ts",
             "test/sdk/**/*.test.ts",
             "test/scripts/**/*.test.ts",
+            "test/docs/**/*.test.ts",
           ],
+          // Runs against the dev stack, with the sdk-helpers project.
+          exclude: ["test/docs/curl-examples.test.ts"],
         },
       },
       {
@@ -43,7 +47,7 @@ export default defineConfig({
           name: "sdk-helpers",
           environment: "node",
           globalSetup: ["./test/sdk-helpers/global-setup.ts"],
-          include: ["test/sdk-helpers/**/*.test.ts"],
+          include: ["test/sdk-helpers/**/*.test.ts", "test/docs/curl-examples.test.ts"],
           testTimeout: 30_000,
           hookTimeout: 120_000,
         },

@@ -41,11 +41,81 @@ export interface RunReport {
 /** The connection count the cost and the CPU-per-mint target are read at. */
 const COST_CONNECTIONS = 10;
 
-/** The dated section of BENCHMARKS.md; also what the bench prints. */
+/**
+ * Each target in plain words: what it is and what comparing with it shows.
+ * A Record, so that a new target cannot go without its line in the legend.
+ */
+export const TARGET_LEGEND: Record<TargetId, string> = {
+  A: "the broker as deployed: a real mint through the production bundle, its audit written to Miniflare's local KV",
+  "A′": "the same mint with the audit kept in memory, so that the local KV simulator's own cost is left out; the summary's latency, CPU and cost are this target's",
+  B: "an empty Worker: what any Worker costs before it does anything",
+  C: "the vendor alone: the mint's request sent straight to the vendor, as an app holding the vendor's key would",
+  D: "a plain Node.js server doing the broker's job without an audit: verify the token, call the vendor",
+  E: "the broker answering a read that calls no vendor (`GET /v1/vendors`): token check and configuration",
+  F: "a Worker that only calls the vendor and passes its answer on: the floor for anything between an app and the vendor",
+  G: "F plus the one call to the user's quota Durable Object that every mint makes: the floor for a broker with quotas and denies",
+};
+
+/** The ratios of req/s each run reports, with what each one compares. */
+const RATIOS: readonly { top: TargetId; bottom: TargetId; meaning: string }[] = [
+  { top: "A′", bottom: "F", meaning: "the broker against a Worker that only calls the vendor" },
+  { top: "A′", bottom: "G", meaning: "the broker against the floor with a quota" },
+  { top: "G", bottom: "F", meaning: "what the quota's Durable Object call costs the floor" },
+  { top: "E", bottom: "B", meaning: "token check and configuration against an empty Worker" },
+  { top: "A′", bottom: "D", meaning: "the broker against a plain Node.js server" },
+  { top: "A", bottom: "A′", meaning: "the local KV simulator's share" },
+];
+
+/** The heading of the newest run in BENCHMARKS.md; earlier runs are collapsed under their title. */
+export const LATEST_RUN_HEADING = "## Latest run";
+
+/** A run's date, commit and label, e.g. for the `<summary>` of an earlier run. */
+export function runTitle(report: Pick<RunReport, "startedAt" | "commit" | "label">): string {
+  return `${report.startedAt.toISOString()} — ${report.commit} — ${report.label}`;
+}
+
+/**
+ * The five lines BENCHMARKS.md opens with: what a user pays for the broker in
+ * latency, CPU, money and bundle size, and how that was measured.
+ */
+export function renderSummary(report: RunReport): string {
+  const { settings, machine, bundle } = report;
+  const [lowest] = settings.connections;
+  const broker = lowest === undefined ? undefined : cellOf(report, "A′", lowest);
+  const withKv = lowest === undefined ? undefined : cellOf(report, "A", lowest);
+  const vendor = lowest === undefined ? undefined : cellOf(report, "C", lowest);
+  const cost = costOf(report);
+  const cpuCell = cost ? cellOf(report, "A′", cost.connections) : undefined;
+  const biggest = cost?.lines.reduce((a, b) => (b.usdPerMillionMints > a.usdPerMillionMints ? b : a));
+  const requests = (n: number) => (n === 1 ? "one request" : `${n} requests`);
+  return [
+    `- **Latency added:** ${ms((broker?.p50Ms ?? NaN) - (vendor?.p50Ms ?? NaN))} ms at the median, ` +
+      `${ms((broker?.p99Ms ?? NaN) - (vendor?.p99Ms ?? NaN))} ms at the 99th percentile: a mint through the broker ` +
+      `against the same request sent straight to the vendor, ${requests(lowest ?? NaN)} at a time ` +
+      `(${ms((withKv?.p50Ms ?? NaN) - (vendor?.p50Ms ?? NaN))} ms at the median with the audit in the local KV simulator). ` +
+      "On Cloudflare, the network time of the awaited audit write and of the quota's Durable Object call comes on top.",
+    `- **CPU per mint:** ${ms(cpuCell?.cpuMsPerRequest ?? NaN)} ms at ${requests(cost?.connections ?? NaN)} at a time, ` +
+      "counted for the whole local runtime, so what Cloudflare bills is at most this.",
+    `- **Cost per million mints:** ${cost ? usd(cost.totalUsd) : "n/a"} at Cloudflare's list prices copied on ${PRICES_COPIED_ON}` +
+      (biggest && cost
+        ? `, ${pct(biggest.usdPerMillionMints / cost.totalUsd)} of it ${biggest.price.item} ` +
+          `(${num(biggest.perMint, 0)} ${biggest.price.units} per mint)`
+        : "") +
+      "; the Workers Paid plan's $5 a month and its inclusions are left out.",
+    `- **Bundle:** ${(bundle.gzipBytes / 1024).toFixed(1)} KiB gzipped (${(bundle.bytes / 1024).toFixed(1)} KiB minified), ` +
+      "the Worker as `wrangler deploy` builds it; a new isolate loads all of it.",
+    `- **How:** \`npm run bench\` on ${report.startedAt.toISOString().slice(0, 10)} at commit ${report.commit}: the production ` +
+      `bundle in Miniflare's workerd on a ${machine.cores}-core machine, the vendor and the identity provider on loopback, ` +
+      `${int(settings.users)} signed-in users. Figures move with the machine: compare within one run.`,
+  ].join("\n");
+}
+
+/** The newest run's section of BENCHMARKS.md; also what the bench prints. */
 export function renderSection(report: RunReport): string {
   const out: string[] = [];
   const { settings, machine } = report;
-  out.push(`## ${report.startedAt.toISOString()} — ${report.commit} — ${report.label}`, "");
+  out.push(LATEST_RUN_HEADING, "", `<!-- bench:title ${runTitle(report)} -->`, "");
+  out.push(`Run ${report.startedAt.toISOString()}, commit ${report.commit}: ${report.label}.`, "");
   out.push(
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.kernel}; Node ${machine.node}, ` +
       `wrangler ${machine.wrangler}, Miniflare ${machine.miniflare}, workerd ${machine.workerd}, autocannon ${machine.autocannon}.`,
@@ -58,7 +128,15 @@ export function renderSection(report: RunReport): string {
   );
 
   out.push("### Targets", "");
-  for (const target of report.targets) out.push(`- **${target.label}**: ${target.description}.`);
+  out.push(
+    "Each target is measured on its own, interleaved with the others; the broker is A and A′, the rest are what it is compared with.",
+    "",
+    "| target | in plain words | what runs; whose CPU is counted |",
+    "|---|---|---|",
+  );
+  for (const target of report.targets) {
+    out.push(`| ${target.label} | ${TARGET_LEGEND[target.id]} | ${target.description} |`);
+  }
   out.push("");
 
   out.push("### Throughput, latency and CPU per request", "");
@@ -74,18 +152,12 @@ export function renderSection(report: RunReport): string {
   out.push("");
 
   out.push("### Ratios of req/s", "");
-  out.push(`| ratio | ${settings.connections.map((c) => `${c} conn${c === 1 ? "" : "s"}`).join(" | ")} |`);
-  out.push(`|---|${settings.connections.map(() => "---:").join("|")}|`);
-  for (const [top, bottom] of [
-    ["A′", "F"],
-    ["A′", "G"],
-    ["G", "F"],
-    ["E", "B"],
-    ["A′", "D"],
-    ["A", "A′"],
-  ] as const) {
+  out.push("Requests per second of one target over another's: 1.00 would mean as fast.", "");
+  out.push(`| ratio | compares | ${settings.connections.map((c) => `${c} conn${c === 1 ? "" : "s"}`).join(" | ")} |`);
+  out.push(`|---|---|${settings.connections.map(() => "---:").join("|")}|`);
+  for (const { top, bottom, meaning } of RATIOS) {
     const ratios = settings.connections.map((c) => ratio(cellOf(report, top, c), cellOf(report, bottom, c)));
-    out.push(`| ${top}/${bottom} | ${ratios.join(" | ")} |`);
+    out.push(`| ${top}/${bottom} | ${meaning} | ${ratios.join(" | ")} |`);
   }
   out.push("");
 
@@ -164,16 +236,16 @@ export function renderSection(report: RunReport): string {
   return out.join("\n");
 }
 
-function costSection(report: RunReport): string[] {
+/** A′'s cost per million mints, with the connection count its CPU was read at; undefined without A′ mints. */
+function costOf(report: RunReport): (ReturnType<typeof costPerMillionMints> & { connections: number }) | undefined {
   const connections = report.settings.connections.includes(COST_CONNECTIONS)
     ? COST_CONNECTIONS
     : (report.settings.connections[Math.floor(report.settings.connections.length / 2)] as number);
   const cell = cellOf(report, "A′", connections);
   const counts = countsOf(report, "A′");
-  if (!cell || !counts || counts.requests === 0)
-    return ["### Cost per million mints", "", "Not computed: no A′ mints."];
+  if (!cell || !counts || counts.requests === 0) return undefined;
   const perMint = (n: number) => n / counts.requests;
-  const { lines, totalUsd } = costPerMillionMints({
+  const cost = costPerMillionMints({
     workerRequest: 1,
     cpuMs: cell.cpuMsPerRequest,
     kvWrite: perMint(counts.kvPuts),
@@ -184,6 +256,13 @@ function costSection(report: RunReport): string[] {
     sqlRowWritten: perMint(counts.sqlRowsWritten),
     sqlRowRead: perMint(counts.sqlRowsRead),
   });
+  return { ...cost, connections };
+}
+
+function costSection(report: RunReport): string[] {
+  const cost = costOf(report);
+  if (!cost) return ["### Cost per million mints", "", "Not computed: no A′ mints."];
+  const { lines, totalUsd, connections } = cost;
   const out = [
     "### Cost per million mints",
     "",
@@ -200,7 +279,7 @@ function costSection(report: RunReport): string[] {
   }
   out.push(`| **total** | | | **${usd(totalUsd)}** | |`, "");
   out.push(
-    `Prices as stated in issue 12 / Cloudflare's pricing pages (Workers, KV, Durable Objects), copied on ${PRICES_COPIED_ON} ` +
+    `Prices from Cloudflare's pricing pages (Workers, KV, Durable Objects), copied on ${PRICES_COPIED_ON} ` +
       "into bench/prices.ts; verify against Cloudflare's pricing pages before relying on them. Marginal prices: the Workers Paid " +
       "plan's monthly inclusions and its $5 base are left out. Not counted: Durable Object duration (GB-s while an object is " +
       "active), storage, and KV's own rounding. workerd CPU is an upper bound of billed CPU: it includes Miniflare's entry " +
@@ -223,8 +302,10 @@ function methodSection(report: RunReport): string[] {
       `Miniflare's local KV, Durable Object and cache storage live under ${settings.storageRoot}: on a tmpfs when there ` +
       "is one, since on a disk each SQLite transaction waits on fsync and the run would measure the disk.",
     "- The broker (A, A′, E) runs with wrangler.toml's [vars], JWKS mode against a loopback RS256 identity provider, Soniox " +
-      "pointed at a loopback vendor, DAILY_MINT_QUOTA at its maximum (1,000,000, never reached), no MINT_RATE_LIMITER " +
-      "binding (issue 12: the rate limiter is removed), and the USER_STATE SQLite Durable Object as shipped, kept in " +
+      "pointed at a loopback vendor, DAILY_MINT_QUOTA at its maximum (1,000,000, never reached), without the " +
+      "MINT_RATE_LIMITER binding (the burst limit of 30 mints a minute per user would refuse much of the load, up to " +
+      "about one mint a second per user; a deployed broker keeps it, and its one call per mint is not measured here), " +
+      "and the USER_STATE SQLite Durable Object as shipped, kept in " +
       "memory (Miniflare's `unsafePreventEviction`): workerd evicts an object idle for about 10 s, and interleaving leaves " +
       "each target idle longer, so otherwise each phase's mints would start their users' objects afresh, more or fewer " +
       "with the phase length. The rounds measure warm objects; a user's first mint, which starts a new object, is " +

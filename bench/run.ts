@@ -4,8 +4,9 @@
  *
  * Measures the broker's production bundle against seven other targets, all on
  * loopback, interleaved so that drift hits them alike, and prepends the results
- * to BENCHMARKS.md (see benchmarks-file.ts; the method is written out with
- * each run by report.ts). Bounded: every phase has a fixed duration, and every
+ * to BENCHMARKS.md: a five-line summary and the run as the latest, the run it
+ * replaces collapsed below (see benchmarks-file.ts; the method is written out
+ * with each run by report.ts). Bounded: every phase has a fixed duration, and every
  * process and Miniflare instance it starts is stopped at the end, on error and
  * on Ctrl-C.
  */
@@ -21,7 +22,7 @@ import { type Helper, startHelper } from "./children";
 import { cleanUp, onCleanUp, removeOnExit, stopEverythingOnExit } from "./cleanup";
 import { describeCommit, describeMachine } from "./machine";
 import { checkAnswers, countPhase, loadPhase, measurePhase } from "./phases";
-import { renderSection, type RunReport } from "./report";
+import { renderSection, renderSummary, type RunReport } from "./report";
 import { aggregate, type Cell, type OperationCounts, type Sample } from "./stats";
 import {
   startTargets,
@@ -75,10 +76,11 @@ stopEverythingOnExit();
 
 try {
   const report = await measure();
+  const summary = renderSummary(report);
   const section = renderSection(report);
-  console.log(`\n${section}`);
+  console.log(`\n${summary}\n\n${section}`);
   if (!flags["no-write"]) {
-    await prependRun(BENCHMARKS_FILE, section);
+    await prependRun(BENCHMARKS_FILE, { summary, section });
     console.log(`written to ${BENCHMARKS_FILE}`);
   }
 } catch (error) {

@@ -253,9 +253,12 @@ function summary(
     "| --- | --- |",
     `| answered as expected (error-free rate) | ${((100 * expected.length) / Math.max(1, all.length)).toFixed(2)} % |`,
     `| latency p50 / p99 | ${percentile(latencies, 50).toFixed(1)} ms / ${percentile(latencies, 99).toFixed(1)} ms |`,
-    `| broker memory (workerd RSS) at start / end | ${memory(memoryAtStart)} / ${memory(memoryAtEnd)} |`,
     `| keys returned without their issued record | ${audit.missing} |`,
     `| issued records without a returned key | ${audit.orphaned} |`,
+    "",
+    // Last, so that RELIABILITY.md's explanation, right after the soak markers, follows the figure.
+    `**Memory.** The workerd processes under \`wrangler dev\` held ${memory(memoryAtStart)} at the start and ` +
+      `${memory(memoryAtEnd)} at the end (resident, summed): growth of the local runtime, not of the broker, as follows.`,
   ].join("\n");
 }
 

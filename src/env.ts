@@ -3,7 +3,7 @@
 /**
  * Bindings, vars and secrets of the Worker, from `Cloudflare.Env`, which
  * `npm run cf-typegen` generates out of wrangler.toml and the names in
- * .dev.vars.example (README's configuration reference documents each one).
+ * .dev.vars.example (docs/configuration.md documents each one).
  *
  * Vars and secrets are optional here on purpose: `config.ts` reads them,
  * checks them and names what is missing. They may also arrive as numbers,

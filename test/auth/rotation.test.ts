@@ -16,7 +16,7 @@ async function setup(keys: ProviderKey[], clock = new ManualClock()) {
   return { clock, provider, mintWith };
 }
 
-/** The token is refused as the README says (401, with this message) and gets no key. */
+/** The token is refused as docs/identity-providers.md says (401, with this message) and gets no key. */
 async function refused(response: Response, message: string): Promise<void> {
   const error = await expectError(response, 401, "unauthenticated");
   expect(error.message).toBe(message);

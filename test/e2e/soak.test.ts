@@ -23,4 +23,6 @@ it("a short soak answers every request as expected and leaves an audit that matc
   expect(stdout).toContain("| keys returned without their issued record | 0 |");
   expect(stdout).toContain("| issued records without a returned key | 0 |");
   expect(stdout).toMatch(/\| valid → 201 \| \d+ \|/);
+  // Last, so that in RELIABILITY.md the memory figure stands right before the paragraph that explains it.
+  expect(stdout).toMatch(/\| issued records without a returned key \| 0 \|\n\n\*\*Memory\.\*\* .*\d+ MiB .*\d+ MiB/);
 }, 120_000);

@@ -3,7 +3,7 @@ import type { Credentials } from "./arbitraries";
 import { describe, type Exchange } from "./send";
 
 /*
- * What every answer must satisfy, whatever was asked: the README's statuses
+ * What every answer must satisfy, whatever was asked: docs/api.md's statuses
  * and error envelope, no stack trace, no key without a valid JWT, no token
  * echoed, and no prototype touched.
  */
@@ -11,7 +11,7 @@ import { describe, type Exchange } from "./send";
 const ERROR_STATUSES = new Set<number>(Object.values(ERROR_CODES));
 
 /**
- * Statuses the README documents, less 500: `misconfigured` cannot happen with
+ * Statuses docs/api.md documents, less 500: `misconfigured` cannot happen with
  * the sound test configuration and `internal_error` is a bug. 204 is the CORS
  * preflight; 503 also covers a degraded `/healthz`.
  */

@@ -1,7 +1,7 @@
 /**
- * The fields of the one log line each request writes, as the README's
- * "Request log" table documents them for operators querying Workers Logs.
- * A worker test holds real log lines to this list; a Node test holds the README to it.
+ * The fields of the one log line each request writes, as docs/operations.md
+ * ("Request log") documents them for operators querying Workers Logs.
+ * A worker test holds real log lines to this list; test/docs/request-log.test.ts holds the page to it.
  */
 export const REQUEST_LOG_FIELDS = [
   "level",

@@ -46,7 +46,7 @@ describe("the request log line", () => {
     });
   });
 
-  it("carries no field the README does not document", async () => {
+  it("carries no field docs/operations.md does not document", async () => {
     const user = uniqueUser("log");
     const { lines } = await captureLogs(async () => {
       await mint("deepgram", user);

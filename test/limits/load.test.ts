@@ -149,7 +149,7 @@ describe("under load, with a KV that fails one put in ten", () => {
       );
 
       // The quota counts every key the vendor issued: each 201, and each 503 whose key exists at the vendor
-      // (README, "Daily quota"). The vendor saw exactly those calls, and no more.
+      // (docs/operations.md, "Daily quota"). The vendor saw exactly those calls, and no more.
       const statusesByUser = countBy(answers, (answer) => `${answer.user} ${answer.status}`);
       const vendorCalls = countBy(
         await received(),

@@ -5,12 +5,19 @@ import { brokerEnv, call, expectError, uniqueUser } from "../helpers/broker";
 import { taggedBaseUrl } from "../helpers/emulator";
 import { mint } from "../helpers/mint";
 import { bearer, type TokenOptions } from "../helpers/tokens";
-import { FREE_TIER_POLICY, PRO_TIER_POLICY } from "./examples";
+import {
+  ELEVENLABS_AGENT_ID,
+  ELEVENLABS_AGENT_POLICY,
+  FREE_TIER_POLICY,
+  OPENAI_MODELS_POLICY,
+  PRO_TIER_POLICY,
+} from "./examples";
 import { withPolicy } from "./policy-env";
 
 /**
- * The README's example policies, evaluated by the real Worker for every vendor
- * in the registry, so that a vendor added later is checked against them too.
+ * The docs' example policies (docs/operations.md#examples), evaluated by the
+ * real Worker for every vendor in the registry, so that a vendor added later is
+ * checked against them too.
  */
 
 /** The var naming the vendor's base URL, by the registry's convention; pointed at a tagged emulator URL. */
@@ -21,10 +28,10 @@ function baseUrlVar(vendor: VendorId): keyof Env {
 }
 
 /** Mints under `policy` with the vendor on a URL of its own, and returns what the vendor received. */
-async function mintUnder(policy: unknown, vendor: VendorId, token?: TokenOptions) {
+async function mintUnder(policy: unknown, vendor: VendorId, token?: TokenOptions, body: object = {}) {
   const upstream = taggedBaseUrl();
   const env = withPolicy(policy, { [baseUrlVar(vendor)]: upstream.baseUrl });
-  const response = await mint(vendor, uniqueUser("example"), { env, token });
+  const response = await mint(vendor, uniqueUser("example"), { env, token, body });
   return { response, received: upstream.received };
 }
 
@@ -94,5 +101,66 @@ describe("the pro-tier example policy", () => {
     expect(response.status).toBe(201);
     expect(await response.json()).toMatchObject({ region: "eu", ttl_seconds: 900 });
     expect((await received())[0]?.body).toMatchObject({ region: "eu", ttl: 900 });
+  });
+});
+
+/** A vendor the policy does not name keeps its own rules: it mints with an empty body, as with no policy. */
+async function expectOwnRules(policy: unknown, vendor: VendorId) {
+  const { response, received } = await mintUnder(policy, vendor);
+  expect(response.status, await response.clone().text()).toBe(201);
+  expect(await received()).not.toHaveLength(0);
+}
+
+describe("the two-OpenAI-models example policy", () => {
+  it.each(vendorIds.filter((id) => id !== "openai"))("leaves %s to its own rules", async (vendor) => {
+    await expectOwnRules(OPENAI_MODELS_POLICY, vendor);
+  });
+
+  it.each(["gpt-realtime", "gpt-realtime-mini"])("serves OpenAI with %s", async (model) => {
+    const { response, received } = await mintUnder(OPENAI_MODELS_POLICY, "openai", undefined, { model });
+    expect(response.status, await response.clone().text()).toBe(201);
+    expect((await received())[0]?.body).toMatchObject({ session: { model } });
+  });
+
+  it("refuses another model with 403 before calling OpenAI", async () => {
+    const { response, received } = await mintUnder(OPENAI_MODELS_POLICY, "openai", undefined, {
+      model: "gpt-4o-realtime-preview",
+    });
+    const error = await expectError(response, 403, "forbidden");
+    expect(error.message).toContain('"gpt-realtime", "gpt-realtime-mini"');
+    expect(await received()).toHaveLength(0);
+  });
+
+  it("refuses a request that names no model with 400 before calling OpenAI", async () => {
+    const { response, received } = await mintUnder(OPENAI_MODELS_POLICY, "openai");
+    const error = await expectError(response, 400, "invalid_request");
+    expect(error.message).toContain("model must be sent");
+    expect(await received()).toHaveLength(0);
+  });
+});
+
+describe("the one-ElevenLabs-agent example policy", () => {
+  it.each(vendorIds.filter((id) => id !== "elevenlabs"))("leaves %s to its own rules", async (vendor) => {
+    await expectOwnRules(ELEVENLABS_AGENT_POLICY, vendor);
+  });
+
+  it("hands out a signed URL for that agent, with or without kind in the request", async () => {
+    for (const body of [{ agent_id: ELEVENLABS_AGENT_ID }, { kind: "agent", agent_id: ELEVENLABS_AGENT_ID }]) {
+      const { response, received } = await mintUnder(ELEVENLABS_AGENT_POLICY, "elevenlabs", undefined, body);
+      expect(response.status, await response.clone().text()).toBe(201);
+      expect(await response.json()).toMatchObject({ kind: "agent", agent_id: ELEVENLABS_AGENT_ID });
+      expect((await received())[0]?.query).toEqual({ agent_id: ELEVENLABS_AGENT_ID });
+    }
+  });
+
+  it.each([
+    ["another agent", { agent_id: "agent_someone_else" }, 403],
+    ["a single-use token", { kind: "realtime_scribe" }, 403],
+    ["a TTS token", { kind: "tts_websocket" }, 403],
+    ["no agent", {}, 400],
+  ] as const)("refuses %s before calling ElevenLabs", async (_what, body, status) => {
+    const { response, received } = await mintUnder(ELEVENLABS_AGENT_POLICY, "elevenlabs", undefined, body);
+    await expectError(response, status, status === 403 ? "forbidden" : "invalid_request");
+    expect(await received()).toHaveLength(0);
   });
 });

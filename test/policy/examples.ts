@@ -1,7 +1,8 @@
 /**
- * Example policies for operators, kept here so that a test proves they parse
- * and do what the README says for every vendor in the registry. The README
- * quotes them.
+ * Example policies for operators, kept here so that a test (examples.test.ts)
+ * proves they parse and do what the docs say, for every vendor in the registry.
+ * Every POLICY example in the repo's Markdown must be one of these, quoted
+ * exactly (test/docs/policy-examples.test.ts); docs/operations.md quotes them all.
  */
 
 /** Free tier: Soniox only, single-use keys of at most two minutes, 20 a day per user; every other vendor off. */
@@ -41,4 +42,25 @@ export const PRO_TIER_POLICY = {
     daily_quota: 50,
     options: { limited_amount: { force: 5 } },
   },
+};
+
+/** Two OpenAI models only: a client must name one of them; every other vendor keeps its own rules. */
+export const OPENAI_MODELS_POLICY = {
+  openai: { options: { model: { in: ["gpt-realtime", "gpt-realtime-mini"] } } },
+};
+
+/** The agent of `ELEVENLABS_AGENT_POLICY`. */
+export const ELEVENLABS_AGENT_ID = "agent_3701k3ttaq12ewp8b7qv5rfyszkz";
+
+/** One ElevenLabs agent only: signed URLs for this agent, no single-use tokens; every other vendor keeps its own rules. */
+export const ELEVENLABS_AGENT_POLICY = {
+  elevenlabs: { options: { kind: { force: "agent" }, agent_id: { in: [ELEVENLABS_AGENT_ID] } } },
+};
+
+/** Every example, by name: the only POLICY values the docs may show. */
+export const EXAMPLE_POLICIES: Record<string, unknown> = {
+  FREE_TIER_POLICY,
+  PRO_TIER_POLICY,
+  OPENAI_MODELS_POLICY,
+  ELEVENLABS_AGENT_POLICY,
 };

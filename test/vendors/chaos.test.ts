@@ -136,7 +136,7 @@ function statusCases(status: number, broker: Pick<Case, "status" | "code">): Cas
 
 const UPSTREAM_ERROR = { status: 502, code: "upstream_error" } as const;
 
-/** Every fault, with the documented answer (README, Errors: 504 upstream_timeout, 502 upstream_error, 429). */
+/** Every fault, with the documented answer (docs/api.md, Errors: 504 upstream_timeout, 502 upstream_error, 429). */
 const CASES: Case[] = [
   { fault: "slow", status: 504, code: "upstream_timeout", upstreamStatus: null, timeoutMs: SHORT_TIMEOUT_MS },
   { fault: "stalled-body", status: 504, code: "upstream_timeout", upstreamStatus: null, timeoutMs: SHORT_TIMEOUT_MS },
