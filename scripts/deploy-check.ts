@@ -120,11 +120,16 @@ export function readSecretsFile(path: string): Record<string, string> {
  * by `/healthz` once deployed.
  */
 export function deployProblems(values: Record<string, unknown>, secrets: readonly string[]): ConfigProblemReport[] {
-  const placeholders = Object.fromEntries(secrets.map((name) => [name, SECRET_PLACEHOLDER]));
-  const config = getConfig({ ...values, ...placeholders } as unknown as Env);
+  const config = deployedBrokerConfig(values, secrets);
   const problems = configProblems(config, { bindings: false });
   if (refusesEveryBrowserUndeclared(config)) problems.push(EMPTY_ORIGINS);
   return problems;
+}
+
+/** The broker's config as deployed: the values uploaded, and the secrets set at Cloudflare by name only. */
+export function deployedBrokerConfig(values: Record<string, unknown>, secrets: readonly string[]): BrokerConfig {
+  const placeholders = Object.fromEntries(secrets.map((name) => [name, SECRET_PLACEHOLDER]));
+  return getConfig({ ...values, ...placeholders } as unknown as Env);
 }
 
 const EMPTY_ORIGINS: ConfigProblemReport = {

@@ -2,7 +2,8 @@
  * `npm run deploy [-- <wrangler deploy flags>]`: regenerates the OpenAPI
  * document and the client's types, checks the configuration wrangler will
  * upload (scripts/deploy-check.ts: its vars and secrets, the AUDIT namespace's
- * id, and ALLOWED_ORIGINS against NATIVE_APPS_ONLY), and only then runs
+ * id, and ALLOWED_ORIGINS against NATIVE_APPS_ONLY), prints which vendors users
+ * will reach (a vendor without its secret is off), and only then runs
  * `wrangler deploy` with the flags as read (scripts/deploy-args.ts refuses any
  * it cannot account for).
  * The secrets set at Cloudflare are the names `wrangler secret list` reports;
@@ -13,7 +14,15 @@ import { execFile, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { promisify } from "node:util";
 import { DeployArgsError, type DeployTarget, parseDeployArgs } from "./deploy-args";
-import { deployedConfig, deployEnvironment, deployProblems, namespaceProblems, readSecretsFile } from "./deploy-check";
+import {
+  deployedBrokerConfig,
+  deployedConfig,
+  deployEnvironment,
+  deployProblems,
+  namespaceProblems,
+  readSecretsFile,
+} from "./deploy-check";
+import { policySummary } from "./policy-summary";
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
@@ -46,10 +55,10 @@ async function deploy(args: string[]): Promise<number> {
   const remote = target.dryRun ? [] : await remoteSecretNames(target, env, config.path);
   // A secret in the file is uploaded with its value, which is checked; the others only count as set.
   const secrets = [...target.assumedSecrets, ...remote].filter((name) => !(name in fileSecrets));
-  const problems = [
-    ...namespaceProblems(config, env),
-    ...deployProblems({ ...config.vars, ...target.vars, ...fileSecrets }, secrets),
-  ];
+  const values = { ...config.vars, ...target.vars, ...fileSecrets };
+  const problems = [...namespaceProblems(config, env), ...deployProblems(values, secrets)];
+  // Which vendors users will reach: a vendor whose secret is not set is off, which is easy to miss.
+  for (const line of policySummary(deployedBrokerConfig(values, secrets))) console.log(line);
   if (problems.length > 0) {
     for (const { variable, problem } of problems) console.error(`${variable}: ${problem}`);
     console.error(`not deployed: ${problems.length} configuration problem(s)`);

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEPLOY_FLAGS, DeployArgsError, type FlagSpec, parseDeployArgs } from "../../scripts/deploy-args";
+import { vendorIds } from "../../src/vendors/registry";
 import {
   deployedConfig,
   deployEnvironment,
@@ -125,10 +126,15 @@ function uploadedVarNames(output: string): string[] {
 describe("npm run deploy", () => {
   it("checks a correct configuration, then bundles with wrangler deploy", async () => {
     const dir = await outdir();
-    const result = await deployDryRun(dir, ["-c", await repoConfig(), "--assume-secret", "AUTH_HS256_SECRET"]);
+    const secrets = ["--assume-secret", "AUTH_HS256_SECRET", "--assume-secret", "DEEPGRAM_API_KEY"];
+    const result = await deployDryRun(dir, ["-c", await repoConfig(), ...secrets]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("configuration ok");
     expect(await readdir(dir)).toContain("index.js");
+    // Which vendors users will reach: the one whose secret is set, and every other one named as off.
+    expect(result.stdout).toMatch(/^ {2}deepgram: enabled/m);
+    const off = vendorIds.filter((id) => id !== "deepgram").join(", ");
+    expect(result.stdout).toContain(`Not configured (secret unset), so unavailable: ${off}`);
   }, 120_000);
 
   it("refuses wrangler.toml as it ships: the placeholder AUDIT id and an empty ALLOWED_ORIGINS, each naming its fix", async () => {
