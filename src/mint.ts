@@ -12,6 +12,7 @@ import { holdMintSlot } from "./user-state/client";
 import { outlivesTtl } from "./vendors/expiry";
 import type { VendorId } from "./vendors/registry";
 import { configuredSecrets } from "./secrets";
+import type { Connect } from "./vendors/connect";
 import type { AppliedOptions, MintedKey } from "./vendors/types";
 import { RefusedCredential, UpstreamFailure, vendorSender } from "./vendors/upstream";
 
@@ -24,7 +25,9 @@ export interface MintContext {
   caller: Caller;
 }
 
-export interface MintResponse extends AppliedOptions {
+/** The `201` answer: the applied options beside these fields. */
+export interface MintResponse {
+  [option: string]: AppliedOptions[string] | Connect;
   vendor: string;
   key: string;
   /** Only for vendors that issue a ready-to-connect URL; a secret like the key. */
@@ -33,6 +36,8 @@ export interface MintResponse extends AppliedOptions {
   ttl_seconds: number;
   client_ref: string;
   issuance_id: string;
+  /** How the client presents the key; names places only, so it is neither logged nor audited. */
+  connect: Connect;
 }
 
 /**
@@ -195,6 +200,7 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     client_ref: ctx.user.clientRef,
     issuance_id: id,
     ...(minted.url === undefined ? {} : { url: minted.url }),
+    connect: adapter.connect(settings, options),
   };
 }
 

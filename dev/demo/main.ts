@@ -215,7 +215,7 @@ async function mint() {
 async function connect(key: MintedKey, label: string) {
   $("transcript").textContent = "";
   setStatus(`${label}: connecting…`, true);
-  const result = await connectWithKey(key.vendor, key.key, emulator, (text) => ($("transcript").textContent = text));
+  const result = await connectWithKey(key, emulator.http, (text) => ($("transcript").textContent = text));
   setStatus(`${label}: ${result.accepted ? "accepted" : `refused (${result.detail})`}`, result.accepted);
   log(`${label} ${masked(key.key)}: ${result.accepted ? "accepted" : "refused"}: ${result.detail}`);
   return result;

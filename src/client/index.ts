@@ -2,10 +2,11 @@ import { realClock } from "./clock.js";
 import { errorFromResponse, networkError, notSignedIn } from "./errors.js";
 import { identityOf } from "./identity.js";
 import { waitToRetry } from "./retry.js";
-import type { VendorId, VendorOptions } from "./vendor-types.js";
+import type { Connect, VendorId, VendorOptions } from "./vendor-types.js";
 
 export { BrokerError } from "./errors.js";
-export type { VendorId, VendorOptions } from "./vendor-types.js";
+export type { Connect, VendorId, VendorOptions } from "./vendor-types.js";
+export { type ConnectableKey, type WebSocketForOptions, type WebSocketTarget, webSocketFor } from "./connect.js";
 // Helpers for the vendors' own SDKs, one file each.
 export * from "./sdk/assemblyai.js";
 export * from "./sdk/deepgram.js";
@@ -31,6 +32,8 @@ export interface MintedKey<V extends VendorId = VendorId> {
   url?: string;
   /** True when the key opens one connection only; such a key is never cached or shared. */
   single_use?: boolean;
+  /** How to present the key: the endpoint, and where the key goes (`webSocketFor` turns it into a WebSocket's arguments). */
+  connect?: Connect;
   [option: string]: unknown;
 }
 

@@ -63,3 +63,45 @@ export interface VendorOptions {
     agent_id?: string;
   };
 }
+
+/** How a client presents a minted key: the `connect` of every mint answer and `GET /v1/vendors` entry. */
+export type Connect = {
+  /** `websocket`, `webrtc` (post an SDP offer over HTTP) or `http` (the vendor's HTTP API). */
+  transport: "websocket" | "webrtc" | "http";
+  /** The URL to open or post to, where the vendor has a fixed one; null otherwise. When the operator overrides the vendor's base URL (a regional host, or the emulator), it is on that host. A `{name}` path segment is the app's to fill in (ElevenLabs' `{voice_id}`). */
+  endpoint: string | null;
+  /** Where the credential goes; `in` says which of the forms it is. */
+  credential:
+    | {
+        /** `query`: a query parameter of the endpoint, named `name`. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. */
+        in: "query";
+        /** The query parameter or header that carries the key. */
+        name: string;
+      }
+    | {
+        /** `query`: a query parameter of the endpoint, named `name`. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. */
+        in: "subprotocols";
+        /** The WebSocket subprotocols in order; the one holding `{key}` carries the key in its place. */
+        protocols: string[];
+      }
+    | {
+        /** `query`: a query parameter of the endpoint, named `name`. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. */
+        in: "header";
+        /** The query parameter or header that carries the key. */
+        name: string;
+        /** The authorization scheme written before the key, e.g. `Bearer`. */
+        scheme?: string;
+      }
+    | {
+        /** `query`: a query parameter of the endpoint, named `name`. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. */
+        in: "url";
+      }
+    | {
+        /** `query`: a query parameter of the endpoint, named `name`. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. */
+        in: "message";
+        /** The field of the first message that carries the key. */
+        field: string;
+      };
+  /** Query parameters the vendor requires beside the credential, with their values; absent when none. */
+  params?: Record<string, string>;
+};

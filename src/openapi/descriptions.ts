@@ -24,6 +24,26 @@ const errorEnvelope: PropertyDescriptions = {
   "error.request_id": "The broker's id for this request, the same as the `X-Request-Id` response header.",
 };
 
+/** The fields of `connect`, under `prefix` (the path of the `connect` property). */
+function connectDescriptions(prefix: string): PropertyDescriptions {
+  const entries: PropertyDescriptions = {
+    "": "How the client presents the key: the transport, the endpoint and where the credential goes. It names places only and never holds a secret that `key` or `url` does not; the broker neither logs nor audits it.",
+    ".transport": "`websocket`, `webrtc` (post an SDP offer over HTTP) or `http` (the vendor's HTTP API).",
+    ".endpoint":
+      "The URL to open or post to, where the vendor has a fixed one; null otherwise. When the operator overrides the vendor's base URL (a regional host, or the emulator), it is on that host. A `{name}` path segment is the app's to fill in (ElevenLabs' `{voice_id}`).",
+    ".credential": "Where the credential goes; `in` says which of the forms it is.",
+    ".credential.in":
+      "`query`: a query parameter of the endpoint, named `name`. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open.",
+    ".credential.name": "The query parameter or header that carries the key.",
+    ".credential.protocols":
+      "The WebSocket subprotocols in order; the one holding `{key}` carries the key in its place.",
+    ".credential.scheme": "The authorization scheme written before the key, e.g. `Bearer`.",
+    ".credential.field": "The field of the first message that carries the key.",
+    ".params": "Query parameters the vendor requires beside the credential, with their values; absent when none.",
+  };
+  return Object.fromEntries(Object.entries(entries).map(([path, text]) => [prefix + path, text]));
+}
+
 /** Each component schema's properties, by schema name. */
 export const SCHEMA_DESCRIPTIONS: Record<string, PropertyDescriptions> = {
   Error: errorEnvelope,
@@ -46,6 +66,9 @@ export const SCHEMA_DESCRIPTIONS: Record<string, PropertyDescriptions> = {
       "What the credential allows, in a sentence: single or multiple use, session caps, fixed life.",
     "vendors[].options":
       "JSON Schema of each request field besides `ttl_seconds`, narrowed by `POLICY`: `const` for a forced value, `enum` for an allowed set, `minimum`/`maximum` for a range.",
+    ...connectDescriptions("vendors[].connect"),
+    "vendors[].connect":
+      "How a client presents a key minted with the default options (as `POLICY` leaves them); a mint's own `connect` follows the options it applied.",
   },
   Usage: {
     client_ref: "The caller, from the verified token.",
@@ -179,6 +202,7 @@ export const MINTED_KEY_DESCRIPTIONS: PropertyDescriptions = {
   ttl_seconds: "The TTL asked for, or the default, in seconds.",
   client_ref: "The user the key was minted for, from the verified token (never from the body).",
   issuance_id: `The id of this issuance's audit record (\`GET /v1/audit/{issuance_id}\`): ${ISSUANCE_ID}`,
+  ...connectDescriptions("connect"),
 };
 
 /** Fields some vendors add to a minted key's answer besides their echoed request fields. */

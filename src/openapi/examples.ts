@@ -31,7 +31,52 @@ interface MintExample {
   response: Record<string, unknown>;
 }
 
-function minted(vendor: VendorId, key: string, ttlSeconds: number, applied: Record<string, unknown>) {
+/** Where a key goes at each vendor's own hosts, as the adapters' `connect` says (src/vendors/<vendor>.ts). */
+const BEARER = { in: "header", name: "Authorization", scheme: "Bearer" } as const;
+export const EXAMPLE_CONNECT = {
+  soniox: {
+    transport: "websocket",
+    endpoint: "wss://stt-rt.soniox.com/transcribe-websocket",
+    credential: { in: "message", field: "api_key" },
+  },
+  speechmaticsRt: {
+    transport: "websocket",
+    endpoint: "wss://eu2.rt.speechmatics.com/v2",
+    credential: { in: "query", name: "jwt" },
+  },
+  speechmaticsBatch: { transport: "http", endpoint: null, credential: BEARER },
+  amivoice: {
+    transport: "websocket",
+    endpoint: "wss://acp-api.amivoice.com/v1/",
+    credential: { in: "message", field: "authorization" },
+  },
+  acedata: { transport: "http", endpoint: null, credential: BEARER },
+  deepgram: {
+    transport: "websocket",
+    endpoint: "wss://api.deepgram.com/v1/listen",
+    credential: { in: "subprotocols", protocols: ["bearer", "{key}"] },
+  },
+  openai: { transport: "webrtc", endpoint: "https://api.openai.com/v1/realtime/calls", credential: BEARER },
+  assemblyai: {
+    transport: "websocket",
+    endpoint: "wss://streaming.assemblyai.com/v3/ws",
+    credential: { in: "query", name: "token" },
+  },
+  elevenlabsScribe: {
+    transport: "websocket",
+    endpoint: "wss://api.elevenlabs.io/v1/speech-to-text/realtime",
+    credential: { in: "query", name: "token" },
+  },
+  elevenlabsAgent: { transport: "websocket", endpoint: null, credential: { in: "url" } },
+} as const;
+
+function minted(
+  vendor: VendorId,
+  key: string,
+  ttlSeconds: number,
+  applied: Record<string, unknown>,
+  connect: (typeof EXAMPLE_CONNECT)[keyof typeof EXAMPLE_CONNECT],
+) {
   return {
     ...applied,
     vendor,
@@ -40,6 +85,7 @@ function minted(vendor: VendorId, key: string, ttlSeconds: number, applied: Reco
     ttl_seconds: ttlSeconds,
     client_ref: EXAMPLE_CLIENT_REF,
     issuance_id: EXAMPLE_ISSUANCE_ID,
+    connect,
   };
 }
 
@@ -52,87 +98,153 @@ export const MINT_EXAMPLES: Record<VendorId, Record<string, MintExample>> = {
     single_use: {
       summary: "A single-use key for two minutes",
       request: { ttl_seconds: 120, single_use: true },
-      response: minted("soniox", "temp:WYJ67RBEFUWQXXPKYPD2UGXKWB", 120, {
-        usage_type: "transcribe_websocket",
-        single_use: true,
-      }),
+      response: minted(
+        "soniox",
+        "temp:WYJ67RBEFUWQXXPKYPD2UGXKWB",
+        120,
+        {
+          usage_type: "transcribe_websocket",
+          single_use: true,
+        },
+        EXAMPLE_CONNECT.soniox,
+      ),
     },
     defaults: {
       summary: "Soniox's defaults: a multi-use transcription key for 300 seconds",
       request: {},
-      response: minted("soniox", "temp:Q3V8N2KD7XRM4TJ6WHPB9CFY5G", 300, { usage_type: "transcribe_websocket" }),
+      response: minted(
+        "soniox",
+        "temp:Q3V8N2KD7XRM4TJ6WHPB9CFY5G",
+        300,
+        { usage_type: "transcribe_websocket" },
+        EXAMPLE_CONNECT.soniox,
+      ),
     },
   },
   speechmatics: {
     batch: {
       summary: "A batch key in the EU region for ten minutes",
       request: { type: "batch", region: "eu", ttl_seconds: 600 },
-      response: minted("speechmatics", "Xk8vQ2mRt5Lw9ZpB4nHc7Jd3Fg6Ys1Ae", 600, { type: "batch", region: "eu" }),
+      response: minted(
+        "speechmatics",
+        "Xk8vQ2mRt5Lw9ZpB4nHc7Jd3Fg6Ys1Ae",
+        600,
+        { type: "batch", region: "eu" },
+        EXAMPLE_CONNECT.speechmaticsBatch,
+      ),
     },
     realtime: {
       summary: "A real-time key with the defaults",
       request: {},
-      response: minted("speechmatics", "Rm4Tn8Wq2Zx6Cv9Bk3Hy7Jd5Lp1Fs0Ge", 300, { type: "rt" }),
+      response: minted(
+        "speechmatics",
+        "Rm4Tn8Wq2Zx6Cv9Bk3Hy7Jd5Lp1Fs0Ge",
+        300,
+        { type: "rt" },
+        EXAMPLE_CONNECT.speechmaticsRt,
+      ),
     },
   },
   amivoice: {
     bound: {
       summary: "A key bound to the caller's IPv4 address",
       request: { ttl_seconds: 600 },
-      response: minted("amivoice", "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6", 600, { bind_ip: true, ip_bound: true }),
+      response: minted(
+        "amivoice",
+        "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6",
+        600,
+        { bind_ip: true, ip_bound: true },
+        EXAMPLE_CONNECT.amivoice,
+      ),
     },
   },
   acedata: {
     capped: {
       summary: "A credential for an hour, capped at 5",
       request: { ttl_seconds: 3600, limited_amount: 5 },
-      response: minted("acedata", "sk-7c1e9a4b2d8f4e6a9b3c5d7e1f2a4b6c", 3600, { limited_amount: 5 }),
+      response: minted(
+        "acedata",
+        "sk-7c1e9a4b2d8f4e6a9b3c5d7e1f2a4b6c",
+        3600,
+        { limited_amount: 5 },
+        EXAMPLE_CONNECT.acedata,
+      ),
     },
   },
   deepgram: {
     token: {
       summary: "A temporary token for a minute",
       request: { ttl_seconds: 60 },
-      response: minted("deepgram", "eyJhbGciOiJIUzI1NiJ9.eyJ0dGwiOjYwfQ.4q1bVt8uQm3cXo2kR7sH9wJ5nA6yL0pZ", 60, {}),
+      response: minted(
+        "deepgram",
+        "eyJhbGciOiJIUzI1NiJ9.eyJ0dGwiOjYwfQ.4q1bVt8uQm3cXo2kR7sH9wJ5nA6yL0pZ",
+        60,
+        {},
+        EXAMPLE_CONNECT.deepgram,
+      ),
     },
   },
   openai: {
     realtime: {
       summary: "A Realtime client secret for a model",
       request: { session_type: "realtime", model: "gpt-realtime" },
-      response: minted("openai", "ek_68b0e1f2a3c4d5e6f7a8b9c0d1e2f3a4", 600, {
-        session_type: "realtime",
-        model: "gpt-realtime",
-      }),
+      response: minted(
+        "openai",
+        "ek_68b0e1f2a3c4d5e6f7a8b9c0d1e2f3a4",
+        600,
+        {
+          session_type: "realtime",
+          model: "gpt-realtime",
+        },
+        EXAMPLE_CONNECT.openai,
+      ),
     },
   },
   assemblyai: {
     session_cap: {
       summary: "A streaming token whose session may last ten minutes",
       request: { max_session_duration_seconds: 600 },
-      response: minted("assemblyai", "8f2d6b1a9c4e7f3a5b0d2c8e6f1a4b7d9c3e5f2a", 60, {
-        max_session_duration_seconds: 600,
-        single_use: true,
-      }),
+      response: minted(
+        "assemblyai",
+        "8f2d6b1a9c4e7f3a5b0d2c8e6f1a4b7d9c3e5f2a",
+        60,
+        {
+          max_session_duration_seconds: 600,
+          single_use: true,
+        },
+        EXAMPLE_CONNECT.assemblyai,
+      ),
     },
   },
   elevenlabs: {
     scribe: {
       summary: "A single-use token for the realtime Scribe WebSocket",
       request: {},
-      response: minted("elevenlabs", "sutkn_01k2x9b7m4q8r2t6v5w3y9z1a0", 900, {
-        kind: "realtime_scribe",
-        single_use: true,
-      }),
+      response: minted(
+        "elevenlabs",
+        "sutkn_01k2x9b7m4q8r2t6v5w3y9z1a0",
+        900,
+        {
+          kind: "realtime_scribe",
+          single_use: true,
+        },
+        EXAMPLE_CONNECT.elevenlabsScribe,
+      ),
     },
     agent: {
       summary: "A signed URL for one agent",
       request: { kind: "agent", agent_id: AGENT_ID },
-      response: minted("elevenlabs", SIGNATURE, 900, {
-        kind: "agent",
-        agent_id: AGENT_ID,
-        url: `wss://api.elevenlabs.io/v1/convai/conversation?agent_id=${AGENT_ID}&conversation_signature=${SIGNATURE}`,
-      }),
+      response: minted(
+        "elevenlabs",
+        SIGNATURE,
+        900,
+        {
+          kind: "agent",
+          agent_id: AGENT_ID,
+          url: `wss://api.elevenlabs.io/v1/convai/conversation?agent_id=${AGENT_ID}&conversation_signature=${SIGNATURE}`,
+        },
+        EXAMPLE_CONNECT.elevenlabsAgent,
+      ),
     },
   },
 };

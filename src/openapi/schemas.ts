@@ -3,6 +3,7 @@ import { exportEndLineSchema, exportErrorLineSchema } from "../audit/export";
 import { MAX_CLIENT_REF_CHARS } from "../constants";
 import { ERROR_CODES, type ErrorCode } from "../errors";
 import { ISSUANCE_ID_PATTERN } from "../ids";
+import { connectSchema } from "../vendors/connect-schema";
 import { type VendorId, vendorIdSchema, vendors } from "../vendors/registry";
 
 /** Response shapes, for the OpenAPI document and for tests that hold real responses to it. */
@@ -40,6 +41,8 @@ export const vendorListSchema = z.strictObject({
       credential: z.string(),
       /** JSON Schema of each option the vendor's request body takes. */
       options: z.record(z.string(), z.record(z.string(), z.unknown())),
+      /** How a client presents a key minted with the default options. */
+      connect: connectSchema,
     }),
   ),
 });
@@ -96,6 +99,8 @@ function mintedKeyBase<V extends VendorId>(vendor: V) {
     ttl_seconds: z.int().check(z.minimum(min), z.maximum(max)),
     client_ref: clientRef,
     issuance_id: issuanceId,
+    /** How the client presents the key; names places only, never a secret. */
+    connect: connectSchema,
   };
 }
 

@@ -1,3 +1,5 @@
+import * as z from "zod/mini";
+import type { Connect } from "../vendors/connect";
 import { adapterFor } from "../vendors/registry";
 import type { TtlRange } from "../vendors/types";
 import type { OptionRule, VendorPolicy } from "./types";
@@ -11,6 +13,8 @@ export interface VendorListing {
   credential: string;
   /** JSON Schema per option, narrowed by the policy. */
   options: Record<string, OptionSchema>;
+  /** How a client presents a key minted with the default options (as the policy leaves them). */
+  connect: Connect;
 }
 
 /**
@@ -19,7 +23,7 @@ export interface VendorListing {
  * `enum` (an allowed set; the default is dropped when not in it) or
  * `minimum`/`maximum` (a range).
  */
-export function vendorListing(policy: VendorPolicy): VendorListing {
+export function vendorListing(policy: VendorPolicy, settings: unknown): VendorListing {
   const options = optionSchemas(policy.vendor);
   for (const [name, rule] of Object.entries(policy.options)) {
     const schema = options[name];
@@ -30,7 +34,22 @@ export function vendorListing(policy: VendorPolicy): VendorListing {
     ttl_seconds: { ...policy.ttl },
     credential: adapterFor(policy.vendor).credential,
     options,
+    connect: adapterFor(policy.vendor).connect(settings, listedOptions(policy)),
   };
+}
+
+/**
+ * The options a body without any would get under the policy: the vendor's defaults, with a
+ * forced value in place of its default, and an allowed set's first value for a default it excludes.
+ */
+function listedOptions(policy: VendorPolicy): unknown {
+  const adapter = adapterFor(policy.vendor);
+  const defaults = z.safeParse(z.object(adapter.fields), {}).data ?? {};
+  for (const [name, rule] of Object.entries(policy.options)) {
+    if (rule.kind === "force") defaults[name] = rule.value;
+    if (rule.kind === "in" && !rule.values.includes(defaults[name] as never)) defaults[name] = rule.values[0];
+  }
+  return defaults;
 }
 
 function narrowed(schema: OptionSchema, rule: OptionRule): OptionSchema {

@@ -36,23 +36,24 @@ function configuredListings(config: BrokerConfig): ConfiguredListing[] {
   let listings = listingsByConfig.get(config);
   if (!listings) {
     const policy = config.policy();
-    listings = vendorIds
-      .filter((id) => isUsable(id, config.vars))
-      .map((id) => policy.vendor(id))
-      .filter((rules) => rules.enabled)
-      .map((rules) => ({ rules, listing: vendorListing(rules) }));
+    listings = vendorIds.flatMap((id) => {
+      const settings = usableSettings(id, config.vars);
+      const rules = policy.vendor(id);
+      return settings !== undefined && rules.enabled ? [{ rules, listing: vendorListing(rules, settings) }] : [];
+    });
     listingsByConfig.set(config, listings);
   }
   return listings;
 }
 
-function isUsable(id: VendorId, vars: VarReader): boolean {
+/** The vendor's settings; undefined when it is not configured, or misconfigured. */
+function usableSettings(id: VendorId, vars: VarReader): unknown {
   try {
-    return adapterFor(id).settings(vars) !== undefined;
+    return adapterFor(id).settings(vars);
   } catch (error) {
     // A misconfigured vendor is left out here; minting for it names the problem.
     if (!(error instanceof BrokerError)) throw error;
     logLine("warn", { msg: "vendor misconfigured", vendor: id, code: error.code });
-    return false;
+    return undefined;
   }
 }

@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import type { VarReader } from "../config";
 import { misconfigured } from "../errors";
+import type { Connect } from "./connect";
 import type { MintInput, MintedKey, VendorAdapter } from "./types";
 import { parseVendorJson, tryJson, type VendorFailureReading } from "./upstream";
 
@@ -76,6 +77,11 @@ export const acedata = {
       maxAmount,
       host,
     };
+  },
+
+  connect(): Connect {
+    // A credential for all of AceData's HTTP APIs, so there is no one endpoint.
+    return { transport: "http", endpoint: null, credential: { in: "header", name: "Authorization", scheme: "Bearer" } };
   },
 
   readFailure(_status: number, text: string): VendorFailureReading {

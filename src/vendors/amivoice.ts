@@ -1,12 +1,15 @@
 import * as z from "zod/mini";
 import type { VarReader } from "../config";
 import { brokerError, misconfigured } from "../errors";
+import { type Connect, endpointFor } from "./connect";
 import type { MintInput, MintedKey, VendorAdapter } from "./types";
 import { malformed, type VendorFailureReading } from "./upstream";
 
 /** @see https://docs.amivoice.com/amivoice-api/manual/user-guide/request/issue-service-authorization */
 const DEFAULT_BASE_URL = "https://acp-api.amivoice.com";
 const PATH = "/issue_service_authorization";
+/** The speech WebSocket (logging); the key is `authorization=<key>` in the `s` command that starts recognition. */
+const WS_ENDPOINT = "wss://acp-api.amivoice.com/v1/";
 
 /** The documented 400 messages that mean the broker's own credentials are wrong. */
 const CREDENTIAL_ERRORS: Record<string, string> = {
@@ -74,6 +77,14 @@ export const amivoice = {
       credentials,
       baseUrl: vars.baseUrl("AMIVOICE_BASE_URL", DEFAULT_BASE_URL),
       requireIpBinding: vars.flag("AMIVOICE_REQUIRE_IP_BINDING"),
+    };
+  },
+
+  connect(settings: AmiVoiceSettings): Connect {
+    return {
+      transport: "websocket",
+      endpoint: endpointFor(settings.baseUrl, DEFAULT_BASE_URL, WS_ENDPOINT),
+      credential: { in: "message", field: "authorization" },
     };
   },
 

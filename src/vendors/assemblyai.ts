@@ -1,12 +1,14 @@
 import * as z from "zod/mini";
 import type { VarReader } from "../config";
 import { type ApiKeySettings, apiKeySettings } from "./api-key-settings";
+import { type Connect, endpointFor } from "./connect";
 import type { MintInput, MintedKey, VendorAdapter } from "./types";
 import { parseVendorJson, tryJson, type VendorFailureReading } from "./upstream";
 
 /** @see https://www.assemblyai.com/docs/api-reference/streaming-api/generate-streaming-token */
 const DEFAULT_BASE_URL = "https://streaming.assemblyai.com";
 const PATH = "/v3/token";
+const STREAMING_ENDPOINT = "wss://streaming.assemblyai.com/v3/ws";
 
 const SESSION_RANGE = "max_session_duration_seconds must be an integer from 60 to 10800";
 
@@ -38,6 +40,14 @@ export const assemblyai = {
 
   settings(vars: VarReader): ApiKeySettings | undefined {
     return apiKeySettings(vars, "ASSEMBLYAI_API_KEY", "ASSEMBLYAI_BASE_URL", DEFAULT_BASE_URL);
+  },
+
+  connect(settings: ApiKeySettings): Connect {
+    return {
+      transport: "websocket",
+      endpoint: endpointFor(settings.baseUrl, DEFAULT_BASE_URL, STREAMING_ENDPOINT),
+      credential: { in: "query", name: "token" },
+    };
   },
 
   readFailure(_status: number, text: string): VendorFailureReading {

@@ -1,12 +1,14 @@
 import * as z from "zod/mini";
 import type { VarReader } from "../config";
 import { type ApiKeySettings, apiKeySettings } from "./api-key-settings";
+import { type Connect, endpointFor, KEY_PLACEHOLDER } from "./connect";
 import type { MintInput, MintedKey, VendorAdapter } from "./types";
 import { parseVendorJson, RefusedCredential, tryJson, type VendorFailureReading } from "./upstream";
 
 /** @see https://developers.deepgram.com/reference/auth/tokens/grant */
 const DEFAULT_BASE_URL = "https://api.deepgram.com";
 const PATH = "/v1/auth/grant";
+const LISTEN_ENDPOINT = "wss://api.deepgram.com/v1/listen";
 
 /** The token's scope is fixed by Deepgram (its voice APIs), so the caller has nothing to choose. */
 const fields = {};
@@ -35,6 +37,15 @@ export const deepgram = {
 
   settings(vars: VarReader): ApiKeySettings | undefined {
     return apiKeySettings(vars, "DEEPGRAM_API_KEY", "DEEPGRAM_BASE_URL", DEFAULT_BASE_URL);
+  },
+
+  connect(settings: ApiKeySettings): Connect {
+    // A browser cannot set headers on a WebSocket, so @deepgram/sdk sends the JWT as the subprotocols `bearer, <jwt>`.
+    return {
+      transport: "websocket",
+      endpoint: endpointFor(settings.baseUrl, DEFAULT_BASE_URL, LISTEN_ENDPOINT),
+      credential: { in: "subprotocols", protocols: ["bearer", KEY_PLACEHOLDER] },
+    };
   },
 
   readFailure(_status: number, text: string): VendorFailureReading {

@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import type { VarReader } from "../config";
 import { type ApiKeySettings, apiKeySettings } from "./api-key-settings";
+import { type Connect, endpointFor } from "./connect";
 import type { MintInput, MintedKey, VendorAdapter } from "./types";
 import { parseVendorJson, RefusedCredential, tryJson, type VendorFailureReading } from "./upstream";
 
@@ -17,6 +18,14 @@ const CONVERSATION_PATH = "/v1/convai/conversation";
 const FIXED_LIFE_SECONDS = 900;
 /** The query parameter of a signed URL that carries its credential. */
 const SIGNATURE_PARAM = "conversation_signature";
+/** Where each token kind is used, and the query parameter that carries it. */
+const TOKEN_USE = {
+  realtime_scribe: { endpoint: "wss://api.elevenlabs.io/v1/speech-to-text/realtime", name: "token" },
+  tts_websocket: {
+    endpoint: "wss://api.elevenlabs.io/v1/text-to-speech/{voice_id}/stream-input",
+    name: "single_use_token",
+  },
+};
 const AGENT_ID_CHARS = /^[A-Za-z0-9_-]+$/;
 const AGENT_ID_RULE = "agent_id must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -";
 
@@ -74,6 +83,17 @@ export const elevenlabs = {
 
   settings(vars: VarReader): ApiKeySettings | undefined {
     return apiKeySettings(vars, "ELEVENLABS_API_KEY", "ELEVENLABS_BASE_URL", DEFAULT_BASE_URL);
+  },
+
+  connect(settings: ApiKeySettings, options: ElevenLabsOptions): Connect {
+    // An agent's signed URL carries its credential and is opened as it is.
+    if (options.kind === "agent") return { transport: "websocket", endpoint: null, credential: { in: "url" } };
+    const use = TOKEN_USE[options.kind];
+    return {
+      transport: "websocket",
+      endpoint: endpointFor(settings.baseUrl, DEFAULT_BASE_URL, use.endpoint),
+      credential: { in: "query", name: use.name },
+    };
   },
 
   readFailure(_status: number, text: string): VendorFailureReading {

@@ -2,12 +2,15 @@ import * as z from "zod/mini";
 import type { VarReader } from "../config";
 import { type ApiKeySettings, apiKeySettings } from "./api-key-settings";
 import { misconfigured } from "../errors";
+import { type Connect, endpointFor } from "./connect";
 import type { MintInput, MintedKey, VendorAdapter } from "./types";
 import { parseVendorJson, tryJson, type VendorFailureReading } from "./upstream";
 
 /** @see https://developers.openai.com/api/reference/resources/realtime/subresources/client_secrets/methods/create */
 const DEFAULT_BASE_URL = "https://api.openai.com";
 const PATH = "/v1/realtime/client_secrets";
+/** WebRTC: the client posts its SDP offer here. */
+const CALLS_ENDPOINT = "https://api.openai.com/v1/realtime/calls";
 
 const MODEL_RULE = "model must be at most 64 characters of a-z, 0-9, '.' and '-'";
 
@@ -53,6 +56,14 @@ export const openai = {
       throw misconfigured("OPENAI_BASE_URL", "OPENAI_BASE_URL must not end in /v1: the broker adds /v1/realtime/…");
     }
     return settings;
+  },
+
+  connect(settings: ApiKeySettings): Connect {
+    return {
+      transport: "webrtc",
+      endpoint: endpointFor(settings.baseUrl, DEFAULT_BASE_URL, CALLS_ENDPOINT),
+      credential: { in: "header", name: "Authorization", scheme: "Bearer" },
+    };
   },
 
   readFailure(_status: number, text: string): VendorFailureReading {

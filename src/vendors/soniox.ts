@@ -1,12 +1,18 @@
 import * as z from "zod/mini";
 import type { VarReader } from "../config";
 import { type ApiKeySettings, apiKeySettings } from "./api-key-settings";
+import { type Connect, endpointFor } from "./connect";
 import type { MintInput, MintedKey, VendorAdapter } from "./types";
 import { parseVendorJson, tryJson, type VendorFailureReading } from "./upstream";
 
 /** @see https://soniox.com/docs/api-reference/auth/create_temporary_api_key */
 const DEFAULT_BASE_URL = "https://api.soniox.com";
 const PATH = "/v1/auth/temporary-api-key";
+/** Where each usage_type's key is used; the key goes as `api_key` in the first JSON message. */
+const ENDPOINTS = {
+  transcribe_websocket: "wss://stt-rt.soniox.com/transcribe-websocket",
+  tts_rt: "wss://tts-rt.soniox.com/tts-websocket",
+};
 
 const fields = {
   usage_type: z._default(z.enum(["transcribe_websocket", "tts_rt"]), "transcribe_websocket"),
@@ -37,6 +43,17 @@ export const soniox = {
 
   settings(vars: VarReader): ApiKeySettings | undefined {
     return apiKeySettings(vars, "SONIOX_API_KEY", "SONIOX_BASE_URL", DEFAULT_BASE_URL);
+  },
+
+  connect(settings: ApiKeySettings, options: SonioxOptions): Connect {
+    // A regional API host (api.eu.soniox.com) streams from its stt-rt./tts-rt. sibling.
+    const prefix = options.usage_type === "tts_rt" ? "tts-rt." : "stt-rt.";
+    const host = (apiHost: string) => apiHost.replace(/^api\./, prefix);
+    return {
+      transport: "websocket",
+      endpoint: endpointFor(settings.baseUrl, DEFAULT_BASE_URL, ENDPOINTS[options.usage_type], host),
+      credential: { in: "message", field: "api_key" },
+    };
   },
 
   readFailure(_status: number, text: string): VendorFailureReading {

@@ -1,12 +1,15 @@
 import * as z from "zod/mini";
 import type { VarReader } from "../config";
 import { type ApiKeySettings, apiKeySettings } from "./api-key-settings";
+import { type Connect, endpointFor } from "./connect";
 import type { MintInput, MintedKey, VendorAdapter } from "./types";
 import { parseVendorJson, tryJson, type VendorFailureReading } from "./upstream";
 
 /** @see https://docs.speechmatics.com/get-started/authentication#temporary-keys */
 const DEFAULT_BASE_URL = "https://mp.speechmatics.com";
 const PATH = "/v1/api_keys";
+/** Speechmatics' default real-time host (EU); an rt key goes in its URL as `jwt`. */
+const RT_ENDPOINT = "wss://eu2.rt.speechmatics.com/v2";
 
 const fields = {
   type: z._default(z.enum(["rt", "batch"]), "rt"),
@@ -32,6 +35,22 @@ export const speechmatics = {
 
   settings(vars: VarReader): ApiKeySettings | undefined {
     return apiKeySettings(vars, "SPEECHMATICS_API_KEY", "SPEECHMATICS_BASE_URL", DEFAULT_BASE_URL);
+  },
+
+  connect(settings: ApiKeySettings, options: SpeechmaticsOptions): Connect {
+    if (options.type === "batch") {
+      // The batch jobs API's host depends on the account's region, so there is no one endpoint.
+      return {
+        transport: "http",
+        endpoint: null,
+        credential: { in: "header", name: "Authorization", scheme: "Bearer" },
+      };
+    }
+    return {
+      transport: "websocket",
+      endpoint: endpointFor(settings.baseUrl, DEFAULT_BASE_URL, RT_ENDPOINT),
+      credential: { in: "query", name: "jwt" },
+    };
   },
 
   readFailure(_status: number, text: string): VendorFailureReading {

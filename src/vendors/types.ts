@@ -1,6 +1,7 @@
 import type { z } from "zod/mini";
 import type { VarReader } from "../config";
 import type { Setting } from "../env";
+import type { Connect } from "./connect";
 import type { ReadVendorFailure, SendToVendor } from "./upstream";
 
 /** Values an adapter reports as applied; echoed in the response and stored in the audit. */
@@ -80,5 +81,11 @@ export interface VendorAdapter<Settings = unknown, Options = unknown> {
    */
   settings(vars: VarReader): Settings | undefined;
   readFailure: ReadVendorFailure;
+  /**
+   * How a client presents a credential minted with these settings and options:
+   * the answer's `connect`, and in `GET /v1/vendors` the default options' (src/vendors/connect.ts).
+   * It names places only, never a secret.
+   */
+  connect(settings: Settings, options: Options): Connect;
   mint(input: MintInput<Settings, Options>): Promise<MintedKey>;
 }

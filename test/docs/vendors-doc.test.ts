@@ -1,5 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
+import * as z from "zod/mini";
+import type { VarReader } from "../../src/config";
 import vendorOptions from "../../src/generated/vendor-options.json";
 import { adapterFor, type VendorId, vendorIds } from "../../src/vendors/registry";
 
@@ -15,7 +17,9 @@ import { adapterFor, type VendorId, vendorIds } from "../../src/vendors/registry
  * - its `ttl_seconds` row's values are `<min>–<max>`, or `<n> only` for a fixed life,
  *   and its default starts with the number;
  * - the "At a glance" table has a row per vendor, linking `(#<section anchor>)`, whose
- *   third cell is `<min>–<max>, <default>` or `fixed <n>`.
+ *   third cell is `<min>–<max>, <default>` or `fixed <n>`;
+ * - a vendor's section states the `connect` of its default options at its default base URL,
+ *   as the JSON the broker answers, after "**`connect`** (default options): ".
  */
 const doc = await readFile(new URL("../../docs/vendors.md", import.meta.url), "utf8");
 
@@ -124,6 +128,28 @@ function codeSpans(cell: string): string[] {
   return [...cell.matchAll(/`([^`]+)`/g)].map((match) => match[1] as string);
 }
 
+/** Settings with the vendor's secret set and every base URL at its default. */
+function defaultSettings(id: VendorId): unknown {
+  const adapter = adapterFor(id);
+  const vars: VarReader = {
+    optional: (name) =>
+      name === adapter.secretVars.at(-1)
+        ? "secret"
+        : name === "ACEDATA_APPLICATION_ID"
+          ? crypto.randomUUID()
+          : undefined,
+    baseUrl: (_name, fallback) => fallback,
+    flag: () => false,
+  };
+  return adapter.settings(vars);
+}
+
+/** What `connect` a key minted with the vendor's defaults at its own hosts gets. */
+function defaultConnect(id: VendorId): unknown {
+  const adapter = adapterFor(id);
+  return adapter.connect(defaultSettings(id), z.parse(z.object(adapter.fields), {}));
+}
+
 describe("docs/vendors.md", () => {
   it("has a section for every vendor in the registry", () => {
     for (const id of vendorIds) vendorSection(id);
@@ -157,6 +183,11 @@ describe("docs/vendors.md", () => {
       if (schema.maxLength !== undefined) expect(values, where).toContain(`at most ${schema.maxLength} characters`);
       if (schema.default !== undefined) expect(codeSpans(fallback)[0], where).toBe(String(schema.default));
     }
+  });
+
+  it.each(vendorIds)("states %s's connect for its default options, as the adapter answers it", (id) => {
+    const stated = `**\`connect\`** (default options): \`${JSON.stringify(defaultConnect(id))}\``;
+    expect(vendorSection(id).body).toContain(stated);
   });
 
   it("has an At a glance row for every vendor, linking its section, with the adapter's TTL", () => {

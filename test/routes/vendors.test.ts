@@ -27,6 +27,7 @@ describe("GET /v1/vendors", () => {
       {
         id: "soniox",
         credential: expect.any(String),
+        connect: expect.any(Object),
         ttl_seconds: { min: 1, max: 3600, default: 300 },
         options: {
           usage_type: { type: "string", enum: ["transcribe_websocket", "tts_rt"], default: "transcribe_websocket" },
@@ -37,6 +38,7 @@ describe("GET /v1/vendors", () => {
       {
         id: "speechmatics",
         credential: expect.any(String),
+        connect: expect.any(Object),
         ttl_seconds: { min: 60, max: 3600, default: 300 },
         options: {
           type: { type: "string", enum: ["rt", "batch"], default: "rt" },
@@ -46,12 +48,14 @@ describe("GET /v1/vendors", () => {
       {
         id: "amivoice",
         credential: expect.any(String),
+        connect: expect.any(Object),
         ttl_seconds: { min: 10, max: 86400, default: 300 },
         options: { bind_ip: { type: "boolean", default: true } },
       },
       {
         id: "acedata",
         credential: expect.any(String),
+        connect: expect.any(Object),
         ttl_seconds: { min: 60, max: 86400, default: 3600 },
         options: { limited_amount: { type: "number", exclusiveMinimum: 0 } },
       },
@@ -104,6 +108,8 @@ describe("GET /v1/vendors", () => {
       {
         id: "soniox",
         credential: expect.any(String),
+        // The connect of a key a body without options gets: tts_rt, the one usage_type allowed.
+        connect: expect.objectContaining({ endpoint: expect.stringMatching(/\/tts-websocket$/) }),
         ttl_seconds: { min: 10, max: 120, default: 60 },
         options: {
           // The field's default is not allowed, so it is no longer advertised.
@@ -115,6 +121,7 @@ describe("GET /v1/vendors", () => {
       {
         id: "speechmatics",
         credential: expect.any(String),
+        connect: expect.objectContaining({ credential: { in: "query", name: "jwt" } }),
         ttl_seconds: { min: 60, max: 3600, default: 300 },
         options: {
           type: { type: "string", enum: ["rt"], default: "rt" },
@@ -124,6 +131,7 @@ describe("GET /v1/vendors", () => {
       {
         id: "acedata",
         credential: expect.any(String),
+        connect: expect.any(Object),
         ttl_seconds: { min: 60, max: 600, default: 600 },
         options: { limited_amount: { type: "number", exclusiveMinimum: 0, maximum: 5 } },
       },

@@ -70,7 +70,7 @@ describe("POST /v1/keys/deepgram", () => {
     expect(response.status).toBe(201);
     const body = (await response.json()) as Record<string, unknown>;
     expect(Object.keys(body).sort()).toEqual(
-      ["client_ref", "expires_at", "issuance_id", "key", "ttl_seconds", "vendor"].sort(),
+      ["client_ref", "connect", "expires_at", "issuance_id", "key", "ttl_seconds", "vendor"].sort(),
     );
     expect(body).toMatchObject({ vendor: "deepgram", ttl_seconds: 60, client_ref: user });
     expect(body.key).toMatch(JWT);
