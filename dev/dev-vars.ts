@@ -48,6 +48,11 @@ const VENDORS: { vendor: string; secrets: string[]; emulated: (url: string) => R
     emulated: (url) => ({ ASSEMBLYAI_API_KEY: emulatorKey("assemblyai"), ASSEMBLYAI_BASE_URL: url }),
   },
   {
+    vendor: "gemini",
+    secrets: ["GEMINI_API_KEY"],
+    emulated: (url) => ({ GEMINI_API_KEY: emulatorKey("gemini"), GEMINI_BASE_URL: url }),
+  },
+  {
     vendor: "deepgram",
     secrets: ["DEEPGRAM_API_KEY"],
     emulated: (url) => ({ DEEPGRAM_API_KEY: emulatorKey("deepgram"), DEEPGRAM_BASE_URL: url }),
@@ -61,6 +66,17 @@ const VENDORS: { vendor: string; secrets: string[]; emulated: (url: string) => R
     vendor: "elevenlabs",
     secrets: ["ELEVENLABS_API_KEY"],
     emulated: (url) => ({ ELEVENLABS_API_KEY: emulatorKey("elevenlabs"), ELEVENLABS_BASE_URL: url }),
+  },
+  {
+    vendor: "cartesia",
+    secrets: ["CARTESIA_API_KEY"],
+    emulated: (url) => ({ CARTESIA_API_KEY: emulatorKey("cartesia"), CARTESIA_BASE_URL: url }),
+  },
+  {
+    vendor: "azure",
+    // Any of them in .dev.vars means a real resource: the emulator's endpoint beside a region would be misconfigured.
+    secrets: ["AZURE_SPEECH_KEY", "AZURE_SPEECH_REGION", "AZURE_SPEECH_ENDPOINT"],
+    emulated: (url) => ({ AZURE_SPEECH_KEY: emulatorKey("azure"), AZURE_SPEECH_ENDPOINT: url }),
   },
 ];
 

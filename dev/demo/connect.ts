@@ -23,10 +23,15 @@ interface SocketProtocol {
   query?: Record<string, string>;
   /** Sent once the socket opens; `withKey` is `field=key` material when `connect` puts the key in the first message. */
   open?(withKey: { field: string; key: string } | undefined): string | ArrayBuffer;
-  /** Reads one message: the transcript so far, a refusal, and a reply to send. */
-  read(message: string, transcript: string): { transcript?: string; refused?: string; reply?: string | ArrayBuffer };
+  /** Reads one message: the transcript so far, a refusal, a reply to send, and whether the app is done and closes. */
+  read(
+    message: string,
+    transcript: string,
+  ): { transcript?: string; refused?: string; reply?: string | ArrayBuffer; done?: boolean };
   /** What a socket error means, when the vendor refuses at the handshake. */
   errorMeans?: string;
+  /** A refusal told by the close alone (Gemini closes with 1008 and a reason); undefined for a normal end. */
+  closedBecause?(code: number, reason: string): string | undefined;
 }
 
 const PROTOCOLS: Record<string, SocketProtocol> = {
@@ -103,6 +108,53 @@ const PROTOCOLS: Record<string, SocketProtocol> = {
       return data.error ? { refused: data.error } : {};
     },
   },
+  azure: {
+    // The Speech SDK's framing: header lines, a blank line, JSON. speech.config opens a turn; the app closes after it.
+    query: { language: "en-US" },
+    open: () => `Path: speech.config\r\nX-RequestId: ${crypto.randomUUID().replace(/-/g, "")}\r\n\r\n{}`,
+    read(message, transcript) {
+      const path = /^Path:\s*(\S+)/im.exec(message)?.[1];
+      if (path === "turn.end") return { done: true };
+      if (path !== "speech.phrase") return {};
+      const phrase = JSON.parse(message.slice(message.indexOf("\r\n\r\n") + 4)) as { DisplayText?: string };
+      return { transcript: `${transcript}${phrase.DisplayText ?? ""} ` };
+    },
+    errorMeans: "Azure refused the token at the handshake",
+  },
+  gemini: {
+    // The Live API: the first message is the session's setup; once complete, the app streams audio
+    // and reads the input transcription. A refused token closes the socket with 1008.
+    open: () => JSON.stringify({ setup: { model: "models/gemini-live-2.5-flash-preview" } }),
+    read(message, transcript) {
+      const data = JSON.parse(message) as {
+        setupComplete?: object;
+        serverContent?: { inputTranscription?: { text: string } };
+      };
+      if (data.setupComplete) {
+        const audio = btoa(String.fromCharCode(...new Uint8Array(SILENCE())));
+        return {
+          reply: JSON.stringify({ realtimeInput: { audio: { data: audio, mimeType: "audio/pcm;rate=16000" } } }),
+        };
+      }
+      const text = data.serverContent?.inputTranscription?.text;
+      return text ? { transcript: `${transcript}${text} ` } : {};
+    },
+    closedBecause: (code, reason) => (code === 1008 ? reason || "Gemini refused the token" : undefined),
+  },
+  cartesia: {
+    // Cartesia refuses a bad token at the handshake; once open, the app streams audio, then
+    // `finalize` asks for the rest of the text and `done` ends the session.
+    query: { model: "ink-whisper", encoding: "pcm_s16le", sample_rate: "16000" },
+    open: () => SILENCE(),
+    read(message, transcript) {
+      const data = JSON.parse(message) as { type: string; text?: string; message?: string };
+      if (data.type === "error") return { refused: data.message ?? "error" };
+      if (data.type === "flush_done") return { reply: "done" };
+      if (data.type !== "transcript") return {};
+      return { transcript: `${transcript}${data.text ?? ""} `, ...(transcript === "" ? { reply: "finalize" } : {}) };
+    },
+    errorMeans: "Cartesia refused the token at the handshake",
+  },
 };
 
 /** Uses the key as its `connect` says. `apiUrl` is the HTTP API an app calls with a key that has no one endpoint. */
@@ -148,11 +200,14 @@ function socketSession(
         onText(transcript);
       }
       if (reading.reply !== undefined) socket.send(reading.reply);
+      if (reading.done) socket.close(1000);
     };
     // Some clients report a refused handshake with an error and no close event.
     socket.onerror = () => resolve({ accepted: false, detail: refused ?? protocol.errorMeans ?? "connection failed" });
-    socket.onclose = () =>
-      resolve(refused ? { accepted: false, detail: refused } : { accepted: true, detail: transcript.trim() });
+    socket.onclose = (event) => {
+      const why = refused ?? protocol.closedBecause?.(event.code, event.reason);
+      resolve(why ? { accepted: false, detail: why } : { accepted: true, detail: transcript.trim() });
+    };
   });
 }
 

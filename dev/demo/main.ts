@@ -29,7 +29,10 @@ const VENDOR_NAMES: Record<VendorId, string> = {
   openai: "OpenAI",
   deepgram: "Deepgram",
   assemblyai: "AssemblyAI",
+  gemini: "Gemini Live",
   elevenlabs: "ElevenLabs",
+  azure: "Azure AI Speech",
+  cartesia: "Cartesia",
 };
 
 const EXAMPLE_OPTIONS: Record<string, object> = {
@@ -40,11 +43,14 @@ const EXAMPLE_OPTIONS: Record<string, object> = {
   openai: { ttl_seconds: 600, session_type: "realtime", model: "gpt-realtime" },
   deepgram: { ttl_seconds: 60 },
   assemblyai: { ttl_seconds: 60, max_session_duration_seconds: 1800 },
+  gemini: { ttl_seconds: 600, uses: 1, model: "gemini-live-2.5-flash-preview" },
   elevenlabs: { kind: "realtime_scribe" },
+  cartesia: { ttl_seconds: 600, grants: "stt" },
+  azure: {},
 };
 /**
  * What makes a vendor's key open one connection only. The emulator enforces it
- * for these three; Speechmatics, AmiVoice, AceData, OpenAI and Deepgram keys
+ * for these; Speechmatics, AmiVoice, AceData, OpenAI and Deepgram keys
  * open any number of sessions until they expire, so their demo uses Soniox.
  */
 const SINGLE_USE_OPTIONS: Partial<Record<VendorId, object>> = {
@@ -53,6 +59,8 @@ const SINGLE_USE_OPTIONS: Partial<Record<VendorId, object>> = {
   assemblyai: {},
   // Scribe and text-to-speech tokens are single-use; agent signed URLs are not.
   elevenlabs: { kind: "realtime_scribe" },
+  // A Gemini token with one use opens one Live session.
+  gemini: { uses: 1 },
 };
 /**
  * The expired-key demo mints a key with the vendor's shortest TTL and waits that

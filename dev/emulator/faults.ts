@@ -233,7 +233,7 @@ function htmlPage(status: number, received: FaultContext["received"]): FaultRepl
 
 /** The credentials a request carried (its credential headers and its body), quoted as sent. */
 function quoteCredentials({ headers, rawBody }: FaultContext["received"]): string {
-  const quoted = ["authorization", "xi-api-key"]
+  const quoted = ["authorization", "xi-api-key", "ocp-apim-subscription-key"]
     .filter((name) => headers[name] !== undefined)
     .map((name) => `${name}=${String(headers[name])}`);
   return `request ${quoted.join(" ")} body=${rawBody}`;
@@ -253,10 +253,14 @@ const HIDDEN_CONTROL_AT = 4;
  */
 function echoCredentials({ headers, rawBody }: FaultContext["received"]): string {
   const hide = (text: string) => `${text.slice(0, HIDDEN_CONTROL_AT)}\u0007${text.slice(HIDDEN_CONTROL_AT)}`;
-  // ElevenLabs takes its key in xi-api-key, with no Authorization header.
+  // ElevenLabs takes its key in xi-api-key, Azure in Ocp-Apim-Subscription-Key and Gemini in x-goog-api-key,
+  // with no Authorization header.
+  const keyHeader = ["xi-api-key", "ocp-apim-subscription-key", "x-goog-api-key"].find(
+    (h) => typeof headers[h] === "string",
+  );
   const [name, value] =
-    headers.authorization === undefined && typeof headers["xi-api-key"] === "string"
-      ? ["xi-api-key", headers["xi-api-key"]]
+    headers.authorization === undefined && keyHeader !== undefined
+      ? [keyHeader, String(headers[keyHeader])]
       : ["Authorization", String(headers.authorization ?? "")];
   return `Invalid credentials: ${name} ${hide(value)} in request ${hide(rawBody)}`;
 }

@@ -7,9 +7,12 @@ import { amivoice } from "./amivoice";
 import { deepgram } from "./deepgram";
 import { elevenlabs } from "./elevenlabs";
 import { assemblyai } from "./assemblyai";
+import { cartesia } from "./cartesia";
+import { azure } from "./azure";
 import { streamEndlessly } from "./endless";
 import { type FaultContext, type FaultPlan, planFault } from "./faults";
 import { taggedJwks } from "./jwks";
+import { gemini } from "./gemini";
 import { KeyRegistry } from "./keys";
 import { openai } from "./openai";
 import { soniox } from "./soniox";
@@ -44,8 +47,11 @@ export const emulators: VendorEmulator[] = [
   assemblyai,
   deepgram,
   openai,
+  gemini,
   // Two issuance endpoints: single-use tokens and agent signed URLs.
   ...elevenlabs,
+  cartesia,
+  azure,
 ];
 
 /** The emulator keeps this many recorded requests, so a long dev session does not grow without bound. */
@@ -148,7 +154,8 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     },
 
     handleUpgrade(req, socket, head) {
-      const url = new URL(req.url ?? "/", "http://emulator");
+      // @google/genai joins its base URL's trailing `/` to `/ws/…`; Google's host takes the `//`, and so does this one.
+      const url = new URL((req.url ?? "/").replace(/^\/{2,}/, "/"), "http://emulator");
       const keyUse = keyUses().find((k) => k.kind === "websocket" && matchesPath(k.path, url.pathname));
       if (keyUse?.kind !== "websocket") return false;
       const context = { query: url.searchParams, headers: req.headers, remoteIp: remoteIp(req), keys };

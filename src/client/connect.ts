@@ -56,7 +56,8 @@ export function webSocketFor(minted: ConnectableKey, options: WebSocketForOption
   });
   const query = { ...connect.params, ...options.query };
   if (credential.in === "query") {
-    return { url: withQuery(endpoint, { ...query, [credential.name]: key }), protocols: [] };
+    const value = credential.scheme === undefined ? key : `${credential.scheme} ${key}`;
+    return { url: withQuery(endpoint, { ...query, [credential.name]: value }), protocols: [] };
   }
   return {
     url: withQuery(endpoint, query),

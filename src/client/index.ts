@@ -9,8 +9,11 @@ export type { Connect, VendorId, VendorOptions } from "./vendor-types.js";
 export { type ConnectableKey, type WebSocketForOptions, type WebSocketTarget, webSocketFor } from "./connect.js";
 // Helpers for the vendors' own SDKs, one file each.
 export * from "./sdk/assemblyai.js";
+export * from "./sdk/azure.js";
+export * from "./sdk/cartesia.js";
 export * from "./sdk/deepgram.js";
 export * from "./sdk/elevenlabs.js";
+export * from "./sdk/gemini.js";
 export * from "./sdk/openai.js";
 export * from "./sdk/soniox.js";
 export * from "./sdk/speechmatics.js";

@@ -2,7 +2,17 @@
 
 /** Every vendor the broker mints keys for. */
 export type VendorId =
-  "soniox" | "speechmatics" | "amivoice" | "acedata" | "deepgram" | "openai" | "assemblyai" | "elevenlabs";
+  | "soniox"
+  | "speechmatics"
+  | "amivoice"
+  | "acedata"
+  | "deepgram"
+  | "openai"
+  | "assemblyai"
+  | "elevenlabs"
+  | "cartesia"
+  | "gemini"
+  | "azure";
 
 /** The body of `POST /v1/keys/{vendor}`, per vendor. Omitted options take the broker's defaults. */
 export interface VendorOptions {
@@ -62,6 +72,26 @@ export interface VendorOptions {
     /** The agent to talk to: required with `kind` `agent`, refused with any other kind. 1 to 64 characters. Matches `^[A-Za-z0-9_-]+$`. */
     agent_id?: string;
   };
+  cartesia: {
+    /** Lifetime of the key in seconds. Never clamped: a value outside the range, or `POLICY`'s narrower one, is `400`. An integer. From 60 to 3600. Default 600. */
+    ttl_seconds?: number;
+    /** The Cartesia APIs the token may use: a non-empty subset of `tts`, `stt` and `agent`, comma-separated in that order (`stt`, `tts,stt`, `tts,stt,agent`, …). Left out: `stt`. Default "stt". */
+    grants?: "stt" | "tts" | "agent" | "tts,stt" | "tts,agent" | "stt,agent" | "tts,stt,agent";
+  };
+  gemini: {
+    /** Lifetime of the key in seconds. Never clamped: a value outside the range, or `POLICY`'s narrower one, is `400`. An integer. From 60 to 3600. Default 1800. */
+    ttl_seconds?: number;
+    /** Seconds after the mint within which a Live session may start (Gemini's `newSessionExpireTime`), 10 up to `ttl_seconds`. An integer. From 10 to 3600. Default 60. */
+    new_session_seconds?: number;
+    /** Live sessions the token may start, 1 to 10 (never 0, which Gemini reads as unlimited); resuming a session is not a use. An integer. From 1 to 10. Default 1. */
+    uses?: number;
+    /** The Live model the token is locked to (sent as `models/<model>`, with `fieldMask` locking it). Left out: the client picks the model. 0 to 64 characters. Matches `^[a-z0-9.-]+$`. */
+    model?: string;
+  };
+  azure: {
+    /** Lifetime of the credential in seconds: azure credentials live a fixed 600 seconds, so send 600 or leave it out. An integer. Only 600. Default 600. */
+    ttl_seconds?: number;
+  };
 }
 
 /** How a client presents a minted key: the `connect` of every mint answer and `GET /v1/vendors` entry. */
@@ -73,31 +103,33 @@ export type Connect = {
   /** Where the credential goes; `in` says which of the forms it is. */
   credential:
     | {
-        /** `query`: a query parameter of the endpoint, named `name`. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. */
+        /** `query`: a query parameter of the endpoint, named `name`, holding the key, or with `scheme` the scheme, a space and the key. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. */
         in: "query";
         /** The query parameter or header that carries the key. */
         name: string;
+        /** The authorization scheme written before the key and a space, e.g. `Bearer`: a header's, or a query parameter's that carries an `Authorization` value (Azure). */
+        scheme?: string;
       }
     | {
-        /** `query`: a query parameter of the endpoint, named `name`. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. */
+        /** `query`: a query parameter of the endpoint, named `name`, holding the key, or with `scheme` the scheme, a space and the key. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. */
         in: "subprotocols";
         /** The WebSocket subprotocols in order; the one holding `{key}` carries the key in its place. */
         protocols: string[];
       }
     | {
-        /** `query`: a query parameter of the endpoint, named `name`. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. */
+        /** `query`: a query parameter of the endpoint, named `name`, holding the key, or with `scheme` the scheme, a space and the key. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. */
         in: "header";
         /** The query parameter or header that carries the key. */
         name: string;
-        /** The authorization scheme written before the key, e.g. `Bearer`. */
+        /** The authorization scheme written before the key and a space, e.g. `Bearer`: a header's, or a query parameter's that carries an `Authorization` value (Azure). */
         scheme?: string;
       }
     | {
-        /** `query`: a query parameter of the endpoint, named `name`. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. */
+        /** `query`: a query parameter of the endpoint, named `name`, holding the key, or with `scheme` the scheme, a space and the key. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. */
         in: "url";
       }
     | {
-        /** `query`: a query parameter of the endpoint, named `name`. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. */
+        /** `query`: a query parameter of the endpoint, named `name`, holding the key, or with `scheme` the scheme, a space and the key. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. */
         in: "message";
         /** The field of the first message that carries the key. */
         field: string;

@@ -33,11 +33,12 @@ function connectDescriptions(prefix: string): PropertyDescriptions {
       "The URL to open or post to, where the vendor has a fixed one; null otherwise. When the operator overrides the vendor's base URL (a regional host, or the emulator), it is on that host. A `{name}` path segment is the app's to fill in (ElevenLabs' `{voice_id}`).",
     ".credential": "Where the credential goes; `in` says which of the forms it is.",
     ".credential.in":
-      "`query`: a query parameter of the endpoint, named `name`. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open.",
+      "`query`: a query parameter of the endpoint, named `name`, holding the key, or with `scheme` the scheme, a space and the key. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open.",
     ".credential.name": "The query parameter or header that carries the key.",
     ".credential.protocols":
       "The WebSocket subprotocols in order; the one holding `{key}` carries the key in its place.",
-    ".credential.scheme": "The authorization scheme written before the key, e.g. `Bearer`.",
+    ".credential.scheme":
+      "The authorization scheme written before the key and a space, e.g. `Bearer`: a header's, or a query parameter's that carries an `Authorization` value (Azure).",
     ".credential.field": "The field of the first message that carries the key.",
     ".params": "Query parameters the vendor requires beside the credential, with their values; absent when none.",
   };
@@ -178,6 +179,7 @@ export const REQUEST_FIELD_DESCRIPTIONS: RequestFields = {
       "Spending cap of the credential, a positive number in AceData's units; at most `ACEDATA_MAX_AMOUNT` when the operator set it, which is then also the default.",
   },
   deepgram: {},
+  azure: {},
   openai: {
     session_type: "The session the client secret opens: `realtime` (speech to speech) or `transcription`.",
     model:
@@ -187,9 +189,20 @@ export const REQUEST_FIELD_DESCRIPTIONS: RequestFields = {
     max_session_duration_seconds:
       "Longest streaming session the token may open, in seconds. Left out: AssemblyAI's default, 10800 (3 hours).",
   },
+  gemini: {
+    new_session_seconds:
+      "Seconds after the mint within which a Live session may start (Gemini's `newSessionExpireTime`), 10 up to `ttl_seconds`.",
+    uses: "Live sessions the token may start, 1 to 10 (never 0, which Gemini reads as unlimited); resuming a session is not a use.",
+    model:
+      "The Live model the token is locked to (sent as `models/<model>`, with `fieldMask` locking it). Left out: the client picks the model.",
+  },
   elevenlabs: {
     kind: "`realtime_scribe` or `tts_websocket`: a single-use token for that WebSocket; `agent`: a signed URL for conversations with one agent.",
     agent_id: "The agent to talk to: required with `kind` `agent`, refused with any other kind.",
+  },
+  cartesia: {
+    grants:
+      "The Cartesia APIs the token may use: a non-empty subset of `tts`, `stt` and `agent`, comma-separated in that order (`stt`, `tts,stt`, `tts,stt,agent`, …). Left out: `stt`.",
   },
 };
 
@@ -216,6 +229,11 @@ export const MINTED_KEY_EXTRA_DESCRIPTIONS: Partial<Record<VendorId, PropertyDes
     host: "The domain the credential is bound to (`ACEDATA_HOST`), when the operator set one.",
   },
   assemblyai: { single_use: "Always true: the token opens one streaming session; never cache or share it." },
+  gemini: { single_use: "True when `uses` is 1: the token opens one Live session; never cache or share it." },
+  azure: {
+    region:
+      "The Speech resource's region (`westeurope`), which the Speech SDK needs beside the token: `AZURE_SPEECH_REGION`, or with `AZURE_SPEECH_ENDPOINT` the token's own `region` claim.",
+  },
   elevenlabs: {
     single_use: "Always true for a token: its first connection consumes it; never cache or share it.",
     url: "The signed WebSocket URL that starts a conversation with the agent; `key` is the credential inside it, and the URL is as secret.",

@@ -57,10 +57,21 @@ export const EXAMPLE_CONNECT = {
     credential: { in: "subprotocols", protocols: ["bearer", "{key}"] },
   },
   openai: { transport: "webrtc", endpoint: "https://api.openai.com/v1/realtime/calls", credential: BEARER },
+  azure: {
+    transport: "websocket",
+    endpoint: "wss://westeurope.stt.speech.microsoft.com/speech/recognition/conversation/cognitiveservices/v1",
+    credential: { in: "query", name: "Authorization", scheme: "Bearer" },
+  },
   assemblyai: {
     transport: "websocket",
     endpoint: "wss://streaming.assemblyai.com/v3/ws",
     credential: { in: "query", name: "token" },
+  },
+  gemini: {
+    transport: "websocket",
+    endpoint:
+      "wss://generativelanguage.googleapis.com/ws/google.ai.generativelanguage.v1alpha.GenerativeService.BidiGenerateContentConstrained",
+    credential: { in: "query", name: "access_token" },
   },
   elevenlabsScribe: {
     transport: "websocket",
@@ -68,6 +79,12 @@ export const EXAMPLE_CONNECT = {
     credential: { in: "query", name: "token" },
   },
   elevenlabsAgent: { transport: "websocket", endpoint: null, credential: { in: "url" } },
+  cartesia: {
+    transport: "websocket",
+    endpoint: "wss://api.cartesia.ai/stt/websocket",
+    credential: { in: "query", name: "access_token" },
+    params: { cartesia_version: "2026-08-14" },
+  },
 } as const;
 
 function minted(
@@ -184,6 +201,19 @@ export const MINT_EXAMPLES: Record<VendorId, Record<string, MintExample>> = {
       ),
     },
   },
+  azure: {
+    token: {
+      summary: "An authorization token, which Azure fixes at ten minutes, with the region the Speech SDK needs",
+      request: {},
+      response: minted(
+        "azure",
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyZWdpb24iOiJ3ZXN0ZXVyb3BlIn0.3kQ8vN1xR5mT7wY2pL9cB4hJ6sD0fG",
+        600,
+        { region: "westeurope" },
+        EXAMPLE_CONNECT.azure,
+      ),
+    },
+  },
   openai: {
     realtime: {
       summary: "A Realtime client secret for a model",
@@ -216,6 +246,23 @@ export const MINT_EXAMPLES: Record<VendorId, Record<string, MintExample>> = {
       ),
     },
   },
+  gemini: {
+    live_model: {
+      summary: "A token for three Live sessions with one model",
+      request: { uses: 3, model: "gemini-live-2.5-flash-preview" },
+      response: minted(
+        "gemini",
+        "auth_tokens/2f8c1e9a7b3d4c6e5a0f1b2d3c4e5f6a7b8c9d0e",
+        1800,
+        {
+          new_session_seconds: 60,
+          uses: 3,
+          model: "gemini-live-2.5-flash-preview",
+        },
+        EXAMPLE_CONNECT.gemini,
+      ),
+    },
+  },
   elevenlabs: {
     scribe: {
       summary: "A single-use token for the realtime Scribe WebSocket",
@@ -244,6 +291,19 @@ export const MINT_EXAMPLES: Record<VendorId, Record<string, MintExample>> = {
           url: `wss://api.elevenlabs.io/v1/convai/conversation?agent_id=${AGENT_ID}&conversation_signature=${SIGNATURE}`,
         },
         EXAMPLE_CONNECT.elevenlabsAgent,
+      ),
+    },
+  },
+  cartesia: {
+    stt: {
+      summary: "An access token for Cartesia's speech-to-text WebSocket",
+      request: {},
+      response: minted(
+        "cartesia",
+        "sk_car_at_4f8b2d9e1c7a3f6b5d0e8c2a",
+        600,
+        { grants: "stt" },
+        EXAMPLE_CONNECT.cartesia,
       ),
     },
   },

@@ -122,7 +122,13 @@ export const mintedKeySchemas = {
     host: z.optional(z.string().check(z.minLength(1), z.maxLength(253))),
   }),
   deepgram: z.strictObject(mintedKeyBase("deepgram")),
+  azure: z.strictObject({ ...mintedKeyBase("azure"), region: z.string().check(z.regex(/^[a-z][a-z0-9]{1,39}$/)) }),
   openai: z.strictObject({ ...mintedKeyBase("openai"), ...echoed(vendors.openai.fields) }),
+  gemini: z.strictObject({
+    ...mintedKeyBase("gemini"),
+    ...echoed(vendors.gemini.fields),
+    single_use: z.optional(singleUse),
+  }),
   assemblyai: z.strictObject({
     ...mintedKeyBase("assemblyai"),
     ...echoed(vendors.assemblyai.fields),
@@ -142,6 +148,7 @@ export const mintedKeySchemas = {
       url: z.string().check(z.regex(/^wss?:\/\/[^\s]+$/)),
     }),
   ]),
+  cartesia: z.strictObject({ ...mintedKeyBase("cartesia"), ...echoed(vendors.cartesia.fields) }),
 } satisfies Record<VendorId, z.ZodMiniType>;
 
 /** The last line of an export that ended normally, as documented: the cursor is a position in id order. */

@@ -41,13 +41,14 @@ export function admitMint(vendorId: VendorId, body: unknown, config: BrokerConfi
   const options = applyOptionRules(vendorId, policy, body as object, requested, (name, current) =>
     adapter.optionApplies ? adapter.optionApplies(name, current) : true,
   );
+  const ttlSeconds = ttl_seconds ?? policy.ttl.default;
   // Checked on the options as they will be sent, forced values included.
-  const broken = adapter.checkOptions?.(options) ?? adapter.checkSettings?.(options, settings);
+  const broken = adapter.checkOptions?.(options, ttlSeconds) ?? adapter.checkSettings?.(options, settings);
   if (broken) {
     throwOnConflict(vendorId, adapter.checkSettings?.(forcedValues(policy), settings));
     throw brokerError("invalid_request", `invalid ${vendorId} request: ${broken}`);
   }
-  return { adapter, settings, options, ttlSeconds: ttl_seconds ?? policy.ttl.default, policy };
+  return { adapter, settings, options, ttlSeconds, policy };
 }
 
 /**

@@ -11,8 +11,8 @@ const name = z.string().check(z.minLength(1), z.maxLength(64));
 
 /** Where the credential goes. */
 export const connectCredentialSchema = z.discriminatedUnion("in", [
-  /** A query parameter of `endpoint`, named `name`. */
-  z.strictObject({ in: z.literal("query"), name }),
+  /** A query parameter of `endpoint`, named `name`; with `scheme`, its value is the scheme, a space and the key (Azure's `Authorization=Bearer <key>`). */
+  z.strictObject({ in: z.literal("query"), name, scheme: z.optional(name) }),
   /** WebSocket subprotocols, in order; the one holding `{key}` carries the key in its place. */
   z.strictObject({
     in: z.literal("subprotocols"),

@@ -10,7 +10,7 @@ export const KEY_PLACEHOLDER = "{key}";
 
 /** Where the credential goes (the schema, with each form's meaning, is in connect-schema.ts). */
 export type ConnectCredential =
-  | { in: "query"; name: string }
+  | { in: "query"; name: string; scheme?: string | undefined }
   | { in: "subprotocols"; protocols: string[] }
   | { in: "header"; name: string; scheme?: string | undefined }
   | { in: "url" }

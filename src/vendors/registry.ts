@@ -2,15 +2,30 @@ import * as z from "zod/mini";
 import { acedata } from "./acedata";
 import { amivoice } from "./amivoice";
 import { assemblyai } from "./assemblyai";
+import { azure } from "./azure";
+import { cartesia } from "./cartesia";
 import { deepgram } from "./deepgram";
 import { elevenlabs } from "./elevenlabs";
+import { gemini } from "./gemini";
 import { openai } from "./openai";
 import { soniox } from "./soniox";
 import { speechmatics } from "./speechmatics";
 import type { VendorAdapter } from "./types";
 
 /** Every vendor the broker knows. The route's `:vendor` is checked against these ids. */
-export const vendors = { soniox, speechmatics, amivoice, acedata, deepgram, openai, assemblyai, elevenlabs } as const;
+export const vendors = {
+  soniox,
+  speechmatics,
+  amivoice,
+  acedata,
+  deepgram,
+  openai,
+  assemblyai,
+  elevenlabs,
+  cartesia,
+  gemini,
+  azure,
+} as const;
 
 export type VendorId = keyof typeof vendors;
 

@@ -55,9 +55,9 @@ export interface VendorAdapter<Settings = unknown, Options = unknown> {
   readonly fields: Record<string, z.ZodMiniType>;
   /**
    * Rules a per-field schema cannot express (between fields, or against the
-   * operator's settings); returns a message when one is broken.
+   * TTL: Gemini's new_session_seconds); returns a message when one is broken.
    */
-  checkOptions?(options: Options): string | undefined;
+  checkOptions?(options: Options, ttlSeconds: number): string | undefined;
   /**
    * Rules against the operator's settings (AceData's amount cap); returns a
    * message when one is broken. A client's value breaking it is `400`; a value

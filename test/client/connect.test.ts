@@ -31,6 +31,20 @@ describe("webSocketFor", () => {
     });
   });
 
+  it("writes the scheme and a space before the key in a query parameter that has one (Azure)", () => {
+    const key = minted("azure", {
+      transport: "websocket",
+      endpoint: "wss://westeurope.stt.speech.microsoft.com/speech/recognition/conversation/cognitiveservices/v1",
+      credential: { in: "query", name: "Authorization", scheme: "Bearer" },
+    });
+    const { url, protocols } = webSocketFor(key, { query: { language: "en-US" } });
+    expect(protocols).toEqual([]);
+    expect(new URL(url).searchParams.get("Authorization")).toBe("Bearer k&y/1");
+    expect(url).toBe(
+      "wss://westeurope.stt.speech.microsoft.com/speech/recognition/conversation/cognitiveservices/v1?language=en-US&Authorization=Bearer+k%26y%2F1",
+    );
+  });
+
   it("puts the key in the subprotocols in place of {key}", () => {
     const key = minted("deepgram", {
       transport: "websocket",

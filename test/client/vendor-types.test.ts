@@ -30,6 +30,9 @@ describe("the client's generated vendor types", () => {
       openai: true,
       assemblyai: true,
       elevenlabs: true,
+      cartesia: true,
+      gemini: true,
+      azure: true,
     };
     const keyPaths = Object.keys(document.paths).filter((path) => path.startsWith("/v1/keys/"));
     expect(Object.keys(everyVendor).map((vendor) => `/v1/keys/${vendor}`)).toEqual(keyPaths);

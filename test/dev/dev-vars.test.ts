@@ -14,9 +14,12 @@ describe("what npm run dev supplies", () => {
       "amivoice",
       "acedata",
       "assemblyai",
+      "gemini",
       "deepgram",
       "openai",
       "elevenlabs",
+      "cartesia",
+      "azure",
     ]);
     expect(vars).toMatchObject({
       SONIOX_BASE_URL: DEV_URL,
@@ -26,7 +29,10 @@ describe("what npm run dev supplies", () => {
       DEEPGRAM_BASE_URL: DEV_URL,
       OPENAI_BASE_URL: DEV_URL,
       ASSEMBLYAI_BASE_URL: DEV_URL,
+      GEMINI_BASE_URL: DEV_URL,
       ELEVENLABS_BASE_URL: DEV_URL,
+      CARTESIA_BASE_URL: DEV_URL,
+      AZURE_SPEECH_ENDPOINT: DEV_URL,
       AUTH_JWKS_URL: `${DEV_URL}/jwks.json`,
       AUTH_ISSUER: identity.issuer,
       AUTH_AUDIENCE: identity.audience,
@@ -38,9 +44,28 @@ describe("what npm run dev supplies", () => {
   it("leaves a vendor with a real secret in .dev.vars pointed at the real vendor", () => {
     const names = namesInDevVars("SONIOX_API_KEY=real-key\nAMIVOICE_SID=sid\nAMIVOICE_SPW=spw\n");
     const { vars, emulated } = devVars(names, DEV_URL, identity);
-    expect(emulated).toEqual(["speechmatics", "acedata", "assemblyai", "deepgram", "openai", "elevenlabs"]);
+    expect(emulated).toEqual([
+      "speechmatics",
+      "acedata",
+      "assemblyai",
+      "gemini",
+      "deepgram",
+      "openai",
+      "elevenlabs",
+      "cartesia",
+      "azure",
+    ]);
     for (const name of ["SONIOX_API_KEY", "SONIOX_BASE_URL", "AMIVOICE_ISSUER_KEY", "AMIVOICE_BASE_URL"]) {
       expect(vars).not.toHaveProperty(name);
+    }
+  });
+
+  it("leaves Azure to .dev.vars when it sets its region or endpoint, which beside the emulator's would clash", () => {
+    for (const line of ["AZURE_SPEECH_REGION=westeurope\n", "AZURE_SPEECH_ENDPOINT=https://s.example\n"]) {
+      const { vars, emulated } = devVars(namesInDevVars(line), DEV_URL, identity);
+      expect(emulated).not.toContain("azure");
+      expect(vars).not.toHaveProperty("AZURE_SPEECH_KEY");
+      expect(vars).not.toHaveProperty("AZURE_SPEECH_ENDPOINT");
     }
   });
 

@@ -137,7 +137,10 @@ function defaultSettings(id: VendorId): unknown {
         ? "secret"
         : name === "ACEDATA_APPLICATION_ID"
           ? crypto.randomUUID()
-          : undefined,
+          : // Azure has no default host: the doc shows its connect for one region.
+            name === "AZURE_SPEECH_REGION"
+            ? "westeurope"
+            : undefined,
     baseUrl: (_name, fallback) => fallback,
     flag: () => false,
   };

@@ -110,23 +110,44 @@ describe("the demo page in Chromium", () => {
       page.$$eval("#vendor option", (options) => options.map((o) => (o as HTMLOptionElement).value).sort());
     await expect
       .poll(vendors)
-      .toEqual(["acedata", "amivoice", "assemblyai", "deepgram", "elevenlabs", "openai", "soniox", "speechmatics"]);
+      .toEqual([
+        "acedata",
+        "amivoice",
+        "assemblyai",
+        "azure",
+        "cartesia",
+        "deepgram",
+        "elevenlabs",
+        "gemini",
+        "openai",
+        "soniox",
+        "speechmatics",
+      ]);
     expect(await displayed("#vendor")).toBe(true);
     expect(await displayed("#vendor-hint")).toBe(false);
     // Signed in, but nothing minted yet.
     expect(await displayed("#key-details")).toBe(false);
   });
 
-  it.each(["speechmatics", "amivoice", "acedata", "soniox", "deepgram", "openai", "assemblyai", "elevenlabs"])(
-    "mints a %s key through the broker and uses it at the vendor",
-    async (vendor) => {
-      await mintAndConnect(vendor);
-      expect(await page.textContent("#key-client-ref")).toBe("alice");
-      expect(await page.textContent("#key-masked")).toMatch(/^.{6}….{4}$/);
-      expect(Date.parse((await page.textContent("#key-expires")) ?? "")).toBeGreaterThan(Date.now());
-      expect(await page.textContent("#transcript")).toContain("emulator");
-    },
-  );
+  it.each([
+    "speechmatics",
+    "amivoice",
+    "acedata",
+    "soniox",
+    "deepgram",
+    "openai",
+    "assemblyai",
+    "elevenlabs",
+    "cartesia",
+    "gemini",
+    "azure",
+  ])("mints a %s key through the broker and uses it at the vendor", async (vendor) => {
+    await mintAndConnect(vendor);
+    expect(await page.textContent("#key-client-ref")).toBe("alice");
+    expect(await page.textContent("#key-masked")).toMatch(/^.{6}….{4}$/);
+    expect(Date.parse((await page.textContent("#key-expires")) ?? "")).toBeGreaterThan(Date.now());
+    expect(await page.textContent("#transcript")).toContain("emulator");
+  });
 
   it("shows the page after a successful connect (saved as docs/demo.png)", async () => {
     expect(await displayed("#key-details")).toBe(true);
@@ -138,6 +159,7 @@ describe("the demo page in Chromium", () => {
     ["soniox", "Soniox", "Temporary API key was already used."],
     ["assemblyai", "AssemblyAI", "Unauthorized Connection: Temporary token has already been used"],
     ["elevenlabs", "ElevenLabs", "Token has already been used"],
+    ["gemini", "Gemini Live", "Request had invalid authentication credentials."],
   ])("refuses a single-use %s key the second time", async (vendor, name, refusal) => {
     await page.selectOption("#vendor", vendor);
     expect(await page.textContent("#try-single-use")).toBe(`Use a single-use ${name} key twice`);

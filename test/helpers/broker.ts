@@ -39,8 +39,14 @@ export function brokerEnv(overrides: Partial<Env> = {}): Env {
     DEEPGRAM_BASE_URL: emulatorUrl,
     ASSEMBLYAI_API_KEY: masterKeys.assemblyai,
     ASSEMBLYAI_BASE_URL: emulatorUrl,
+    GEMINI_API_KEY: masterKeys.gemini,
+    GEMINI_BASE_URL: emulatorUrl,
     ELEVENLABS_API_KEY: masterKeys.elevenlabs,
     ELEVENLABS_BASE_URL: emulatorUrl,
+    AZURE_SPEECH_KEY: masterKeys.azure,
+    AZURE_SPEECH_ENDPOINT: emulatorUrl,
+    CARTESIA_API_KEY: masterKeys.cartesia,
+    CARTESIA_BASE_URL: emulatorUrl,
     ...overrides,
   };
 }

@@ -20,9 +20,12 @@ import { withPolicy } from "./policy-env";
  * checked against them too.
  */
 
+/** Vendors whose base URL var breaks the convention: Azure's is its resource's endpoint. */
+const BASE_URL_VARS: Partial<Record<VendorId, keyof Env>> = { azure: "AZURE_SPEECH_ENDPOINT" };
+
 /** The var naming the vendor's base URL, by the registry's convention; pointed at a tagged emulator URL. */
 function baseUrlVar(vendor: VendorId): keyof Env {
-  const name = `${vendor.toUpperCase()}_BASE_URL` as keyof Env;
+  const name = BASE_URL_VARS[vendor] ?? (`${vendor.toUpperCase()}_BASE_URL` as keyof Env);
   expect(brokerEnv(), `the test broker sets ${name}`).toHaveProperty(name);
   return name;
 }

@@ -12,6 +12,9 @@ const FIRST_FOUR_ONLY = {
   DEEPGRAM_API_KEY: undefined,
   ASSEMBLYAI_API_KEY: undefined,
   ELEVENLABS_API_KEY: undefined,
+  GEMINI_API_KEY: undefined,
+  AZURE_SPEECH_KEY: undefined,
+  CARTESIA_API_KEY: undefined,
 };
 
 async function listVendors(env = {}) {

@@ -68,6 +68,24 @@ const SOCKETS: Partial<Record<VendorId, SocketUse>> = {
     awaitMessage: true,
     accepted: (first) => isMessage(first, (text) => text.includes("session_started")),
   },
+  gemini: {
+    // The Live API's first message is the session's setup; a refused token closes the socket with 1008.
+    start: () => JSON.stringify({ setup: { model: "models/gemini-live-2.5-flash-preview" } }),
+    awaitMessage: true,
+    accepted: (first) => isMessage(first, (text) => text.includes("setupComplete")),
+  },
+  cartesia: {
+    query: { model: "ink-whisper", encoding: "pcm_s16le", sample_rate: "16000" },
+    awaitMessage: false,
+    accepted: (first) => first.event === "open",
+  },
+  azure: {
+    // The Speech SDK's framing: its speech.config opens a turn, which the service starts with turn.start.
+    query: { language: "en-US" },
+    start: () => "Path: speech.config\r\nX-RequestId: 0123456789ABCDEF0123456789ABCDEF\r\n\r\n{}",
+    awaitMessage: true,
+    accepted: (first) => isMessage(first, (text) => text.includes("Path:turn.start")),
+  },
 };
 
 /** Opens the socket and reports the first exchange, then closes it. */

@@ -50,8 +50,11 @@ const SETUPS: Array<{ vendor: string; baseVar: string; keyVar: string; env?: Par
   { vendor: "acedata", baseVar: "ACEDATA_BASE_URL", keyVar: "ACEDATA_PLATFORM_TOKEN" },
   { vendor: "openai", baseVar: "OPENAI_BASE_URL", keyVar: "OPENAI_API_KEY" },
   { vendor: "deepgram", baseVar: "DEEPGRAM_BASE_URL", keyVar: "DEEPGRAM_API_KEY" },
+  { vendor: "azure", baseVar: "AZURE_SPEECH_ENDPOINT", keyVar: "AZURE_SPEECH_KEY" },
   { vendor: "assemblyai", baseVar: "ASSEMBLYAI_BASE_URL", keyVar: "ASSEMBLYAI_API_KEY" },
+  { vendor: "gemini", baseVar: "GEMINI_BASE_URL", keyVar: "GEMINI_API_KEY" },
   { vendor: "elevenlabs", baseVar: "ELEVENLABS_BASE_URL", keyVar: "ELEVENLABS_API_KEY" },
+  { vendor: "cartesia", baseVar: "CARTESIA_BASE_URL", keyVar: "CARTESIA_API_KEY" },
 ];
 
 /** Vendor failures, several of which quote the credentials the vendor was sent. */

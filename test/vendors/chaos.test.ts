@@ -24,7 +24,10 @@ type SecretVar =
   | "DEEPGRAM_API_KEY"
   | "OPENAI_API_KEY"
   | "ASSEMBLYAI_API_KEY"
-  | "ELEVENLABS_API_KEY";
+  | "GEMINI_API_KEY"
+  | "ELEVENLABS_API_KEY"
+  | "CARTESIA_API_KEY"
+  | "AZURE_SPEECH_KEY";
 
 interface Setup {
   name: string;
@@ -62,11 +65,18 @@ const SETUPS: Setup[] = [
   { name: "deepgram", vendor: "deepgram", baseUrlVar: "DEEPGRAM_BASE_URL", secretVars: ["DEEPGRAM_API_KEY"] },
   { name: "openai", vendor: "openai", baseUrlVar: "OPENAI_BASE_URL", secretVars: ["OPENAI_API_KEY"] },
   {
+    name: "azure (plain-text token)",
+    vendor: "azure",
+    baseUrlVar: "AZURE_SPEECH_ENDPOINT",
+    secretVars: ["AZURE_SPEECH_KEY"],
+  },
+  {
     name: "assemblyai (GET)",
     vendor: "assemblyai",
     baseUrlVar: "ASSEMBLYAI_BASE_URL",
     secretVars: ["ASSEMBLYAI_API_KEY"],
   },
+  { name: "gemini", vendor: "gemini", baseUrlVar: "GEMINI_BASE_URL", secretVars: ["GEMINI_API_KEY"] },
   {
     name: "elevenlabs single-use token",
     vendor: "elevenlabs",
@@ -80,6 +90,7 @@ const SETUPS: Setup[] = [
     secretVars: ["ELEVENLABS_API_KEY"],
     body: { kind: "agent", agent_id: "agent_chaos" },
   },
+  { name: "cartesia", vendor: "cartesia", baseUrlVar: "CARTESIA_BASE_URL", secretVars: ["CARTESIA_API_KEY"] },
 ];
 
 /**

@@ -36,11 +36,27 @@ const EXPECTED: Record<VendorId, Connect> = {
     credential: { in: "subprotocols", protocols: ["bearer", "{key}"] },
   },
   openai: { transport: "webrtc", endpoint: `http://${host}/v1/realtime/calls`, credential: BEARER },
+  azure: {
+    transport: "websocket",
+    endpoint: `ws://${host}/stt/speech/recognition/conversation/cognitiveservices/v1`,
+    credential: { in: "query", name: "Authorization", scheme: "Bearer" },
+  },
   assemblyai: { transport: "websocket", endpoint: `ws://${host}/v3/ws`, credential: { in: "query", name: "token" } },
+  gemini: {
+    transport: "websocket",
+    endpoint: `ws://${host}/ws/google.ai.generativelanguage.v1alpha.GenerativeService.BidiGenerateContentConstrained`,
+    credential: { in: "query", name: "access_token" },
+  },
   elevenlabs: {
     transport: "websocket",
     endpoint: `ws://${host}/v1/speech-to-text/realtime`,
     credential: { in: "query", name: "token" },
+  },
+  cartesia: {
+    transport: "websocket",
+    endpoint: `ws://${host}/stt/websocket`,
+    credential: { in: "query", name: "access_token" },
+    params: { cartesia_version: "2026-08-14" },
   },
 };
 
@@ -136,6 +152,14 @@ describe("the connect endpoint for a base URL", () => {
     expect(vendors.speechmatics.connect(settings("https://mp.speechmatics.com"), { type: "rt" }).endpoint).toBe(
       "wss://eu2.rt.speechmatics.com/v2",
     );
+    const azureRegion = {
+      apiKey: "k",
+      baseUrl: "https://westeurope.api.cognitive.microsoft.com",
+      region: "westeurope",
+    };
+    expect(vendors.azure.connect(azureRegion).endpoint).toBe(
+      "wss://westeurope.stt.speech.microsoft.com/speech/recognition/conversation/cognitiveservices/v1",
+    );
   });
 
   it("is on an overridden host: a regional one, with Soniox' api. host streaming from stt-rt.", () => {
@@ -150,6 +174,11 @@ describe("the connect endpoint for a base URL", () => {
     );
     expect(adapterFor("amivoice").connect({ baseUrl: "http://127.0.0.1:9000" }, {}).endpoint).toBe(
       "ws://127.0.0.1:9000/v1/",
+    );
+    // An Azure custom-domain resource streams from its own host's /stt path.
+    const azureDomain = { apiKey: "k", baseUrl: "https://my-speech.cognitiveservices.azure.com", region: undefined };
+    expect(vendors.azure.connect(azureDomain).endpoint).toBe(
+      "wss://my-speech.cognitiveservices.azure.com/stt/speech/recognition/conversation/cognitiveservices/v1",
     );
   });
 });

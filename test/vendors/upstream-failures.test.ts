@@ -14,6 +14,10 @@ const VENDORS = [
   { vendor: "deepgram", baseUrlVar: "DEEPGRAM_BASE_URL", keyVar: "DEEPGRAM_API_KEY", wrongKeyStatus: 401 },
   { vendor: "assemblyai", baseUrlVar: "ASSEMBLYAI_BASE_URL", keyVar: "ASSEMBLYAI_API_KEY", wrongKeyStatus: 401 },
   { vendor: "elevenlabs", baseUrlVar: "ELEVENLABS_BASE_URL", keyVar: "ELEVENLABS_API_KEY", wrongKeyStatus: 401 },
+  { vendor: "cartesia", baseUrlVar: "CARTESIA_BASE_URL", keyVar: "CARTESIA_API_KEY", wrongKeyStatus: 401 },
+  // Google answers a wrong API key with 400 INVALID_ARGUMENT, reason API_KEY_INVALID.
+  { vendor: "gemini", baseUrlVar: "GEMINI_BASE_URL", keyVar: "GEMINI_API_KEY", wrongKeyStatus: 400 },
+  { vendor: "azure", baseUrlVar: "AZURE_SPEECH_ENDPOINT", keyVar: "AZURE_SPEECH_KEY", wrongKeyStatus: 401 },
 ] as const;
 
 /** The header a vendor takes its master key in, where that is not `Authorization: Bearer <key>`. */
@@ -21,6 +25,8 @@ const MASTER_KEY_HEADERS: Record<string, (key: string) => [name: string, value: 
   deepgram: (key) => ["authorization", `Token ${key}`],
   assemblyai: (key) => ["authorization", key],
   elevenlabs: (key) => ["xi-api-key", key],
+  gemini: (key) => ["x-goog-api-key", key],
+  azure: (key) => ["ocp-apim-subscription-key", key],
 };
 
 describe.each(VENDORS)(

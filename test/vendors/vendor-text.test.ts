@@ -29,6 +29,9 @@ const SETUPS = [
   { vendor: "deepgram", env: { DEEPGRAM_BASE_URL: "" }, secrets: [masterKeys.deepgram] },
   { vendor: "assemblyai", env: { ASSEMBLYAI_BASE_URL: "" }, secrets: [masterKeys.assemblyai] },
   { vendor: "elevenlabs", env: { ELEVENLABS_BASE_URL: "" }, secrets: [masterKeys.elevenlabs] },
+  { vendor: "cartesia", env: { CARTESIA_BASE_URL: "" }, secrets: [masterKeys.cartesia] },
+  { vendor: "gemini", env: { GEMINI_BASE_URL: "" }, secrets: [masterKeys.gemini] },
+  { vendor: "azure", env: { AZURE_SPEECH_ENDPOINT: "" }, secrets: [masterKeys.azure] },
 ].map((setup) => ({ ...setup, id: setup.vendor.split(" ")[0] as string, secrets: setup.secrets as string[] }));
 
 const CONTROL_CHARACTER = /[\p{Cc}\p{Cf}]/u;
@@ -62,6 +65,8 @@ describe("configuredSecrets", () => {
     "ASSEMBLYAI_API_KEY",
     "DEEPGRAM_API_KEY",
     "ELEVENLABS_API_KEY",
+    "GEMINI_API_KEY",
+    "AZURE_SPEECH_KEY",
     "ADMIN_TOKEN",
     "AUTH_HS256_SECRET",
   ];
