@@ -68,9 +68,24 @@ const VENDORS: { vendor: string; secrets: string[]; emulated: (url: string) => R
     emulated: (url) => ({ ELEVENLABS_API_KEY: emulatorKey("elevenlabs"), ELEVENLABS_BASE_URL: url }),
   },
   {
+    vendor: "mistral",
+    secrets: ["MISTRAL_API_KEY"],
+    emulated: (url) => ({ MISTRAL_API_KEY: emulatorKey("mistral"), MISTRAL_BASE_URL: url }),
+  },
+  {
     vendor: "cartesia",
     secrets: ["CARTESIA_API_KEY"],
     emulated: (url) => ({ CARTESIA_API_KEY: emulatorKey("cartesia"), CARTESIA_BASE_URL: url }),
+  },
+  {
+    vendor: "xai",
+    secrets: ["XAI_API_KEY"],
+    emulated: (url) => ({ XAI_API_KEY: emulatorKey("xai"), XAI_BASE_URL: url }),
+  },
+  {
+    vendor: "gladia",
+    secrets: ["GLADIA_API_KEY"],
+    emulated: (url) => ({ GLADIA_API_KEY: emulatorKey("gladia"), GLADIA_BASE_URL: url }),
   },
   {
     vendor: "azure",

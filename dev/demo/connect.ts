@@ -141,6 +141,21 @@ const PROTOCOLS: Record<string, SocketProtocol> = {
     },
     closedBecause: (code, reason) => (code === 1008 ? reason || "Gemini refused the token" : undefined),
   },
+  xai: {
+    // The Voice Agent refuses a bad secret at the handshake and greets an accepted one with
+    // conversation.created; the app then appends audio and reads the input transcription.
+    read(message, transcript) {
+      const data = JSON.parse(message) as { type: string; transcript?: string; error?: { message?: string } };
+      if (data.type === "error") return { refused: data.error?.message ?? "error" };
+      if (data.type === "conversation.created") {
+        const audio = btoa(String.fromCharCode(...new Uint8Array(SILENCE())));
+        return { reply: JSON.stringify({ type: "input_audio_buffer.append", audio }) };
+      }
+      if (data.type !== "conversation.item.input_audio_transcription.completed") return {};
+      return { transcript: `${transcript}${data.transcript ?? ""} ` };
+    },
+    errorMeans: "xAI refused the client secret at the handshake",
+  },
   cartesia: {
     // Cartesia refuses a bad token at the handshake; once open, the app streams audio, then
     // `finalize` asks for the rest of the text and `done` ends the session.
@@ -154,6 +169,33 @@ const PROTOCOLS: Record<string, SocketProtocol> = {
       return { transcript: `${transcript}${data.text ?? ""} `, ...(transcript === "" ? { reply: "finalize" } : {}) };
     },
     errorMeans: "Cartesia refused the token at the handshake",
+  },
+  mistral: {
+    // Mistral checks the token and the model at the handshake (the model comes in connect's params);
+    // once open it says session.created, the app appends audio, then ends it when the text is in.
+    open: () =>
+      JSON.stringify({ type: "input_audio.append", audio: btoa(String.fromCharCode(...new Uint8Array(SILENCE()))) }),
+    read(message, transcript) {
+      const data = JSON.parse(message) as { type: string; text?: string; error?: { message?: string } };
+      if (data.type === "error") return { refused: data.error?.message ?? "error" };
+      if (data.type === "transcription.done") return { done: true };
+      if (data.type !== "transcription.text.delta") return {};
+      const text = `${transcript}${data.text ?? ""}`;
+      return { transcript: text, ...(transcript === "" ? { reply: JSON.stringify({ type: "input_audio.end" }) } : {}) };
+    },
+    errorMeans: "Mistral refused the token at the handshake",
+  },
+  gladia: {
+    // The session's URL carries the token and the audio settings it was minted with; once open,
+    // the app streams audio, then `stop_recording` ends the session when the text is in.
+    open: () => SILENCE(),
+    read(message, transcript) {
+      const data = JSON.parse(message) as { type: string; data?: { utterance?: { text?: string } } };
+      if (data.type !== "transcript") return {};
+      const text = `${transcript}${data.data?.utterance?.text ?? ""} `;
+      return { transcript: text, ...(transcript === "" ? { reply: JSON.stringify({ type: "stop_recording" }) } : {}) };
+    },
+    errorMeans: "Gladia refused the session's token at the handshake",
   },
 };
 

@@ -33,6 +33,9 @@ const VENDOR_NAMES: Record<VendorId, string> = {
   elevenlabs: "ElevenLabs",
   azure: "Azure AI Speech",
   cartesia: "Cartesia",
+  xai: "xAI Voice Agent",
+  mistral: "Mistral",
+  gladia: "Gladia",
 };
 
 const EXAMPLE_OPTIONS: Record<string, object> = {
@@ -46,7 +49,10 @@ const EXAMPLE_OPTIONS: Record<string, object> = {
   gemini: { ttl_seconds: 600, uses: 1, model: "gemini-live-2.5-flash-preview" },
   elevenlabs: { kind: "realtime_scribe" },
   cartesia: { ttl_seconds: 600, grants: "stt" },
+  xai: { ttl_seconds: 300 },
+  mistral: { ttl_seconds: 300, model: "voxtral-mini-transcribe-realtime-2602" },
   azure: {},
+  gladia: { encoding: "wav/pcm", sample_rate: 16000, languages: "en" },
 };
 /**
  * What makes a vendor's key open one connection only. The emulator enforces it

@@ -233,7 +233,7 @@ function htmlPage(status: number, received: FaultContext["received"]): FaultRepl
 
 /** The credentials a request carried (its credential headers and its body), quoted as sent. */
 function quoteCredentials({ headers, rawBody }: FaultContext["received"]): string {
-  const quoted = ["authorization", "xi-api-key", "ocp-apim-subscription-key"]
+  const quoted = ["authorization", "xi-api-key", "ocp-apim-subscription-key", "x-gladia-key"]
     .filter((name) => headers[name] !== undefined)
     .map((name) => `${name}=${String(headers[name])}`);
   return `request ${quoted.join(" ")} body=${rawBody}`;
@@ -253,9 +253,9 @@ const HIDDEN_CONTROL_AT = 4;
  */
 function echoCredentials({ headers, rawBody }: FaultContext["received"]): string {
   const hide = (text: string) => `${text.slice(0, HIDDEN_CONTROL_AT)}\u0007${text.slice(HIDDEN_CONTROL_AT)}`;
-  // ElevenLabs takes its key in xi-api-key, Azure in Ocp-Apim-Subscription-Key and Gemini in x-goog-api-key,
-  // with no Authorization header.
-  const keyHeader = ["xi-api-key", "ocp-apim-subscription-key", "x-goog-api-key"].find(
+  // ElevenLabs takes its key in xi-api-key, Azure in Ocp-Apim-Subscription-Key, Gemini in x-goog-api-key
+  // and Gladia in x-gladia-key, with no Authorization header.
+  const keyHeader = ["xi-api-key", "ocp-apim-subscription-key", "x-goog-api-key", "x-gladia-key"].find(
     (h) => typeof headers[h] === "string",
   );
   const [name, value] =

@@ -9,16 +9,20 @@ import { elevenlabs } from "./elevenlabs";
 import { assemblyai } from "./assemblyai";
 import { cartesia } from "./cartesia";
 import { azure } from "./azure";
+import { xai } from "./xai";
 import { streamEndlessly } from "./endless";
 import { type FaultContext, type FaultPlan, planFault } from "./faults";
 import { taggedJwks } from "./jwks";
 import { gemini } from "./gemini";
+import { gladia } from "./gladia";
+import { mistral } from "./mistral";
 import { KeyRegistry } from "./keys";
 import { openai } from "./openai";
 import { soniox } from "./soniox";
 import { speechmatics } from "./speechmatics";
 import {
   type EmulatorReply,
+  type IncomingHeaders,
   type KeyUseEndpoint,
   matchesPath,
   type RecordedRequest,
@@ -52,6 +56,9 @@ export const emulators: VendorEmulator[] = [
   ...elevenlabs,
   cartesia,
   azure,
+  gladia,
+  xai,
+  mistral,
 ];
 
 /** The emulator keeps this many recorded requests, so a long dev session does not grow without bound. */
@@ -127,7 +134,10 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       const [, tag, fault, path] = /^(?:\/t\/([\w-]+))?(?:\/fault\/([a-z0-9-]+))?(\/.*)$/.exec(
         url.pathname,
       ) as unknown as [string, string | undefined, string | undefined, string];
-      const emulator = emulators.find((e) => matchesPath(e.path, path) && e.method === req.method);
+      const emulator = claimant(
+        emulators.filter((e) => matchesPath(e.path, path) && e.method === req.method),
+        req.headers,
+      );
       if (!emulator) return false;
       const rawBody = await readBody(req);
       remember(record(emulator.vendor, tag, req, url, rawBody));
@@ -156,8 +166,14 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     handleUpgrade(req, socket, head) {
       // @google/genai joins its base URL's trailing `/` to `/ws/…`; Google's host takes the `//`, and so does this one.
       const url = new URL((req.url ?? "/").replace(/^\/{2,}/, "/"), "http://emulator");
-      const keyUse = keyUses().find((k) => k.kind === "websocket" && matchesPath(k.path, url.pathname));
-      if (keyUse?.kind !== "websocket") return false;
+      const keyUse = claimant(
+        keyUses().filter(
+          (k): k is Extract<KeyUseEndpoint, { kind: "websocket" }> =>
+            k.kind === "websocket" && matchesPath(k.path, url.pathname),
+        ),
+        req.headers,
+      );
+      if (keyUse === undefined) return false;
       const context = { query: url.searchParams, headers: req.headers, remoteIp: remoteIp(req), keys };
       const refusal = keyUse.refuse?.(context);
       if (refusal) {
@@ -168,6 +184,14 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       return true;
     },
   };
+}
+
+/** Of the handlers for one path, the one that claims the request, else the first that claims nothing. */
+function claimant<T extends { claims?(headers: IncomingHeaders): boolean }>(
+  handlers: T[],
+  headers: IncomingHeaders,
+): T | undefined {
+  return handlers.find((h) => h.claims?.(headers)) ?? handlers.find((h) => h.claims === undefined);
 }
 
 /** Every vendor's key-use endpoints. */

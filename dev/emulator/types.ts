@@ -38,6 +38,8 @@ export type KeyUseEndpoint =
         remoteIp: string;
         keys: KeyRegistry;
       }): EmulatorReply | undefined;
+      /** For a path two vendors share (xAI mirrors OpenAI): true when the request is this vendor's. */
+      claims?(headers: IncomingHeaders): boolean;
     }
   | {
       kind: "http";
@@ -63,6 +65,8 @@ export interface VendorEmulator {
   handle(request: IssueRequest): EmulatorReply;
   /** Where its keys are used; several endpoints for a vendor whose keys open different sockets (ElevenLabs). */
   keyUse: KeyUseEndpoint | KeyUseEndpoint[];
+  /** For a path two vendors share (xAI mirrors OpenAI): true when the request is this vendor's. */
+  claims?(headers: IncomingHeaders): boolean;
   /** The vendor's own error body, for injected faults. */
   errorReply(status: number, message: string): EmulatorReply;
   /** A success status whose body holds no key, for the malformed fault. */

@@ -14,6 +14,7 @@ export * from "./sdk/cartesia.js";
 export * from "./sdk/deepgram.js";
 export * from "./sdk/elevenlabs.js";
 export * from "./sdk/gemini.js";
+export * from "./sdk/gladia.js";
 export * from "./sdk/openai.js";
 export * from "./sdk/soniox.js";
 export * from "./sdk/speechmatics.js";

@@ -12,7 +12,10 @@ export type VendorId =
   | "elevenlabs"
   | "cartesia"
   | "gemini"
-  | "azure";
+  | "azure"
+  | "mistral"
+  | "gladia"
+  | "xai";
 
 /** The body of `POST /v1/keys/{vendor}`, per vendor. Omitted options take the broker's defaults. */
 export interface VendorOptions {
@@ -90,6 +93,32 @@ export interface VendorOptions {
   };
   azure: {
     /** Lifetime of the credential in seconds: azure credentials live a fixed 600 seconds, so send 600 or leave it out. An integer. Only 600. Default 600. */
+    ttl_seconds?: number;
+  };
+  mistral: {
+    /** Lifetime of the key in seconds. Never clamped: a value outside the range, or `POLICY`'s narrower one, is `400`. An integer. From 60 to 3600. Default 300. */
+    ttl_seconds?: number;
+    /** The realtime transcription model the token is scoped to: `voxtral-mini-transcribe-realtime-2602`, the one Mistral documents. The client opens the same model (`?model=`). Left out: `voxtral-mini-transcribe-realtime-2602`. Default "voxtral-mini-transcribe-realtime-2602". */
+    model?: "voxtral-mini-transcribe-realtime-2602";
+  };
+  gladia: {
+    /** Lifetime of the credential in seconds: gladia credentials live a fixed 300 seconds, so send 300 or leave it out. An integer. Only 300. Default 300. */
+    ttl_seconds?: number;
+    /** The audio's encoding: `wav/pcm`, `wav/alaw` or `wav/ulaw` (8-bit only). Left out: `wav/pcm`. Default "wav/pcm". */
+    encoding?: "wav/pcm" | "wav/alaw" | "wav/ulaw";
+    /** The audio's bit depth: 8, 16, 24 or 32 (8 with `wav/alaw` and `wav/ulaw`). Left out: 16. Default 16. */
+    bit_depth?: 8 | 16 | 24 | 32;
+    /** The audio's sample rate in Hz: 8000, 16000, 32000, 44100 or 48000. Left out: 16000. Default 16000. */
+    sample_rate?: 8000 | 16000 | 32000 | 44100 | 48000;
+    /** The audio's channel count, 1 to 8. Left out: 1. An integer. From 1 to 8. Default 1. */
+    channels?: number;
+    /** The transcription model: `solaria-1`, the only one Gladia documents. Left out: `solaria-1`. Default "solaria-1". */
+    model?: "solaria-1";
+    /** Gladia's `language_config.languages`: language codes (`en`, `fr`, …, each at most once), comma-separated (`en,fr`). Left out: Gladia detects the language. */
+    languages?: string;
+  };
+  xai: {
+    /** Lifetime of the key in seconds. Never clamped: a value outside the range, or `POLICY`'s narrower one, is `400`. An integer. From 60 to 3600. Default 300. */
     ttl_seconds?: number;
   };
 }

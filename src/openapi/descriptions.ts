@@ -180,6 +180,7 @@ export const REQUEST_FIELD_DESCRIPTIONS: RequestFields = {
   },
   deepgram: {},
   azure: {},
+  xai: {},
   openai: {
     session_type: "The session the client secret opens: `realtime` (speech to speech) or `transcription`.",
     model:
@@ -200,9 +201,22 @@ export const REQUEST_FIELD_DESCRIPTIONS: RequestFields = {
     kind: "`realtime_scribe` or `tts_websocket`: a single-use token for that WebSocket; `agent`: a signed URL for conversations with one agent.",
     agent_id: "The agent to talk to: required with `kind` `agent`, refused with any other kind.",
   },
+  mistral: {
+    model:
+      "The realtime transcription model the token is scoped to: `voxtral-mini-transcribe-realtime-2602`, the one Mistral documents. The client opens the same model (`?model=`). Left out: `voxtral-mini-transcribe-realtime-2602`.",
+  },
   cartesia: {
     grants:
       "The Cartesia APIs the token may use: a non-empty subset of `tts`, `stt` and `agent`, comma-separated in that order (`stt`, `tts,stt`, `tts,stt,agent`, …). Left out: `stt`.",
+  },
+  gladia: {
+    encoding: "The audio's encoding: `wav/pcm`, `wav/alaw` or `wav/ulaw` (8-bit only). Left out: `wav/pcm`.",
+    bit_depth: "The audio's bit depth: 8, 16, 24 or 32 (8 with `wav/alaw` and `wav/ulaw`). Left out: 16.",
+    sample_rate: "The audio's sample rate in Hz: 8000, 16000, 32000, 44100 or 48000. Left out: 16000.",
+    channels: "The audio's channel count, 1 to 8. Left out: 1.",
+    model: "The transcription model: `solaria-1`, the only one Gladia documents. Left out: `solaria-1`.",
+    languages:
+      "Gladia's `language_config.languages`: language codes (`en`, `fr`, …, each at most once), comma-separated (`en,fr`). Left out: Gladia detects the language.",
   },
 };
 
@@ -237,6 +251,12 @@ export const MINTED_KEY_EXTRA_DESCRIPTIONS: Partial<Record<VendorId, PropertyDes
   elevenlabs: {
     single_use: "Always true for a token: its first connection consumes it; never cache or share it.",
     url: "The signed WebSocket URL that starts a conversation with the agent; `key` is the credential inside it, and the URL is as secret.",
+  },
+  gladia: {
+    single_use: "Always true: the URL is one live session; never cache or share it.",
+    url: "The live session's WebSocket URL, to open as given; `key` is the token inside it, and the URL is as secret.",
+    session_id:
+      "Gladia's id of the live session (also the audit's `vendor_key_id`), which `@gladiaio/sdk`'s `connectSession` takes beside the URL. Not a credential.",
   },
 };
 

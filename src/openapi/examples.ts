@@ -57,6 +57,11 @@ export const EXAMPLE_CONNECT = {
     credential: { in: "subprotocols", protocols: ["bearer", "{key}"] },
   },
   openai: { transport: "webrtc", endpoint: "https://api.openai.com/v1/realtime/calls", credential: BEARER },
+  xai: {
+    transport: "websocket",
+    endpoint: "wss://api.x.ai/v1/realtime",
+    credential: { in: "subprotocols", protocols: ["xai-client-secret.{key}"] },
+  },
   azure: {
     transport: "websocket",
     endpoint: "wss://westeurope.stt.speech.microsoft.com/speech/recognition/conversation/cognitiveservices/v1",
@@ -79,6 +84,13 @@ export const EXAMPLE_CONNECT = {
     credential: { in: "query", name: "token" },
   },
   elevenlabsAgent: { transport: "websocket", endpoint: null, credential: { in: "url" } },
+  gladia: { transport: "websocket", endpoint: null, credential: { in: "url" } },
+  mistral: {
+    transport: "websocket",
+    endpoint: "wss://api.mistral.ai/v1/audio/transcriptions/realtime",
+    credential: { in: "subprotocols", protocols: ["realtime", "{key}"] },
+    params: { model: "voxtral-mini-transcribe-realtime-2602" },
+  },
   cartesia: {
     transport: "websocket",
     endpoint: "wss://api.cartesia.ai/stt/websocket",
@@ -108,6 +120,7 @@ function minted(
 
 const AGENT_ID = "agent_7401k2x9c3m5fq8a";
 const SIGNATURE = "cvtkn_01k2x9d4w8r6yq3h5n7p";
+const GLADIA_TOKEN = "4a39145c-2844-4557-8f34-34883f7be7d9";
 
 /** Per vendor, named request bodies and the answers they get. */
 export const MINT_EXAMPLES: Record<VendorId, Record<string, MintExample>> = {
@@ -214,6 +227,13 @@ export const MINT_EXAMPLES: Record<VendorId, Record<string, MintExample>> = {
       ),
     },
   },
+  xai: {
+    voice_agent: {
+      summary: "A Voice Agent client secret for five minutes",
+      request: { ttl_seconds: 300 },
+      response: minted("xai", "xai-cs-7Hq2Lm9Rt4Vx8Bn3Kd6Wz1Pf5Js0Ge", 300, {}, EXAMPLE_CONNECT.xai),
+    },
+  },
   openai: {
     realtime: {
       summary: "A Realtime client secret for a model",
@@ -291,6 +311,42 @@ export const MINT_EXAMPLES: Record<VendorId, Record<string, MintExample>> = {
           url: `wss://api.elevenlabs.io/v1/convai/conversation?agent_id=${AGENT_ID}&conversation_signature=${SIGNATURE}`,
         },
         EXAMPLE_CONNECT.elevenlabsAgent,
+      ),
+    },
+  },
+  gladia: {
+    session: {
+      summary: "A live session for 16 kHz mono PCM in English",
+      request: { languages: "en" },
+      response: minted(
+        "gladia",
+        GLADIA_TOKEN,
+        300,
+        {
+          encoding: "wav/pcm",
+          bit_depth: 16,
+          sample_rate: 16000,
+          channels: 1,
+          model: "solaria-1",
+          languages: "en",
+          session_id: "45463597-20b7-4af7-b3b3-f5fb778203ab",
+          single_use: true,
+          url: `wss://api.gladia.io/v2/live?token=${GLADIA_TOKEN}`,
+        },
+        EXAMPLE_CONNECT.gladia,
+      ),
+    },
+  },
+  mistral: {
+    realtime: {
+      summary: "A token for Mistral's realtime transcription WebSocket",
+      request: {},
+      response: minted(
+        "mistral",
+        "rt_9Kx2mQ7vT4bN8pL3wR6yZ1cF5hJ0dS",
+        300,
+        { model: "voxtral-mini-transcribe-realtime-2602" },
+        EXAMPLE_CONNECT.mistral,
       ),
     },
   },

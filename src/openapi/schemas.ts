@@ -122,6 +122,7 @@ export const mintedKeySchemas = {
     host: z.optional(z.string().check(z.minLength(1), z.maxLength(253))),
   }),
   deepgram: z.strictObject(mintedKeyBase("deepgram")),
+  xai: z.strictObject(mintedKeyBase("xai")),
   azure: z.strictObject({ ...mintedKeyBase("azure"), region: z.string().check(z.regex(/^[a-z][a-z0-9]{1,39}$/)) }),
   openai: z.strictObject({ ...mintedKeyBase("openai"), ...echoed(vendors.openai.fields) }),
   gemini: z.strictObject({
@@ -149,6 +150,15 @@ export const mintedKeySchemas = {
     }),
   ]),
   cartesia: z.strictObject({ ...mintedKeyBase("cartesia"), ...echoed(vendors.cartesia.fields) }),
+  mistral: z.strictObject({ ...mintedKeyBase("mistral"), ...echoed(vendors.mistral.fields) }),
+  gladia: z.strictObject({
+    ...mintedKeyBase("gladia"),
+    ...echoed(vendors.gladia.fields),
+    session_id: z.string().check(z.minLength(1), z.maxLength(128)),
+    single_use: singleUse,
+    /** The session's WebSocket URL; `key` is the token inside it. */
+    url: z.string().check(z.regex(/^wss?:\/\/[^\s]+$/)),
+  }),
 } satisfies Record<VendorId, z.ZodMiniType>;
 
 /** The last line of an export that ended normally, as documented: the cursor is a position in id order. */

@@ -7,10 +7,13 @@ import { cartesia } from "./cartesia";
 import { deepgram } from "./deepgram";
 import { elevenlabs } from "./elevenlabs";
 import { gemini } from "./gemini";
+import { gladia } from "./gladia";
+import { mistral } from "./mistral";
 import { openai } from "./openai";
 import { soniox } from "./soniox";
 import { speechmatics } from "./speechmatics";
 import type { VendorAdapter } from "./types";
+import { xai } from "./xai";
 
 /** Every vendor the broker knows. The route's `:vendor` is checked against these ids. */
 export const vendors = {
@@ -25,6 +28,9 @@ export const vendors = {
   cartesia,
   gemini,
   azure,
+  mistral,
+  gladia,
+  xai,
 } as const;
 
 export type VendorId = keyof typeof vendors;

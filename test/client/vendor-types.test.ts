@@ -33,6 +33,9 @@ describe("the client's generated vendor types", () => {
       cartesia: true,
       gemini: true,
       azure: true,
+      mistral: true,
+      gladia: true,
+      xai: true,
     };
     const keyPaths = Object.keys(document.paths).filter((path) => path.startsWith("/v1/keys/"));
     expect(Object.keys(everyVendor).map((vendor) => `/v1/keys/${vendor}`)).toEqual(keyPaths);

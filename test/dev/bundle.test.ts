@@ -19,10 +19,10 @@ const require = createRequire(import.meta.url);
  * the OpenAPI document alone would add about 17 KiB, so a change that crosses this line should say
  * why (BENCHMARKS.md tracks the size). Raised from 52 for issue 18's guards (records fitted to KV
  * metadata, refused vendor credentials, exact signed-URL checks, claim paths, body draining):
- * 53.4 KiB with them. Raised to 58 for issue 20, whose budget is 1.5 KiB per new vendor: `connect`
- * (0.7 KiB) and Gemini, Azure and Cartesia (0.5 to 0.9 KiB each) make 56.2 KiB.
+ * 53.4 KiB with them. Raised to 60 for issue 20, whose budget is 1.5 KiB per new vendor: `connect`
+ * (0.7 KiB) and Gemini, Azure, Cartesia, xAI, Mistral and Gladia (0.2 to 1 KiB each) make about 58.5 KiB.
  */
-const MAX_GZIPPED_KIB = 58;
+const MAX_GZIPPED_KIB = 60;
 
 describe("the production bundle", () => {
   it("is minified, leaves the OpenAPI document to the static assets, and holds none of the emulator, the dev identity or zod's JSON Schema converter", async () => {

@@ -18,7 +18,10 @@ describe("what npm run dev supplies", () => {
       "deepgram",
       "openai",
       "elevenlabs",
+      "mistral",
       "cartesia",
+      "xai",
+      "gladia",
       "azure",
     ]);
     expect(vars).toMatchObject({
@@ -31,7 +34,10 @@ describe("what npm run dev supplies", () => {
       ASSEMBLYAI_BASE_URL: DEV_URL,
       GEMINI_BASE_URL: DEV_URL,
       ELEVENLABS_BASE_URL: DEV_URL,
+      MISTRAL_BASE_URL: DEV_URL,
       CARTESIA_BASE_URL: DEV_URL,
+      XAI_BASE_URL: DEV_URL,
+      GLADIA_BASE_URL: DEV_URL,
       AZURE_SPEECH_ENDPOINT: DEV_URL,
       AUTH_JWKS_URL: `${DEV_URL}/jwks.json`,
       AUTH_ISSUER: identity.issuer,
@@ -52,7 +58,10 @@ describe("what npm run dev supplies", () => {
       "deepgram",
       "openai",
       "elevenlabs",
+      "mistral",
       "cartesia",
+      "xai",
+      "gladia",
       "azure",
     ]);
     for (const name of ["SONIOX_API_KEY", "SONIOX_BASE_URL", "AMIVOICE_ISSUER_KEY", "AMIVOICE_BASE_URL"]) {

@@ -119,9 +119,12 @@ describe("the demo page in Chromium", () => {
         "deepgram",
         "elevenlabs",
         "gemini",
+        "gladia",
+        "mistral",
         "openai",
         "soniox",
         "speechmatics",
+        "xai",
       ]);
     expect(await displayed("#vendor")).toBe(true);
     expect(await displayed("#vendor-hint")).toBe(false);
@@ -141,6 +144,9 @@ describe("the demo page in Chromium", () => {
     "cartesia",
     "gemini",
     "azure",
+    "gladia",
+    "xai",
+    "mistral",
   ])("mints a %s key through the broker and uses it at the vendor", async (vendor) => {
     await mintAndConnect(vendor);
     expect(await page.textContent("#key-client-ref")).toBe("alice");

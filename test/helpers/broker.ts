@@ -45,8 +45,14 @@ export function brokerEnv(overrides: Partial<Env> = {}): Env {
     ELEVENLABS_BASE_URL: emulatorUrl,
     AZURE_SPEECH_KEY: masterKeys.azure,
     AZURE_SPEECH_ENDPOINT: emulatorUrl,
+    MISTRAL_API_KEY: masterKeys.mistral,
+    MISTRAL_BASE_URL: emulatorUrl,
     CARTESIA_API_KEY: masterKeys.cartesia,
     CARTESIA_BASE_URL: emulatorUrl,
+    GLADIA_API_KEY: masterKeys.gladia,
+    GLADIA_BASE_URL: emulatorUrl,
+    XAI_API_KEY: masterKeys.xai,
+    XAI_BASE_URL: emulatorUrl,
     ...overrides,
   };
 }

@@ -15,6 +15,9 @@ const FIRST_FOUR_ONLY = {
   GEMINI_API_KEY: undefined,
   AZURE_SPEECH_KEY: undefined,
   CARTESIA_API_KEY: undefined,
+  GLADIA_API_KEY: undefined,
+  XAI_API_KEY: undefined,
+  MISTRAL_API_KEY: undefined,
 };
 
 async function listVendors(env = {}) {

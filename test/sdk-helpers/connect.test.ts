@@ -86,6 +86,21 @@ const SOCKETS: Partial<Record<VendorId, SocketUse>> = {
     awaitMessage: true,
     accepted: (first) => isMessage(first, (text) => text.includes("Path:turn.start")),
   },
+  xai: {
+    // The Voice Agent greets an accepted socket with conversation.created.
+    awaitMessage: true,
+    accepted: (first) => isMessage(first, (text) => text.includes("conversation.created")),
+  },
+  mistral: {
+    // The realtime transcription socket greets an accepted token with session.created.
+    awaitMessage: true,
+    accepted: (first) => isMessage(first, (text) => text.includes("session.created")),
+  },
+  gladia: {
+    // The session's URL carries its audio settings: the socket opens and waits for audio.
+    awaitMessage: false,
+    accepted: (first) => first.event === "open",
+  },
 };
 
 /** Opens the socket and reports the first exchange, then closes it. */
@@ -161,8 +176,12 @@ async function otherwise(minted: MintedKey, use: SocketUse): Promise<First> {
     case "message":
       return firstExchange(endpoint.toString(), [], use, use.start?.(`${credential.field}_other`, minted.key));
     case "url":
-      endpoint.searchParams.delete("conversation_signature");
-      endpoint.searchParams.set("token", minted.key);
+      // The key moves out of the URL's parameter that carried it (ElevenLabs' conversation_signature, Gladia's token).
+      for (const [name, value] of [...endpoint.searchParams]) {
+        if (value !== minted.key) continue;
+        endpoint.searchParams.delete(name);
+        endpoint.searchParams.set(`${name}_other`, minted.key);
+      }
       return firstExchange(endpoint.toString(), [], use, use.start?.(undefined, minted.key));
     case "header":
       throw new Error("not a socket");
@@ -186,7 +205,7 @@ describe("a connection made from connect alone", () => {
         return;
       }
       const minted = await keys.getKey(vendor);
-      expect(minted.connect?.endpoint).toMatch(new RegExp(`^ws://${new URL(stack.emulatorUrl).host}/`));
+      expect(minted.connect?.endpoint ?? minted.url).toMatch(new RegExp(`^ws://${new URL(stack.emulatorUrl).host}/`));
       const first = await socketSession(minted, socket);
       expect(socket.accepted(first), JSON.stringify(first)).toBe(true);
       // A fresh key, as single-use vendors consume theirs, presented where connect does not say.

@@ -27,6 +27,9 @@ type SecretVar =
   | "GEMINI_API_KEY"
   | "ELEVENLABS_API_KEY"
   | "CARTESIA_API_KEY"
+  | "MISTRAL_API_KEY"
+  | "GLADIA_API_KEY"
+  | "XAI_API_KEY"
   | "AZURE_SPEECH_KEY";
 
 interface Setup {
@@ -91,6 +94,9 @@ const SETUPS: Setup[] = [
     body: { kind: "agent", agent_id: "agent_chaos" },
   },
   { name: "cartesia", vendor: "cartesia", baseUrlVar: "CARTESIA_BASE_URL", secretVars: ["CARTESIA_API_KEY"] },
+  { name: "xai", vendor: "xai", baseUrlVar: "XAI_BASE_URL", secretVars: ["XAI_API_KEY"] },
+  { name: "gladia", vendor: "gladia", baseUrlVar: "GLADIA_BASE_URL", secretVars: ["GLADIA_API_KEY"] },
+  { name: "mistral", vendor: "mistral", baseUrlVar: "MISTRAL_BASE_URL", secretVars: ["MISTRAL_API_KEY"] },
 ];
 
 /**

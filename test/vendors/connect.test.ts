@@ -52,12 +52,24 @@ const EXPECTED: Record<VendorId, Connect> = {
     endpoint: `ws://${host}/v1/speech-to-text/realtime`,
     credential: { in: "query", name: "token" },
   },
+  xai: {
+    transport: "websocket",
+    endpoint: `ws://${host}/v1/realtime`,
+    credential: { in: "subprotocols", protocols: ["xai-client-secret.{key}"] },
+  },
+  mistral: {
+    transport: "websocket",
+    endpoint: `ws://${host}/v1/audio/transcriptions/realtime`,
+    credential: { in: "subprotocols", protocols: ["realtime", "{key}"] },
+    params: { model: "voxtral-mini-transcribe-realtime-2602" },
+  },
   cartesia: {
     transport: "websocket",
     endpoint: `ws://${host}/stt/websocket`,
     credential: { in: "query", name: "access_token" },
     params: { cartesia_version: "2026-08-14" },
   },
+  gladia: { transport: "websocket", endpoint: null, credential: { in: "url" } },
 };
 
 interface Minted {

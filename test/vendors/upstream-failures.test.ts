@@ -15,6 +15,9 @@ const VENDORS = [
   { vendor: "assemblyai", baseUrlVar: "ASSEMBLYAI_BASE_URL", keyVar: "ASSEMBLYAI_API_KEY", wrongKeyStatus: 401 },
   { vendor: "elevenlabs", baseUrlVar: "ELEVENLABS_BASE_URL", keyVar: "ELEVENLABS_API_KEY", wrongKeyStatus: 401 },
   { vendor: "cartesia", baseUrlVar: "CARTESIA_BASE_URL", keyVar: "CARTESIA_API_KEY", wrongKeyStatus: 401 },
+  { vendor: "gladia", baseUrlVar: "GLADIA_BASE_URL", keyVar: "GLADIA_API_KEY", wrongKeyStatus: 401 },
+  { vendor: "xai", baseUrlVar: "XAI_BASE_URL", keyVar: "XAI_API_KEY", wrongKeyStatus: 401 },
+  { vendor: "mistral", baseUrlVar: "MISTRAL_BASE_URL", keyVar: "MISTRAL_API_KEY", wrongKeyStatus: 401 },
   // Google answers a wrong API key with 400 INVALID_ARGUMENT, reason API_KEY_INVALID.
   { vendor: "gemini", baseUrlVar: "GEMINI_BASE_URL", keyVar: "GEMINI_API_KEY", wrongKeyStatus: 400 },
   { vendor: "azure", baseUrlVar: "AZURE_SPEECH_ENDPOINT", keyVar: "AZURE_SPEECH_KEY", wrongKeyStatus: 401 },
@@ -27,6 +30,7 @@ const MASTER_KEY_HEADERS: Record<string, (key: string) => [name: string, value: 
   elevenlabs: (key) => ["xi-api-key", key],
   gemini: (key) => ["x-goog-api-key", key],
   azure: (key) => ["ocp-apim-subscription-key", key],
+  gladia: (key) => ["x-gladia-key", key],
 };
 
 describe.each(VENDORS)(

@@ -30,6 +30,9 @@ const SETUPS = [
   { vendor: "assemblyai", env: { ASSEMBLYAI_BASE_URL: "" }, secrets: [masterKeys.assemblyai] },
   { vendor: "elevenlabs", env: { ELEVENLABS_BASE_URL: "" }, secrets: [masterKeys.elevenlabs] },
   { vendor: "cartesia", env: { CARTESIA_BASE_URL: "" }, secrets: [masterKeys.cartesia] },
+  { vendor: "gladia", env: { GLADIA_BASE_URL: "" }, secrets: [masterKeys.gladia] },
+  { vendor: "xai", env: { XAI_BASE_URL: "" }, secrets: [masterKeys.xai] },
+  { vendor: "mistral", env: { MISTRAL_BASE_URL: "" }, secrets: [masterKeys.mistral] },
   { vendor: "gemini", env: { GEMINI_BASE_URL: "" }, secrets: [masterKeys.gemini] },
   { vendor: "azure", env: { AZURE_SPEECH_ENDPOINT: "" }, secrets: [masterKeys.azure] },
 ].map((setup) => ({ ...setup, id: setup.vendor.split(" ")[0] as string, secrets: setup.secrets as string[] }));
