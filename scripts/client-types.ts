@@ -15,6 +15,7 @@ interface JsonSchema {
   maximum?: number;
   exclusiveMinimum?: number;
   minLength?: number;
+  minItems?: number;
   maxLength?: number;
   pattern?: string;
   default?: unknown;
@@ -31,7 +32,7 @@ export interface OpenApiDocument {
   components: { schemas: Record<string, JsonSchema> };
 }
 
-const KEY_PATH = /^\/v1\/keys\/([a-z0-9]+)$/;
+const KEY_PATH = /^\/v1\/keys\/([a-z0-9-]+)$/;
 
 /** The vendors the document has a `/v1/keys/{vendor}` path for, in its order. */
 export function documentVendors(document: OpenApiDocument): string[] {
@@ -104,6 +105,9 @@ function typeOf(schema: JsonSchema): string {
     case "string":
     case "boolean":
       return schema.type;
+    case "array":
+      if (!schema.items) throw new Error("no client type for an array without items");
+      return `(${typeOf(schema.items)})[]`;
     default:
       throw new Error(`no client type for JSON Schema type ${String(schema.type)}`);
   }
@@ -124,6 +128,7 @@ function docComment(schema: JsonSchema): string {
   } else if (schema.minimum !== undefined) notes.push(`At least ${schema.minimum}.`);
   else if (schema.maximum !== undefined) notes.push(`At most ${schema.maximum}.`);
   if (schema.exclusiveMinimum !== undefined) notes.push(`Above ${schema.exclusiveMinimum}.`);
+  if (schema.minItems !== undefined) notes.push(`At least ${schema.minItems} of them.`);
   if (schema.minLength !== undefined || schema.maxLength !== undefined) {
     notes.push(`${schema.minLength ?? 0} to ${schema.maxLength ?? "any number of"} characters.`);
   }

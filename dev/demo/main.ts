@@ -48,7 +48,7 @@ const EXAMPLE_OPTIONS: Record<string, object> = {
   assemblyai: { ttl_seconds: 60, max_session_duration_seconds: 1800 },
   gemini: { ttl_seconds: 600, uses: 1, model: "gemini-live-2.5-flash-preview" },
   elevenlabs: { kind: "realtime_scribe" },
-  cartesia: { ttl_seconds: 600, grants: "stt" },
+  cartesia: { ttl_seconds: 600, grants: ["stt"] },
   xai: { ttl_seconds: 300 },
   mistral: { ttl_seconds: 300, model: "voxtral-mini-transcribe-realtime-2602" },
   azure: {},

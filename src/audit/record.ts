@@ -23,7 +23,7 @@ export const auditRecordSchema = z.object({
   /** Null for an operator action on a user. */
   ttl_seconds: z.nullable(z.int()),
   expires_at: z.nullable(z.iso.datetime()),
-  options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])),
   upstream_status: z.nullable(z.int()),
   /** Our error code when the outcome is `upstream_error`. */
   error_code: z.nullable(z.string()),

@@ -78,8 +78,8 @@ export interface VendorOptions {
   cartesia: {
     /** Lifetime of the key in seconds. Never clamped: a value outside the range, or `POLICY`'s narrower one, is `400`. An integer. From 60 to 3600. Default 600. */
     ttl_seconds?: number;
-    /** The Cartesia APIs the token may use: a non-empty subset of `tts`, `stt` and `agent`, comma-separated in that order (`stt`, `tts,stt`, `tts,stt,agent`, …). Left out: `stt`. Default "stt". */
-    grants?: "stt" | "tts" | "agent" | "tts,stt" | "tts,agent" | "stt,agent" | "tts,stt,agent";
+    /** The Cartesia APIs the token may use: any of `tts`, `stt` and `agent`, each at most once, in any order (`["tts", "stt"]`). Left out: `["stt"]`. At least 1 of them. Default ["stt"]. */
+    grants?: ("tts" | "stt" | "agent")[];
   };
   gemini: {
     /** Lifetime of the key in seconds. Never clamped: a value outside the range, or `POLICY`'s narrower one, is `400`. An integer. From 60 to 3600. Default 1800. */

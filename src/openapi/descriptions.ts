@@ -207,7 +207,7 @@ export const REQUEST_FIELD_DESCRIPTIONS: RequestFields = {
   },
   cartesia: {
     grants:
-      "The Cartesia APIs the token may use: a non-empty subset of `tts`, `stt` and `agent`, comma-separated in that order (`stt`, `tts,stt`, `tts,stt,agent`, …). Left out: `stt`.",
+      'The Cartesia APIs the token may use: any of `tts`, `stt` and `agent`, each at most once, in any order (`["tts", "stt"]`). Left out: `["stt"]`.',
   },
   gladia: {
     encoding: "The audio's encoding: `wav/pcm`, `wav/alaw` or `wav/ulaw` (8-bit only). Left out: `wav/pcm`.",

@@ -41,7 +41,7 @@ export const EXAMPLE_CONNECT = {
   },
   speechmaticsRt: {
     transport: "websocket",
-    endpoint: "wss://eu2.rt.speechmatics.com/v2",
+    endpoint: "wss://global.rt.speechmatics.com/v2",
     credential: { in: "query", name: "jwt" },
   },
   speechmaticsBatch: { transport: "http", endpoint: null, credential: BEARER },
@@ -358,7 +358,7 @@ export const MINT_EXAMPLES: Record<VendorId, Record<string, MintExample>> = {
         "cartesia",
         "sk_car_at_4f8b2d9e1c7a3f6b5d0e8c2a",
         600,
-        { grants: "stt" },
+        { grants: ["stt"] },
         EXAMPLE_CONNECT.cartesia,
       ),
     },

@@ -2,8 +2,9 @@ import * as z from "zod/mini";
 import type { Connect } from "../vendors/connect";
 import { adapterFor } from "../vendors/registry";
 import type { TtlRange } from "../vendors/types";
+import { allowedBy } from "./rules";
 import type { OptionRule, VendorPolicy } from "./types";
-import { type OptionSchema, optionSchemas } from "./vendor-options";
+import { isList, type OptionSchema, optionSchemas } from "./vendor-options";
 
 /** One entry of `GET /v1/vendors`: what this caller may ask of the vendor under the policy. */
 export interface VendorListing {
@@ -47,7 +48,9 @@ function listedOptions(policy: VendorPolicy): unknown {
   const defaults = z.safeParse(z.object(adapter.fields), {}).data ?? {};
   for (const [name, rule] of Object.entries(policy.options)) {
     if (rule.kind === "force") defaults[name] = rule.value;
-    if (rule.kind === "in" && !rule.values.includes(defaults[name] as never)) defaults[name] = rule.values[0];
+    if (rule.kind === "in" && !allowedBy(rule.values, defaults[name])) {
+      defaults[name] = Array.isArray(defaults[name]) ? [rule.values[0]] : rule.values[0];
+    }
   }
   return defaults;
 }
@@ -59,7 +62,9 @@ function narrowed(schema: OptionSchema, rule: OptionRule): OptionSchema {
       delete result.enum;
       return { ...result, const: rule.value, default: rule.value };
     case "in":
-      if (result.default !== undefined && !rule.values.includes(result.default as never)) delete result.default;
+      if (result.default !== undefined && !allowedBy(rule.values, result.default)) delete result.default;
+      // A list option's rule narrows the elements it may list.
+      if (isList(schema)) return { ...result, items: { ...(result.items as object), enum: [...rule.values] } };
       return { ...result, enum: [...rule.values] };
     case "range":
       if (rule.min !== undefined) {

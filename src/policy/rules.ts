@@ -2,7 +2,7 @@ import * as z from "zod/mini";
 import { brokerError } from "../errors";
 import type { VendorId } from "../vendors/registry";
 import { requestSchema } from "../vendors/request-schema";
-import type { AppliedOptions, VendorAdapter } from "../vendors/types";
+import type { AppliedOptions, OptionValue, VendorAdapter } from "../vendors/types";
 import type { OptionRule, Scalar, VendorPolicy } from "./types";
 
 /**
@@ -61,22 +61,23 @@ export function applyOptionRules(
   return applied;
 }
 
-function checked(vendor: VendorId, name: string, rule: OptionRule, sent: boolean, value: Scalar | undefined) {
+function checked(vendor: VendorId, name: string, rule: OptionRule, sent: boolean, value: OptionValue | undefined) {
   const under = `under this broker's policy for ${vendor}`;
   switch (rule.kind) {
     case "force":
-      if (sent && value !== rule.value) {
+      if (sent && !sameValue(value, rule.value)) {
         throw forbidden(`${name} is fixed to ${show(rule.value)} ${under}; leave it out or send ${show(rule.value)}`);
       }
       return rule.value;
     case "in": {
       const allowed = rule.values.map(show).join(", ");
       if (value === undefined) throw invalid(vendor, `${name} must be sent: only ${allowed} is allowed ${under}`);
-      if (!rule.values.includes(value)) {
+      if (!allowedBy(rule.values, value)) {
+        const expected = Array.isArray(value) ? `a list of ${allowed} only` : `one of ${allowed}`;
         throw forbidden(
           sent
-            ? `${name} must be one of ${allowed} ${under}`
-            : `${name} defaults to ${show(value)}, which is not allowed ${under}; send one of ${allowed}`,
+            ? `${name} must be ${expected} ${under}`
+            : `${name} defaults to ${show(value)}, which is not allowed ${under}; send ${expected}`,
         );
       }
       return value;
@@ -99,7 +100,18 @@ function describeRange(min: number | undefined, max: number | undefined): string
   return max !== undefined ? `at most ${max}` : `at least ${min}`;
 }
 
-function show(value: Scalar): string {
+/** Whether an `in` rule's values allow the value: one of them, or for a list option (Cartesia's grants), only them. */
+export function allowedBy(values: readonly Scalar[], value: unknown): boolean {
+  return Array.isArray(value) ? value.every((element) => values.includes(element)) : values.includes(value as Scalar);
+}
+
+/** Equal values; lists are sets, so the same elements in any order are equal. */
+function sameValue(value: OptionValue | undefined, expected: OptionValue): boolean {
+  if (!Array.isArray(value) || !Array.isArray(expected)) return value === expected;
+  return value.length === expected.length && value.every((element) => expected.includes(element));
+}
+
+function show(value: OptionValue): string {
   return JSON.stringify(value);
 }
 

@@ -2,10 +2,10 @@ import * as z from "zod/mini";
 import type { core } from "zod/mini";
 import { type ConfigProblem, misconfigured } from "../errors";
 import { adapterFor, type VendorId, vendorIds } from "../vendors/registry";
-import type { TtlRange } from "../vendors/types";
+import type { OptionValue, TtlRange } from "../vendors/types";
 import { CLAIM_PATH_RULE, parseClaimPath } from "./claims";
 import type { OptionRule, Policy, Scalar, VendorPolicy } from "./types";
-import { isNumeric, type OptionSchema, optionSchemas } from "./vendor-options";
+import { isList, isNumeric, type OptionSchema, optionSchemas } from "./vendor-options";
 
 /**
  * Reads the `POLICY` var: one JSON object keyed by vendor id, or by
@@ -29,7 +29,8 @@ const scalars = z.array(scalar).check(z.minLength(1));
 const positiveInt = z.int().check(z.positive());
 
 const optionRuleInput = z.strictObject({
-  force: z.optional(scalar),
+  // An array forces a list option (Cartesia's grants) to that set.
+  force: z.optional(z.union([scalar, z.array(z.string())])),
   in: z.optional(scalars),
   min: z.optional(z.number()),
   max: z.optional(z.number()),
@@ -121,7 +122,9 @@ function describeIssue(issue: core.$ZodIssue): string {
     case "invalid_type":
       return `${at} must be ${TYPE_NAMES[issue.expected] ?? `a ${issue.expected}`}`;
     case "invalid_union":
-      return `${at} must be a string, number or boolean`;
+      return issue.path.at(-1) === "force"
+        ? `${at} must be a string, number, boolean, or an array of strings for a list option`
+        : `${at} must be a string, number or boolean`;
     case "unrecognized_keys":
       return `${at}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.join(", ")}`;
     case "too_small":
@@ -193,17 +196,20 @@ function optionRule(vendor: VendorId, name: string, input: OptionRuleInput): Opt
   if (count !== 1) {
     throw problem(`${at} must set exactly one of force, in, or min/max`);
   }
-  const valid = (value: Scalar) => z.safeParse(field, value).success;
+  const schema = optionSchemas(vendor)[name];
+  const valid = (value: OptionValue) => z.safeParse(field, value).success;
   if (input.force !== undefined) {
     if (!valid(input.force)) throw problem(`${at}.force is not a valid ${name} for ${vendor}`);
     return { kind: "force", value: input.force };
   }
   if (input.in !== undefined) {
-    const bad = input.in.findIndex((value) => !valid(value));
+    // For a list option, `in` names the elements a request may list.
+    const allowedAlone = (value: Scalar) => valid(isList(schema) ? [value as string] : value);
+    const bad = input.in.findIndex((value) => !allowedAlone(value));
     if (bad >= 0) throw problem(`${at}.in entry ${bad + 1} is not a valid ${name} for ${vendor}`);
     return { kind: "in", values: [...new Set(input.in)] };
   }
-  return numericRange(vendor, name, at, input, optionSchemas(vendor)[name], valid);
+  return numericRange(vendor, name, at, input, schema, valid);
 }
 
 /** A `min`/`max` rule: numeric options only, inside the vendor's own bounds. */
@@ -213,7 +219,7 @@ function numericRange(
   at: string,
   input: OptionRuleInput,
   schema: OptionSchema | undefined,
-  valid: (value: Scalar) => boolean,
+  valid: (value: OptionValue) => boolean,
 ): OptionRule {
   if (!isNumeric(schema)) throw problem(`${at}: min and max apply only to numeric options, and ${name} is not one`);
   const own = describeBounds(schema as OptionSchema);

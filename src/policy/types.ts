@@ -1,14 +1,14 @@
 import type { VendorId } from "../vendors/registry";
-import type { TtlRange } from "../vendors/types";
+import type { OptionValue, TtlRange } from "../vendors/types";
 
 /** A value an option rule or a claim gate may name. */
 export type Scalar = string | number | boolean;
 
 /** What the operator's `POLICY` says about one option of one vendor. */
 export type OptionRule =
-  /** The option always takes this value; a client that sends another is refused. */
-  | { kind: "force"; value: Scalar }
-  /** The applied value (the client's, or the field's default) must be one of these. */
+  /** The option always takes this value (for a list option, this set); a client that sends another is refused. */
+  | { kind: "force"; value: OptionValue }
+  /** The applied value (the client's, or the field's default) must be one of these; for a list option, each element. */
   | { kind: "in"; values: readonly Scalar[] }
   /**
    * The applied number must lie in this inclusive range. Each bound is the

@@ -25,6 +25,11 @@ export function optionSchemas(id: VendorId): Record<string, OptionSchema> {
   return Object.fromEntries(Object.entries(options).map(([name, schema]) => [name, { ...schema }]));
 }
 
+/** True for options whose value is a set of strings (Cartesia's `grants`). */
+export function isList(schema: OptionSchema | undefined): boolean {
+  return schema?.type === "array";
+}
+
 /** True for options whose values are numbers, the only ones a `min`/`max` rule may narrow. */
 export function isNumeric(schema: OptionSchema | undefined): boolean {
   return schema?.type === "integer" || schema?.type === "number";

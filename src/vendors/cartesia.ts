@@ -18,14 +18,21 @@ export const CARTESIA_DEFAULT_VERSION = "2026-08-14";
 const STT_ENDPOINT = "wss://api.cartesia.ai/stt/websocket";
 const TTS_ENDPOINT = "wss://api.cartesia.ai/tts/websocket";
 
-/**
- * The grants a token carries, as one value so that `POLICY` can force or restrict it:
- * a non-empty subset of `tts`, `stt` and `agent`, comma-separated in that order.
- */
-export const CARTESIA_GRANTS = ["stt", "tts", "agent", "tts,stt", "tts,agent", "stt,agent", "tts,stt,agent"] as const;
+/** The APIs a Cartesia access token can grant. */
+export const CARTESIA_GRANTS = ["tts", "stt", "agent"] as const;
 
 const fields = {
-  grants: z._default(z.enum(CARTESIA_GRANTS), "stt"),
+  // A set: each grant at most once (`uniqueItems` tells the OpenAPI document so).
+  grants: z._default(
+    z
+      .array(z.enum(CARTESIA_GRANTS))
+      .check(
+        z.minLength(1, "grants must name at least one of tts, stt, agent"),
+        z.refine((grants) => new Set(grants).size === grants.length, "grants must not name a grant twice"),
+      )
+      .register(z.globalRegistry, { uniqueItems: true }),
+    () => ["stt" as const],
+  ),
 };
 
 type CartesiaOptions = z.output<z.ZodMiniObject<typeof fields>>;
@@ -39,10 +46,6 @@ const createdToken = z.object({ token: z.string().check(z.minLength(1)) });
 
 /** Cartesia's error body ("API Errors"): `{"error_code", "title", "message", "request_id", "doc_url"?}`. */
 const errorBody = z.object({ title: z.optional(z.string()), message: z.optional(z.string()) });
-
-function granted(grants: CartesiaOptions["grants"]): Set<string> {
-  return new Set(grants.split(","));
-}
 
 export const cartesia = {
   name: "cartesia",
@@ -64,7 +67,7 @@ export const cartesia = {
 
   connect(settings: CartesiaSettings, options: CartesiaOptions): Connect {
     // A browser cannot set headers on a WebSocket, so the SDK puts both the token and the version in the query.
-    const grants = granted(options.grants);
+    const grants = new Set(options.grants);
     const endpoint = grants.has("stt") ? STT_ENDPOINT : grants.has("tts") ? TTS_ENDPOINT : null;
     return {
       transport: "websocket",
@@ -89,7 +92,7 @@ export const cartesia = {
     now,
     send,
   }: MintInput<CartesiaSettings, CartesiaOptions>): Promise<MintedKey> {
-    const grants = granted(options.grants);
+    const grants = new Set(options.grants);
     const reply = await send({
       url: settings.baseUrl + PATH,
       headers: {

@@ -9,7 +9,7 @@ import { parseVendorJson, tryJson, type VendorFailureReading } from "./upstream"
 const DEFAULT_BASE_URL = "https://mp.speechmatics.com";
 const PATH = "/v1/api_keys";
 /** Speechmatics' default real-time host (EU); an rt key goes in its URL as `jwt`. */
-const RT_ENDPOINT = "wss://eu2.rt.speechmatics.com/v2";
+const RT_ENDPOINT = "wss://global.rt.speechmatics.com/v2";
 
 const fields = {
   type: z._default(z.enum(["rt", "batch"]), "rt"),

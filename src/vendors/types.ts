@@ -4,8 +4,11 @@ import type { Setting } from "../env";
 import type { Connect } from "./connect";
 import type { ReadVendorFailure, SendToVendor } from "./upstream";
 
+/** One option's value: a scalar, or a set of strings (Cartesia's `grants`). */
+export type OptionValue = string | number | boolean | readonly string[];
+
 /** Values an adapter reports as applied; echoed in the response and stored in the audit. */
-export type AppliedOptions = Record<string, string | number | boolean | undefined>;
+export type AppliedOptions = Record<string, OptionValue | undefined>;
 
 export interface TtlRange {
   min: number;

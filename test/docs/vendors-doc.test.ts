@@ -177,14 +177,19 @@ describe("docs/vendors.md", () => {
     for (const [name, schema] of Object.entries(schemas[id])) {
       const [values = "", fallback = ""] = table.get(name) ?? [];
       const where = `${id}'s ${name} row`;
-      if (schema.enum) expect(codeSpans(values).sort(), where).toEqual(schema.enum.map(String).sort());
+      // A list option (Cartesia's grants) names the values of its elements.
+      const allowed = schema.enum ?? (schema.items as OptionSchema | undefined)?.enum;
+      if (allowed) expect(codeSpans(values).sort(), where).toEqual(allowed.map(String).sort());
       if (schema.type === "boolean") expect(codeSpans(values).sort(), where).toEqual(["false", "true"]);
       if (schema.minimum !== undefined || schema.maximum !== undefined) {
         const range = `${schema.minimum}–${schema.maximum}`;
         expect(values, where).toMatch(new RegExp(`(^|[^\\d])${range}([^\\d]|$)`));
       }
       if (schema.maxLength !== undefined) expect(values, where).toContain(`at most ${schema.maxLength} characters`);
-      if (schema.default !== undefined) expect(codeSpans(fallback)[0], where).toBe(String(schema.default));
+      if (schema.default !== undefined) {
+        const stated = Array.isArray(schema.default) ? JSON.stringify(schema.default) : String(schema.default);
+        expect(codeSpans(fallback)[0], where).toBe(stated);
+      }
     }
   });
 

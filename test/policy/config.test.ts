@@ -54,6 +54,22 @@ const MALFORMED: [string, unknown, string][] = [
     { soniox: { options: { usage_type: { in: ["tts_rt", PRIVATE] } } } },
     "in entry 2",
   ],
+  [
+    "a forced list for a scalar option",
+    { soniox: { options: { usage_type: { force: ["tts_rt"] } } } },
+    "usage_type.force",
+  ],
+  ["a forced scalar for a list option", { cartesia: { options: { grants: { force: "stt" } } } }, "grants.force"],
+  ["an empty forced list", { cartesia: { options: { grants: { force: [] } } } }, "grants.force"],
+  ["a forced list that repeats", { cartesia: { options: { grants: { force: ["stt", "stt"] } } } }, "grants.force"],
+  ["a forced list of numbers", { cartesia: { options: { grants: { force: [1] } } } }, "array of strings"],
+  [
+    "an allowed element a list option lacks",
+    { cartesia: { options: { grants: { in: ["stt", "all"] } } } },
+    "in entry 2",
+  ],
+  ["an allowed set of lists", { cartesia: { options: { grants: { in: [["stt"]] } } } }, "grants.in.0"],
+  ["min/max on a list option", { cartesia: { options: { grants: { min: 1 } } } }, "only to numeric options"],
   ["an empty allowed set", { soniox: { options: { usage_type: { in: [] } } } }, "usage_type.in must not be empty"],
   ["min/max on a non-numeric option", { soniox: { options: { single_use: { max: 1 } } } }, "only to numeric options"],
   [

@@ -42,8 +42,8 @@ async function speak(token: string): Promise<string[]> {
 describe("cartesiaToken with @cartesia/cartesia-js", () => {
   it("speaks over the TTS WebSocket with a tts token from the broker, reused for the next client", async () => {
     const { keys, mints } = await keyClientFor("cartesia-tts");
-    expect(await speak(await cartesiaToken(keys, { grants: "tts" }))).toEqual(["chunk", "done"]);
-    expect(await speak(await cartesiaToken(keys, { grants: "tts" }))).toEqual(["chunk", "done"]);
+    expect(await speak(await cartesiaToken(keys, { grants: ["tts"] }))).toEqual(["chunk", "done"]);
+    expect(await speak(await cartesiaToken(keys, { grants: ["tts"] }))).toEqual(["chunk", "done"]);
     expect(mints()).toBe(1);
   });
 

@@ -49,7 +49,7 @@ describe("POST /v1/keys/cartesia", () => {
     expect(Object.keys(body).sort()).toEqual(
       ["client_ref", "connect", "expires_at", "grants", "issuance_id", "key", "ttl_seconds", "vendor"].sort(),
     );
-    expect(body).toMatchObject({ vendor: "cartesia", ttl_seconds: 600, client_ref: user, grants: "stt" });
+    expect(body).toMatchObject({ vendor: "cartesia", ttl_seconds: 600, client_ref: user, grants: ["stt"] });
 
     const [request, ...more] = await received();
     expect(more).toHaveLength(0);
@@ -62,22 +62,27 @@ describe("POST /v1/keys/cartesia", () => {
   });
 
   it.each([
-    ["tts", { tts: true, stt: false, agent: false }],
-    ["agent", { tts: false, stt: false, agent: true }],
-    ["tts,stt,agent", { tts: true, stt: true, agent: true }],
-  ])("sends grants %s as Cartesia's booleans", async (grants, sent) => {
+    [["tts"], { tts: true, stt: false, agent: false }],
+    [["agent"], { tts: false, stt: false, agent: true }],
+    [["tts", "stt", "agent"], { tts: true, stt: true, agent: true }],
+    [["agent", "stt"], { tts: false, stt: true, agent: true }],
+  ])("sends grants %j as Cartesia's booleans", async (grants, sent) => {
     const { response, received } = await mintTagged({ grants });
     expect(response.status).toBe(201);
     expect(await response.json()).toMatchObject({ grants });
     expect((await received())[0]?.body).toMatchObject({ grants: sent });
   });
 
-  it.each(["", "stt,tts", "all", ["stt"], "STT"])("refuses grants %j without calling Cartesia", async (grants) => {
-    const { response, received } = await mintTagged({ grants });
-    const error = await expectError(response, 400, "invalid_request");
-    expect(error.message).toContain("grants");
-    expect(await received()).toHaveLength(0);
-  });
+  // Each case is wrapped in an array, so that it.each passes a list as one argument.
+  it.each([[[]], [["stt", "stt"]], [["all"]], ["stt"], [["STT"]], [[1]], [null]])(
+    "refuses grants %j without calling Cartesia",
+    async (grants) => {
+      const { response, received } = await mintTagged({ grants });
+      const error = await expectError(response, 400, "invalid_request");
+      expect(error.message).toContain("grants");
+      expect(await received()).toHaveLength(0);
+    },
+  );
 
   it("sends CARTESIA_VERSION when the operator sets one, and names it in connect", async () => {
     const { response, received } = await mintTagged({}, { CARTESIA_VERSION: "2026-03-01" });
@@ -132,7 +137,7 @@ describe("POST /v1/keys/cartesia", () => {
 
   it("records the token in the audit with a fingerprint, never the token or the API key, in logs or audit", async () => {
     const { result, lines } = await captureLogs(async () => {
-      const { response, user } = await mintTagged({ ttl_seconds: 120, grants: "tts" });
+      const { response, user } = await mintTagged({ ttl_seconds: 120, grants: ["tts"] });
       return { body: (await response.json()) as Minted, user };
     });
     const record = await auditRecord(result.body.issuance_id);
@@ -142,7 +147,7 @@ describe("POST /v1/keys/cartesia", () => {
       client_ref: result.user,
       ttl_seconds: 120,
       expires_at: result.body.expires_at,
-      options: { grants: "tts" },
+      options: { grants: ["tts"] },
       upstream_status: 200,
     });
     expect(record.key_fingerprint).toMatch(/^[0-9a-f]{16}$/);
@@ -190,23 +195,54 @@ describe("POST /v1/keys/cartesia", () => {
 describe("POLICY on cartesia grants", () => {
   const POLICY = JSON.stringify({ cartesia: { options: { grants: { in: ["stt", "tts"] } } } });
 
-  it("refuses grants outside the policy with 403, before the vendor call", async () => {
-    const { response, received } = await mintTagged({ grants: "tts,stt,agent" }, { POLICY });
+  it("refuses a grant outside the policy's set with 403, before the vendor call", async () => {
+    const { response, received } = await mintTagged({ grants: ["tts", "stt", "agent"] }, { POLICY });
     const error = await expectError(response, 403, "forbidden");
-    expect(error.message).toContain("grants must be one of");
+    expect(error.message).toBe(
+      'forbidden by policy: grants must be a list of "stt", "tts" only under this broker\'s policy for cartesia',
+    );
     expect(await received()).toHaveLength(0);
   });
 
-  it("allows grants the policy lists", async () => {
-    const { response } = await mintTagged({ grants: "tts" }, { POLICY });
-    expect(response.status).toBe(201);
+  it.each([[["tts"]], [["stt", "tts"]], [["tts", "stt"]]])(
+    "allows %j, a subset of the policy's set",
+    async (grants) => {
+      const { response } = await mintTagged({ grants }, { POLICY });
+      expect(response.status).toBe(201);
+    },
+  );
+
+  it("refuses the default when the policy leaves it out, and says what to send", async () => {
+    const ttsOnly = JSON.stringify({ cartesia: { options: { grants: { in: ["tts"] } } } });
+    const error = await expectError((await mintTagged({}, { POLICY: ttsOnly })).response, 403, "forbidden");
+    expect(error.message).toContain('grants defaults to ["stt"], which is not allowed');
   });
 
-  it("forces grants", async () => {
-    const forced = JSON.stringify({ cartesia: { options: { grants: { force: "tts" } } } });
+  it("forces a set of grants, and takes the same set in any order from the client", async () => {
+    const forced = JSON.stringify({ cartesia: { options: { grants: { force: ["tts", "stt"] } } } });
     const { response, received } = await mintTagged({}, { POLICY: forced });
-    expect(await response.json()).toMatchObject({ grants: "tts" });
-    expect((await received())[0]?.body).toMatchObject({ grants: { tts: true, stt: false, agent: false } });
+    expect(await response.json()).toMatchObject({ grants: ["tts", "stt"] });
+    expect((await received())[0]?.body).toMatchObject({ grants: { tts: true, stt: true, agent: false } });
+    expect((await mintTagged({ grants: ["stt", "tts"] }, { POLICY: forced })).response.status).toBe(201);
+  });
+
+  it.each([[["tts"]], [["tts", "stt", "agent"]]])("refuses %j against a forced set with 403", async (grants) => {
+    const forced = JSON.stringify({ cartesia: { options: { grants: { force: ["tts", "stt"] } } } });
+    const { response, received } = await mintTagged({ grants }, { POLICY: forced });
+    const error = await expectError(response, 403, "forbidden");
+    expect(error.message).toContain('grants is fixed to ["tts","stt"]');
+    expect(await received()).toHaveLength(0);
+  });
+
+  it("lists the narrowed set of grants and the connect of an allowed default in GET /v1/vendors", async () => {
+    const ttsOnly = JSON.stringify({ cartesia: { options: { grants: { in: ["tts"] } } } });
+    const response = await call("/v1/vendors", { headers: await bearer(uniqueUser()), env: { POLICY: ttsOnly } });
+    const { vendors } = (await response.json()) as { vendors: Record<string, unknown>[] };
+    const listed = vendors.find((v) => v.id === "cartesia") as { options: object; connect: Minted["connect"] };
+    expect(listed.options).toEqual({
+      grants: { type: "array", minItems: 1, uniqueItems: true, items: { type: "string", enum: ["tts"] } },
+    });
+    expect(listed.connect.endpoint).toMatch(/\/tts\/websocket$/);
   });
 });
 
@@ -230,13 +266,13 @@ describe("a Cartesia token at the emulator's WebSockets, presented as connect sa
   });
 
   it("connects a tts token to the tts WebSocket, which connect names", async () => {
-    const minted = (await (await mintTagged({ grants: "tts" })).response.json()) as Minted;
+    const minted = (await (await mintTagged({ grants: ["tts"] })).response.json()) as Minted;
     expect(minted.connect.endpoint).toMatch(/\/tts\/websocket$/);
     expect(await openAsConnectSays(minted)).toBe(101);
   });
 
   it("gives an agent-only token no fixed endpoint", async () => {
-    const minted = (await (await mintTagged({ grants: "agent" })).response.json()) as Minted;
+    const minted = (await (await mintTagged({ grants: ["agent"] })).response.json()) as Minted;
     expect(minted.connect.endpoint).toBeNull();
   });
 });
@@ -249,7 +285,7 @@ describe("the Cartesia adapter", () => {
     const sent: VendorRequest[] = [];
     const minted = await cartesia.mint({
       settings,
-      options: { grants: "tts,stt" },
+      options: { grants: ["tts", "stt"] },
       ttlSeconds: 90,
       clientRef: "user-1",
       callerIp: undefined,
@@ -259,7 +295,11 @@ describe("the Cartesia adapter", () => {
         return { status: 200, text: JSON.stringify({ token: "tok" }) };
       },
     });
-    expect(minted).toEqual({ key: "tok", expiresAt: new Date(now.getTime() + 90_000), applied: { grants: "tts,stt" } });
+    expect(minted).toEqual({
+      key: "tok",
+      expiresAt: new Date(now.getTime() + 90_000),
+      applied: { grants: ["tts", "stt"] },
+    });
     expect(sent).toEqual([
       {
         url: "https://api.cartesia.ai/access-token",
@@ -275,7 +315,7 @@ describe("the Cartesia adapter", () => {
   });
 
   it("points connect at Cartesia's own host by default", () => {
-    expect(cartesia.connect(settings, { grants: "stt" })).toEqual({
+    expect(cartesia.connect(settings, { grants: ["stt"] })).toEqual({
       transport: "websocket",
       endpoint: "wss://api.cartesia.ai/stt/websocket",
       credential: { in: "query", name: "access_token" },

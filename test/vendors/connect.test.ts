@@ -162,7 +162,7 @@ describe("the connect endpoint for a base URL", () => {
       "https://api.openai.com/v1/realtime/calls",
     );
     expect(vendors.speechmatics.connect(settings("https://mp.speechmatics.com"), { type: "rt" }).endpoint).toBe(
-      "wss://eu2.rt.speechmatics.com/v2",
+      "wss://global.rt.speechmatics.com/v2",
     );
     const azureRegion = {
       apiKey: "k",

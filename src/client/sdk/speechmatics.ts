@@ -42,7 +42,7 @@ const REFUSED_HANDSHAKE = /\b40[13]\b/;
  *
  * ```ts
  * const jwt = speechmaticsJwt(keys, { ttl_seconds: 300 });
- * const client = new RealtimeClient({ url: "wss://eu2.rt.speechmatics.com/v2" });
+ * const client = new RealtimeClient({ url: "wss://global.rt.speechmatics.com/v2" });
  * try {
  *   await client.start(await jwt(), { transcription_config: { language: "en" } });
  * } catch (error) {
