@@ -5,6 +5,7 @@ import { parseOrThrow } from "../http/validation";
 import { adapterFor, type VendorId } from "../vendors/registry";
 import type { AppliedOptions, VendorAdapter } from "../vendors/types";
 import { enforceClaimGate } from "./claims";
+import { policyForUser, refuseInvalidDerivedValues } from "./placeholder";
 import { applyOptionRules, policyRequestSchema } from "./rules";
 import type { VendorPolicy } from "./types";
 
@@ -26,7 +27,8 @@ export interface AdmittedMint {
  * cross-field rules, then the policy's option rules.
  */
 export function admitMint(vendorId: VendorId, body: unknown, config: BrokerConfig, user: EndUser): AdmittedMint {
-  const policy = config.policy().vendor(vendorId);
+  const configured = config.policy().vendor(vendorId);
+  const policy = policyForUser(configured, user.clientRef);
   const adapter = adapterFor(vendorId);
   const settings = adapter.settings(config.vars);
   if (settings === undefined) {
@@ -41,6 +43,7 @@ export function admitMint(vendorId: VendorId, body: unknown, config: BrokerConfi
   const options = applyOptionRules(vendorId, policy, body as object, requested, (name, current) =>
     adapter.optionApplies ? adapter.optionApplies(name, current) : true,
   );
+  refuseInvalidDerivedValues(vendorId, configured, adapter.fields, options);
   const ttlSeconds = ttl_seconds ?? policy.ttl.default;
   // Checked on the options as they will be sent, forced values included.
   const broken = adapter.checkOptions?.(options, ttlSeconds) ?? adapter.checkSettings?.(options, settings);

@@ -4,6 +4,7 @@ import { type ConfigProblem, misconfigured } from "../errors";
 import { adapterFor, type VendorId, vendorIds } from "../vendors/registry";
 import type { OptionValue, TtlRange } from "../vendors/types";
 import { CLAIM_PATH_RULE, parseClaimPath } from "./claims";
+import { SAMPLE_CLIENT_REF, withClientRef } from "./placeholder";
 import type { OptionRule, Policy, Scalar, VendorPolicy } from "./types";
 import { isList, isNumeric, type OptionSchema, optionSchemas } from "./vendor-options";
 
@@ -197,7 +198,8 @@ function optionRule(vendor: VendorId, name: string, input: OptionRuleInput): Opt
     throw problem(`${at} must set exactly one of force, in, or min/max`);
   }
   const schema = optionSchemas(vendor)[name];
-  const valid = (value: OptionValue) => z.safeParse(field, value).success;
+  // A value holding {client_ref} is checked as a sample user would have it.
+  const valid = (value: OptionValue) => z.safeParse(field, withClientRef(value, SAMPLE_CLIENT_REF)).success;
   if (input.force !== undefined) {
     if (!valid(input.force)) throw problem(`${at}.force is not a valid ${name} for ${vendor}`);
     return { kind: "force", value: input.force };

@@ -6,6 +6,7 @@ import { BrokerError } from "../errors";
 import { logLine } from "../log";
 import { passesClaimGate } from "../policy/claims";
 import { type VendorListing, vendorListing } from "../policy/listing";
+import { derivesFromUser, policyForUser } from "../policy/placeholder";
 import type { VendorPolicy } from "../policy/types";
 import { adapterFor, type VendorId, vendorIds } from "../vendors/registry";
 
@@ -16,15 +17,20 @@ import { adapterFor, type VendorId, vendorIds } from "../vendors/registry";
  */
 export function vendorsRoutes() {
   return new Hono<AppEnv>().get("/", requireEndUser, (c) => {
+    const { user } = c.var;
     const vendors = configuredListings(c.var.config)
-      .filter(({ rules }) => passesClaimGate(rules.requireClaim, c.var.user.claims))
-      .map(({ listing }) => listing);
+      .filter(({ rules }) => passesClaimGate(rules.requireClaim, user.claims))
+      // A value POLICY derives from the user ({client_ref}) is shown as this caller gets it.
+      .map(({ rules, settings, listing }) =>
+        derivesFromUser(rules) ? vendorListing(policyForUser(rules, user.clientRef), settings) : listing,
+      );
     return c.json({ vendors });
   });
 }
 
 interface ConfiguredListing {
   rules: VendorPolicy;
+  settings: unknown;
   listing: VendorListing;
 }
 
@@ -39,7 +45,9 @@ function configuredListings(config: BrokerConfig): ConfiguredListing[] {
     listings = vendorIds.flatMap((id) => {
       const settings = usableSettings(id, config.vars);
       const rules = policy.vendor(id);
-      return settings !== undefined && rules.enabled ? [{ rules, listing: vendorListing(rules, settings) }] : [];
+      return settings !== undefined && rules.enabled
+        ? [{ rules, settings, listing: vendorListing(rules, settings) }]
+        : [];
     });
     listingsByConfig.set(config, listings);
   }

@@ -33,6 +33,8 @@ interface OptionSchema {
   type?: string;
   enum?: unknown[];
   default?: unknown;
+  /** A list option's elements. */
+  items?: OptionSchema;
   minimum?: number;
   maximum?: number;
   maxLength?: number;
@@ -178,7 +180,7 @@ describe("docs/vendors.md", () => {
       const [values = "", fallback = ""] = table.get(name) ?? [];
       const where = `${id}'s ${name} row`;
       // A list option (Cartesia's grants) names the values of its elements.
-      const allowed = schema.enum ?? (schema.items as OptionSchema | undefined)?.enum;
+      const allowed = schema.enum ?? schema.items?.enum;
       if (allowed) expect(codeSpans(values).sort(), where).toEqual(allowed.map(String).sort());
       if (schema.type === "boolean") expect(codeSpans(values).sort(), where).toEqual(["false", "true"]);
       if (schema.minimum !== undefined || schema.maximum !== undefined) {
