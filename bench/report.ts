@@ -305,7 +305,7 @@ function methodSection(report: RunReport): string[] {
       "pointed at a loopback vendor, DAILY_MINT_QUOTA at its maximum (1,000,000, never reached), without the " +
       "MINT_RATE_LIMITER binding (the burst limit of 30 mints a minute per user would refuse much of the load, up to " +
       "about one mint a second per user; a deployed broker keeps it, and its one call per mint is not measured here), " +
-      "and the USER_STATE SQLite Durable Object as shipped, kept in " +
+      "and the USER_STATE and MINT_STATS (the mint counts, written after each answer) SQLite Durable Objects as shipped, kept in " +
       "memory (Miniflare's `unsafePreventEviction`): workerd evicts an object idle for about 10 s, and interleaving leaves " +
       "each target idle longer, so otherwise each phase's mints would start their users' objects afresh, more or fewer " +
       "with the phase length. The rounds measure warm objects; a user's first mint, which starts a new object, is " +

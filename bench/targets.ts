@@ -60,6 +60,11 @@ const PLAIN_WARMUP_REQUESTS = 500;
 const WARM_USER_STATE = {
   USER_STATE: { className: "UserState", useSQLite: true, unsafePreventEviction: true },
 };
+/** The broker targets' objects: the quota's, and the mint counts' shards (written after each answer), kept warm alike. */
+const WARM_BROKER_OBJECTS = {
+  ...WARM_USER_STATE,
+  MINT_STATS: { className: "MintStats", useSQLite: true, unsafePreventEviction: true },
+};
 /** Cloudflare sets this on every request; the broker records it in the audit trail. */
 const CF_CONNECTING_IP = { "cf-connecting-ip": "127.0.0.1" };
 
@@ -120,7 +125,7 @@ export async function startTargets(
         ],
         bindings: { ...brokerVars, BENCH_AUDIT: audit } as Record<string, string>,
         kvNamespaces: ["AUDIT"],
-        durableObjects: WARM_USER_STATE,
+        durableObjects: WARM_BROKER_OBJECTS,
       });
     const plain = async (file: string, bindings: Record<string, string> = {}) =>
       start({ modules: [{ path: file, contents: await source(file) }], bindings });

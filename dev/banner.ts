@@ -7,6 +7,7 @@ export function devBanner(stack: Omit<DevStack, "wranglerPid" | "stop">): string
     broker          ${stack.brokerUrl}
     demo            ${stack.devUrl}/
     API reference   ${stack.devUrl}/docs
+    console         ${stack.brokerUrl}/console (sign in with the admin token; npm run seed gives it data)
     emulated        ${stack.emulated.length > 0 ? stack.emulated.join(", ") : "nothing (all vendors from .dev.vars)"}
     dev token       npm run token -- --sub alice
     admin token     ${stack.adminToken ?? "(from .dev.vars)"}

@@ -1,6 +1,6 @@
 import { parseDevVars, UnreadableLine } from "../scripts/config-values";
 import { emulators } from "./emulator/server";
-import type { DevIdentity } from "./identity";
+import { DEV_ACCESS_AUD, DEV_ACCESS_TEAM_DOMAIN, type DevIdentity } from "./identity";
 
 /**
  * Which settings `npm run dev` supplies, given the names the developer set in
@@ -116,6 +116,14 @@ export function devVars(devVarsNames: ReadonlySet<string>, devUrl: string, ident
     vars.ALLOWED_ORIGINS = `${devUrl},${devUrl.replace("127.0.0.1", "localhost")}`;
   }
   if (!devVarsNames.has("ADMIN_TOKEN")) vars.ADMIN_TOKEN = DEV_ADMIN_TOKEN;
+  // The dev identity's Access team guards the admin API beside the token, unless .dev.vars names a real team.
+  if (!["ACCESS_TEAM_DOMAIN", "ACCESS_AUD", "ACCESS_JWKS_URL"].some((name) => devVarsNames.has(name))) {
+    Object.assign(vars, {
+      ACCESS_TEAM_DOMAIN: DEV_ACCESS_TEAM_DOMAIN,
+      ACCESS_AUD: DEV_ACCESS_AUD,
+      ACCESS_JWKS_URL: `${devUrl}/cdn-cgi/access/certs`,
+    });
+  }
   return { vars, emulated };
 }
 

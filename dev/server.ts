@@ -18,6 +18,7 @@ import type { DevIdentity } from "./identity";
  *   GET  /docs/redoc.standalone.js   that bundle, from node_modules
  *   GET  /favicon.svg   the pages' icon, also at /favicon.ico, which browsers ask for unprompted
  *   POST /dev/token     {"sub"} → {"token"}: a dev user's ID token
+ *   POST /dev/access-token  {"email"} → {"token"}: an operator's Cf-Access-Jwt-Assertion from the dev Access team
  *   …                   the vendor emulator (see emulator/server.ts)
  */
 export interface DevServerOptions {
@@ -48,7 +49,7 @@ function redocPagePolicy(brokerUrl: string): string {
 }
 
 export async function startDevServer({ port, brokerUrl, identity }: DevServerOptions): Promise<Server> {
-  const emulator = createEmulator({ publicJwks: identity.publicJwks });
+  const emulator = createEmulator({ publicJwks: identity.publicJwks, accessJwks: identity.accessJwks });
   const devUrl = `http://127.0.0.1:${port}`;
   const pageConfig = { brokerUrl, emulatorUrl: devUrl, emulatorWsUrl: `ws://127.0.0.1:${port}` };
 
@@ -63,7 +64,10 @@ export async function startDevServer({ port, brokerUrl, identity }: DevServerOpt
   async function route(req: IncomingMessage, res: ServerResponse) {
     if (await emulator.handleHttp(req, res)) return;
     const path = new URL(req.url ?? "/", devUrl).pathname;
-    if (req.method === "POST" && path === "/dev/token") return issueToken(req, res, identity);
+    if (req.method === "POST" && path === "/dev/token") return issueToken(req, res, "sub", identity.signToken);
+    if (req.method === "POST" && path === "/dev/access-token") {
+      return issueToken(req, res, "email", identity.signAccessAssertion);
+    }
     if (req.method === "GET" && (path === "/" || path === "/docs")) {
       const page = await readFile(`${DEMO_DIR}${path === "/" ? "index.html" : "docs.html"}`, "utf8");
       const html = page.replace("/*DEMO_CONFIG*/", `window.DEMO_CONFIG = ${JSON.stringify(pageConfig)};`);
@@ -87,17 +91,23 @@ export async function startDevServer({ port, brokerUrl, identity }: DevServerOpt
   return server;
 }
 
-async function issueToken(req: IncomingMessage, res: ServerResponse, identity: DevIdentity) {
-  let subject: unknown;
+/** `POST {"<field>":"…"}` → `{"token"}`: a token for that user, from `sign`. */
+async function issueToken(
+  req: IncomingMessage,
+  res: ServerResponse,
+  field: "sub" | "email",
+  sign: (value: string) => Promise<string>,
+) {
+  let value: unknown;
   try {
-    subject = (JSON.parse(await readBody(req)) as { sub?: unknown }).sub;
+    value = (JSON.parse(await readBody(req)) as Record<string, unknown>)[field];
   } catch {
-    subject = undefined;
+    value = undefined;
   }
-  if (typeof subject !== "string" || subject.length === 0 || subject.length > MAX_SUBJECT_CHARS) {
-    return send(res, jsonReply(400, { error: `sub must be a string of 1 to ${MAX_SUBJECT_CHARS} characters` }));
+  if (typeof value !== "string" || value.length === 0 || value.length > MAX_SUBJECT_CHARS) {
+    return send(res, jsonReply(400, { error: `${field} must be a string of 1 to ${MAX_SUBJECT_CHARS} characters` }));
   }
-  send(res, jsonReply(200, { token: await identity.signToken(subject) }));
+  send(res, jsonReply(200, { token: await sign(value) }));
 }
 
 async function favicon() {

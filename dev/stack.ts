@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import { createRequire } from "node:module";
+import { buildConsole } from "../scripts/build-console";
 import { closeServer } from "./emulator/server";
 import { devAllowedOrigins, devVars, namesInDevVars } from "./dev-vars";
 import { createDevIdentity } from "./identity";
@@ -61,6 +62,8 @@ function wranglerEnv(shell: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
   const brokerUrl = `http://127.0.0.1:${options.brokerPort}`;
   const devUrl = `http://127.0.0.1:${options.devPort}`;
+  // The console (/console) is a static asset of the broker, so it is built before wrangler serves the assets.
+  await buildConsole();
   const identity = await createDevIdentity(`${devUrl}/dev-identity`);
   const server: Server = await startDevServer({ port: options.devPort, brokerUrl, identity });
 

@@ -8,7 +8,7 @@
  * something closed by surprise (an empty ALLOWED_ORIGINS, unless NATIVE_APPS_ONLY
  * is true). Never prints a value.
  *
- * Bindings (AUDIT, USER_STATE) exist only inside the Worker: `GET /healthz`
+ * Bindings (AUDIT, USER_STATE, MINT_STATS) exist only inside the Worker: `GET /healthz`
  * checks them at run time.
  */
 import { readFileSync } from "node:fs";
@@ -73,5 +73,5 @@ const { problems, config } = result;
 for (const { variable, problem } of problems) console.error(`${variable}: ${problem}`);
 if (config) for (const line of [...policySummary(config), ...warnings(config)]) console.log(line);
 console.log(problems.length === 0 ? "configuration ok" : `${problems.length} configuration problem(s)`);
-console.log("Bindings (AUDIT, USER_STATE) are not checked here: GET /healthz checks them once deployed.");
+console.log("Bindings (AUDIT, USER_STATE, MINT_STATS) are not checked here: GET /healthz checks them once deployed.");
 process.exit(problems.length === 0 ? 0 : 1);

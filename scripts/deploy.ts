@@ -52,6 +52,7 @@ async function deploy(args: string[]): Promise<number> {
   const config = await deployedConfig(target, env);
   const fileSecrets = target.secretsFile !== undefined ? readSecretsFile(target.secretsFile) : {};
   await run(process.execPath, [TSX, "scripts/openapi.ts"]);
+  await run(process.execPath, [TSX, "scripts/build-console.ts"]);
   const remote = target.dryRun ? [] : await remoteSecretNames(target, env, config.path);
   // A secret in the file is uploaded with its value, which is checked; the others only count as set.
   const secrets = [...target.assumedSecrets, ...remote].filter((name) => !(name in fileSecrets));

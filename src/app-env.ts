@@ -1,3 +1,4 @@
+import type { Admin } from "./auth/admin";
 import type { EndUser } from "./auth/end-user";
 import type { BrokerConfig } from "./config";
 import type { Deps } from "./deps";
@@ -16,6 +17,8 @@ export interface AppEnv {
     deps: Deps;
     /** Set by `requireEndUser` on routes that need an end-user JWT. */
     user: EndUser;
+    /** Set by `requireAdmin` on every admin route: who is acting, for audit records and the deny list. */
+    admin: Admin;
     /** Safe facts for the request's log line; never a token, key or secret. */
     logFields: Record<string, string | number | null | undefined>;
   };

@@ -42,6 +42,16 @@ export type AuthConfig =
       clientRefSecret: string | undefined;
     };
 
+/** Cloudflare Access in front of the admin API (`ACCESS_TEAM_DOMAIN`, `ACCESS_AUD`). */
+export interface AccessConfig {
+  /** `https://<team domain>`: the `iss` of the team's tokens. */
+  issuer: string;
+  /** The Access application's audience tag. */
+  audience: string;
+  /** The team's key set, `https://<team domain>/cdn-cgi/access/certs`, or `ACCESS_JWKS_URL`. */
+  jwksUrl: URL;
+}
+
 /** What vendor adapters may read: named vars, already trimmed and checked. */
 export interface VarReader {
   /** The value, or undefined when unset or blank. */
@@ -63,12 +73,16 @@ export interface BrokerConfig {
   auditNamespace(): KVNamespace;
   /** The `USER_STATE` Durable Object namespace: per-user quota counts and the denylist. */
   userStateNamespace(): DurableObjectNamespace;
+  /** The `MINT_STATS` Durable Object namespace: the mint counts' shards (src/stats/). */
+  mintStatsNamespace(): DurableObjectNamespace;
   /** The `ASSETS` binding: the static assets (wrangler.toml `[assets]`), which hold the OpenAPI document. */
   assets(): Fetcher;
   /** Keys one client_ref may receive per UTC day, across vendors; null when `DAILY_MINT_QUOTA` is 0. */
   dailyMintQuota(): number | null;
-  /** Undefined when `ADMIN_TOKEN` is unset: the audit API is then disabled. */
+  /** Undefined when `ADMIN_TOKEN` is unset. */
   adminToken(): string | undefined;
+  /** Undefined when Access is not set up. With neither this nor `ADMIN_TOKEN`, the admin API is disabled. */
+  access(): AccessConfig | undefined;
   allowedOrigins(): ReadonlySet<string>;
   /**
    * `NATIVE_APPS_ONLY`: true declares that no browser calls the broker, so an empty
@@ -104,10 +118,12 @@ function buildConfig(env: Env): BrokerConfig {
     auth: once(() => readAuth(env, vars, clientRefSecret, allowedOrigins)),
     clientRefSecret,
     auditNamespace: once(() => readAuditNamespace(env)),
-    userStateNamespace: once(() => readUserStateNamespace(env)),
+    userStateNamespace: once(() => readDurableObjectNamespace(env, "USER_STATE")),
+    mintStatsNamespace: once(() => readDurableObjectNamespace(env, "MINT_STATS")),
     assets: once(() => readAssets(env)),
     dailyMintQuota: once(() => readDailyMintQuota(vars)),
     adminToken: once(() => readAdminToken(vars)),
+    access: once(() => readAccess(vars)),
     allowedOrigins,
     nativeAppsOnly: once(() => readNativeAppsOnly(vars, allowedOrigins)),
     upstreamTimeoutMs: once(() => positiveInteger(vars, "UPSTREAM_TIMEOUT_MS", DEFAULT_UPSTREAM_TIMEOUT_MS, 60_000)),
@@ -161,7 +177,7 @@ function varReader(env: Env): VarReader {
   };
 }
 
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+export const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 function isAllowedBaseUrl(text: string): boolean {
   let url: URL;
@@ -313,17 +329,17 @@ function readAuditNamespace(env: Env): KVNamespace {
   return binding as KVNamespace;
 }
 
-function readUserStateNamespace(env: Env): DurableObjectNamespace {
-  const binding = (env as unknown as Record<string, unknown>).USER_STATE as
+function readDurableObjectNamespace(env: Env, name: "USER_STATE" | "MINT_STATS"): DurableObjectNamespace {
+  const binding = (env as unknown as Record<string, unknown>)[name] as
     Partial<Record<"idFromName" | "get", unknown>> | undefined;
   if (binding === undefined || binding === null) {
     throw misconfigured(
-      "USER_STATE",
-      'USER_STATE is not bound: add a [[durable_objects.bindings]] entry with name = "USER_STATE" to wrangler.toml',
+      name,
+      `${name} is not bound: add a [[durable_objects.bindings]] entry with name = "${name}" to wrangler.toml`,
     );
   }
   if (typeof binding.idFromName !== "function" || typeof binding.get !== "function") {
-    throw misconfigured("USER_STATE", "USER_STATE must be a Durable Object namespace binding");
+    throw misconfigured(name, `${name} must be a Durable Object namespace binding`);
   }
   return binding as unknown as DurableObjectNamespace;
 }
@@ -358,6 +374,46 @@ function readAdminToken(vars: VarReader): string | undefined {
     throw misconfigured("ADMIN_TOKEN", `ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_CHARS} characters long`);
   }
   return token;
+}
+
+/**
+ * Access is on when both its settings are set; one without the other, or a key set URL
+ * without them, is a half-done setup that must not silently leave the API to the token alone.
+ */
+function readAccess(vars: VarReader): AccessConfig | undefined {
+  const teamDomain = vars.optional("ACCESS_TEAM_DOMAIN")?.toLowerCase();
+  const audience = vars.optional("ACCESS_AUD");
+  const jwksUrl = vars.optional("ACCESS_JWKS_URL");
+  if (teamDomain === undefined && audience === undefined) {
+    if (jwksUrl !== undefined) {
+      throw misconfigured("ACCESS_JWKS_URL", "ACCESS_JWKS_URL is set, but ACCESS_TEAM_DOMAIN and ACCESS_AUD are not");
+    }
+    return undefined;
+  }
+  if (teamDomain === undefined || audience === undefined) {
+    const missing = teamDomain === undefined ? "ACCESS_TEAM_DOMAIN" : "ACCESS_AUD";
+    throw misconfigured(missing, "Cloudflare Access needs both ACCESS_TEAM_DOMAIN and ACCESS_AUD to be set");
+  }
+  if (!isHostName(teamDomain)) {
+    throw misconfigured(
+      "ACCESS_TEAM_DOMAIN",
+      "ACCESS_TEAM_DOMAIN must be a bare host name such as myteam.cloudflareaccess.com, with no scheme, port or path",
+    );
+  }
+  if (jwksUrl !== undefined && !isAllowedBaseUrl(jwksUrl)) {
+    throw misconfigured("ACCESS_JWKS_URL", "ACCESS_JWKS_URL must be an https URL (http is allowed only for localhost)");
+  }
+  const issuer = `https://${teamDomain}`;
+  return { issuer, audience, jwksUrl: new URL(jwksUrl ?? `${issuer}/cdn-cgi/access/certs`) };
+}
+
+/** A host-name label (RFC 1123): letters, digits and inner hyphens, at most 63. */
+const HOST_NAME_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Two or more host-name labels, as a team domain is. */
+function isHostName(text: string): boolean {
+  const labels = text.split(".");
+  return text.length <= 253 && labels.length >= 2 && labels.every((label) => HOST_NAME_LABEL.test(label));
 }
 
 const BARE_ORIGIN_HINT =

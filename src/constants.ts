@@ -69,3 +69,10 @@ export const MAX_AUDIT_HEADER_BYTES = 256;
 
 /** Longest reason an operator may give for denying a user. */
 export const MAX_DENY_REASON_CHARS = 500;
+
+/** GET /v1/admin/stats: the longest window one request reads (7 days of hours). */
+export const MAX_STATS_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** GET /v1/admin/users: default and largest page size; each row is one deny lookup. */
+export const DEFAULT_USERS_PAGE_SIZE = 50;
+export const MAX_USERS_PAGE_SIZE = 100;

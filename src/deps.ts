@@ -1,3 +1,5 @@
+import type { MintCounter } from "./stats/shards";
+
 /** What the app takes from the outside world, passed in so tests can control it. */
 export interface Deps {
   now: () => Date;
@@ -9,4 +11,6 @@ export interface Deps {
    * isolate fetches its own.
    */
   sharedCache?: () => Cache;
+  /** Counts each finished mint request after its answer; absent, the `MINT_STATS` shards (src/stats/shards.ts) do. */
+  countMint?: MintCounter;
 }

@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   audit_unavailable: 503,
   quota_unavailable: 503,
   auth_unavailable: 503,
+  stats_unavailable: 503,
   upstream_timeout: 504,
 } as const;
 

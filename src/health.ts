@@ -24,6 +24,7 @@ const SETTING_CHECKS: readonly Check[] = [
   (config) => config.auth(),
   (config) => config.clientRefSecret(),
   (config) => config.adminToken(),
+  (config) => config.access(),
   (config) => config.allowedOrigins(),
   (config) => config.nativeAppsOnly(),
   (config) => config.upstreamTimeoutMs(),
@@ -38,6 +39,7 @@ const SETTING_CHECKS: readonly Check[] = [
 const BINDING_CHECKS: readonly Check[] = [
   (config) => config.auditNamespace(), // AUDIT
   (config) => config.userStateNamespace(), // USER_STATE
+  (config) => config.mintStatsNamespace(), // MINT_STATS (the counts; a mint still works without it)
   (config) => config.assets(), // ASSETS (the OpenAPI document)
 ];
 

@@ -5,11 +5,14 @@ import { BrokerError, brokerError, errorBody } from "./errors";
 import { cors } from "./http/cors";
 import { requestContext } from "./http/request-id";
 import { adminRoutes } from "./routes/admin";
+import { adminVendorsRoutes } from "./routes/admin-vendors";
 import { auditRoutes } from "./routes/audit";
+import { consoleRoutes } from "./routes/console";
 import { healthRoutes } from "./routes/health";
 import { keysRoutes } from "./routes/keys";
 import { meRoutes } from "./routes/me";
 import { openapiDocument } from "./routes/openapi";
+import { statsRoutes } from "./routes/stats";
 import { vendorsRoutes } from "./routes/vendors";
 
 /** Routes and the methods they answer, so other methods get `405` with `Allow`. */
@@ -24,6 +27,9 @@ export const ROUTE_METHODS: Record<string, string> = {
   "/v1/me/usage": "GET",
   "/v1/admin/deny": "POST",
   "/v1/admin/deny/:client_ref": "GET, DELETE",
+  "/v1/admin/stats": "GET",
+  "/v1/admin/users": "GET",
+  "/v1/admin/vendors": "GET",
 };
 
 export function createApp(deps: Deps): Hono<AppEnv> {
@@ -43,6 +49,9 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.route("/v1/audit", auditRoutes());
   app.route("/v1/me", meRoutes(deps));
   app.route("/v1/admin", adminRoutes(deps));
+  app.route("/v1/admin", statsRoutes(deps));
+  app.route("/v1/admin", adminVendorsRoutes());
+  app.route("/", consoleRoutes());
 
   for (const [path, allowed] of Object.entries(ROUTE_METHODS)) {
     app.all(path, (c) => {
@@ -66,6 +75,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 }
 
 export { UserState } from "./user-state/object";
+export { MintStats } from "./stats/object";
 
 export default createApp({
   now: () => new Date(),

@@ -85,6 +85,7 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
     ...callerFields(ctx.caller),
     reason: null,
     deny_until: null,
+    actor: null,
   };
 
   /**

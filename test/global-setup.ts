@@ -4,7 +4,7 @@ import { amivoiceAccount } from "../dev/emulator/amivoice";
 import { emulators, startEmulator } from "../dev/emulator/server";
 import { SIGNING_KEY_IDS, type SigningAlgorithm } from "./provided-context";
 
-/** Starts the vendor emulator and the test identity provider before any test file runs. */
+/** Starts the vendor emulator, the test identity provider and the test Access team's key set before any test file runs. */
 export default async function setup(project: TestProject) {
   const signingKeys = {} as Record<SigningAlgorithm, JWK>;
   const publicKeys: JWK[] = [];
@@ -14,11 +14,16 @@ export default async function setup(project: TestProject) {
     publicKeys.push({ ...(await exportJWK(publicKey)), kid, alg, use: "sig" });
   }
   const publicJwks = { keys: publicKeys };
-  const emulator = await startEmulator({ publicJwks });
+  const access = await generateKeyPair("RS256", { extractable: true });
+  const accessKid = "access-1";
+  // Served without `alg`, as a key set may be: the broker's own algorithm pin must then refuse RS512 and the like.
+  const accessJwks = { keys: [{ ...(await exportJWK(access.publicKey)), kid: accessKid, use: "sig" }] };
+  const emulator = await startEmulator({ publicJwks, accessJwks });
 
   project.provide("emulatorUrl", emulator.url);
   project.provide("signingKeys", signingKeys);
   project.provide("publicJwks", publicJwks);
+  project.provide("accessSigningKey", { ...(await exportJWK(access.privateKey)), kid: accessKid });
   project.provide("amivoiceAccount", amivoiceAccount);
   project.provide("masterKeys", Object.fromEntries(emulators.map((e) => [e.vendor, e.masterKey])));
 

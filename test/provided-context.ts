@@ -11,6 +11,8 @@ declare module "vitest" {
     emulatorUrl: string;
     /** Private JWKs by algorithm, with `kid` and `alg` set. */
     signingKeys: Record<SigningAlgorithm, JWK>;
+    /** The private RS256 key of the tests' Cloudflare Access team, with `kid`; its public half is at /cdn-cgi/access/certs. */
+    accessSigningKey: JWK;
     /** The public JWKS the emulator serves, for tests that misuse a public key. */
     publicJwks: { keys: JWK[] };
     /** The master key each emulated vendor account accepts. */

@@ -9,10 +9,11 @@
  *
  * The wrapper counts what each request costs the operator, read by the bench
  * with `GET /__bench/counts` (not a broker route; never counted as a request):
- * KV calls on AUDIT, Durable Object RPC calls on USER_STATE stubs, and SQLite
- * rows read and written inside UserState.
+ * KV calls on AUDIT, Durable Object RPC calls on USER_STATE and MINT_STATS stubs
+ * (the mint counts, made after the answer), and SQLite rows read and written
+ * inside UserState and MintStats.
  */
-import broker, { UserState as ShippedUserState } from "./broker.js";
+import broker, { MintStats as ShippedMintStats, UserState as ShippedUserState } from "./broker.js";
 import { MemoryKv } from "./memory-kv.js";
 
 const counts = {
@@ -46,7 +47,12 @@ function brokerEnv(env) {
   if (!wrapped) {
     const { BENCH_AUDIT, ...rest } = env;
     const audit = BENCH_AUDIT === "memory" ? memoryKv : env.AUDIT;
-    wrapped = { ...rest, AUDIT: countingKv(audit), USER_STATE: countingNamespace(env.USER_STATE) };
+    wrapped = {
+      ...rest,
+      AUDIT: countingKv(audit),
+      USER_STATE: countingNamespace(env.USER_STATE),
+      MINT_STATS: countingNamespace(env.MINT_STATS),
+    };
     brokerEnvs.set(env, wrapped);
     counts.envBuilds++;
   }
@@ -96,8 +102,8 @@ function countingStub(stub) {
  * SQLite rows, as Cloudflare bills them: `rowsRead` and `rowsWritten` of each
  * cursor `sql.exec` returns. They are final only once the cursor is consumed,
  * so cursors are tallied at the next `exec` and when counts are read. That is
- * exact while UserState's methods consume each cursor before the next `exec`
- * and never await in between, which they do today (see src/user-state/object.ts).
+ * exact while the objects' methods consume each cursor before the next `exec`
+ * and never await in between, which they do today (src/user-state/object.ts, src/stats/object.ts).
  */
 let openCursors = [];
 let sqlWatched = false;
@@ -127,6 +133,14 @@ function watchSql(sql) {
 export class UserState extends ShippedUserState {
   constructor(ctx, env) {
     counts.doStarts++;
+    watchSql(ctx.storage.sql);
+    super(ctx, env);
+  }
+}
+
+/** The shipped class, unchanged but for the row count; its starts are not `doStarts`, which are the users' objects. */
+export class MintStats extends ShippedMintStats {
+  constructor(ctx, env) {
     watchSql(ctx.storage.sql);
     super(ctx, env);
   }

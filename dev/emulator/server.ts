@@ -39,6 +39,7 @@ import {
  *   POST /v1/chat/completions             AceData's AI API, checking the minted credential
  *   GET  /jwks.json                       the identity provider's public keys (fetches are recorded)
  *   GET  /jwks-unavailable                an identity provider that is down
+ *   GET  /cdn-cgi/access/certs            a Cloudflare Access team's key set, when given (ACCESS_JWKS_URL)
  *   GET  /t/{tag}/jwks.json               a test's own identity provider, switched by
  *   POST /__emulator/jwks/{tag}           {"mode":"up"|"down"|"oversized","keys"?:[…]} (see jwks.ts)
  *   GET  /__emulator/requests             every vendor and JWKS request received so far
@@ -86,6 +87,8 @@ export interface Emulator {
 
 export interface EmulatorOptions {
   publicJwks: unknown;
+  /** The Access team's public keys, served where Cloudflare serves them; without them, that path is 404. */
+  accessJwks?: unknown;
   /**
    * The other host the redirect faults point at (startEmulator's recorder); without one they
    * point at a port where nothing listens.
@@ -111,6 +114,10 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       if (req.method === "GET" && url.pathname === "/jwks.json") {
         remember(record("jwks", undefined, req, url, ""));
         send(res, jsonReply(200, options.publicJwks));
+        return true;
+      }
+      if (req.method === "GET" && url.pathname === "/cdn-cgi/access/certs" && options.accessJwks) {
+        send(res, jsonReply(200, options.accessJwks));
         return true;
       }
       if (req.method === "GET" && url.pathname === "/jwks-unavailable") {
@@ -212,7 +219,7 @@ export interface EmulatorServer {
  * whatever arrives there, which only a followed redirect sends, and answers an
  * empty JSON object.
  */
-export async function startEmulator(options: { publicJwks: unknown }): Promise<EmulatorServer> {
+export async function startEmulator(options: Omit<EmulatorOptions, "redirectOrigin">): Promise<EmulatorServer> {
   const elsewhere = createServer();
   const redirectOrigin = await listenOnLoopback(elsewhere);
   const emulator = createEmulator({ ...options, redirectOrigin });

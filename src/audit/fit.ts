@@ -68,8 +68,9 @@ const FREE_TEXT = ["user_agent", "origin", "ip", "caller_request_id", "reason"] 
  * still too large with each of them down to `"…"`, the longer of `issuer` and
  * `subject`, then both, are recorded as null, as a claim too long to keep always
  * is, and the free text is fitted again. What can still leave the record too
- * large is what it must keep whole: its `client_ref` and the vendor's key id; the
- * store then indexes it without its body (see store.ts).
+ * large is what it must keep whole: its `client_ref`, the vendor's key id and an
+ * operator action's `actor` (at most 256 characters, verified by the admin auth);
+ * the store then indexes it without its body (see store.ts).
  */
 export function fitRecord(record: AuditRecord, maxBytes: number): AuditRecord {
   if (jsonBytes(record) <= maxBytes) return record;

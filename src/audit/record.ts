@@ -40,6 +40,8 @@ export const auditRecordSchema = z.object({
   /** For `denied` and `deny_lifted`: the operator's reason, and until when the deny was set to last. */
   reason: z.nullable(z.string()),
   deny_until: z.nullable(z.iso.datetime()),
+  /** For `denied` and `deny_lifted`: the operator who acted (`c.var.admin.actor`); null for a mint. */
+  actor: z.nullable(z.string()),
 });
 
 export type AuditRecord = z.output<typeof auditRecordSchema>;

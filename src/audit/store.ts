@@ -67,7 +67,7 @@ export const MAX_LISTING_KV_READS = 50;
 export const RECORD_READ_KV_READS = 2;
 
 /** Index metadata: the whole record, or, when it does not fit, just enough to filter on. */
-type IndexMetadata = AuditRecord | { id: string; vendor: string | null; partial: true };
+type IndexMetadata = StoredRecord | { id: string; vendor: string | null; partial: true };
 
 /** One index entry, as the export walks them (see src/audit/export.ts). */
 export interface IndexEntry {
@@ -146,8 +146,9 @@ export class AuditStore {
   async get(id: string): Promise<AuditRecord | null> {
     // Read as text: the full index entries of versions before the two-write layout have an empty value.
     const text = await this.bounded(this.kv.get(ALL_PREFIX + complementId(id), "text"), "audit read");
-    if (text) return JSON.parse(text) as AuditRecord;
-    return this.bounded(this.kv.get<AuditRecord>(LEGACY_RECORD_PREFIX + id, "json"), "audit read");
+    if (text) return withActor(JSON.parse(text) as StoredRecord);
+    const legacy = await this.bounded(this.kv.get<StoredRecord>(LEGACY_RECORD_PREFIX + id, "json"), "audit read");
+    return legacy && withActor(legacy);
   }
 
   async list(query: AuditQuery): Promise<AuditPage> {
@@ -260,7 +261,15 @@ function idFromIndexKey(name: string, prefix: string): string | null {
 
 /** The record an index entry's metadata holds; null when it holds only the partial marker, or nothing. */
 function indexedRecord(metadata: IndexMetadata | null | undefined): AuditRecord | null {
-  return metadata && !("partial" in metadata) ? metadata : null;
+  return metadata && !("partial" in metadata) ? withActor(metadata) : null;
+}
+
+/** A record as KV may hold it: those written before `actor` existed lack it. */
+type StoredRecord = Omit<AuditRecord, "actor"> & { actor?: string | null };
+
+/** Every record read has an `actor`: null for those written before it was recorded. */
+function withActor(record: StoredRecord): AuditRecord {
+  return { ...record, actor: record.actor ?? null };
 }
 
 /**

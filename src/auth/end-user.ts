@@ -1,8 +1,8 @@
-import { base64url, errors, type JWTPayload, type JWTVerifyOptions, jwtVerify } from "jose";
+import { base64url, type JWTPayload, type JWTVerifyOptions, jwtVerify } from "jose";
 import type { AuthConfig } from "../config";
 import { JWT_CLOCK_TOLERANCE_SECONDS, MAX_AUDIT_CLAIM_CHARS, MAX_CLIENT_REF_CHARS } from "../constants";
-import { BrokerError, brokerError } from "../errors";
-import { cachedKeySet, type KeySetDeps, KeySetUnavailable } from "./key-set";
+import { cachedKeySet, type KeySetDeps } from "./key-set";
+import { unauthenticated, verificationFailure } from "./refusal";
 import type { JwksAlgorithm } from "./providers/types";
 
 export interface EndUser {
@@ -112,45 +112,4 @@ function bearerToken(authorization: string | undefined): string {
     throw unauthenticated('Authorization header must use the "Bearer" scheme', "wrong scheme");
   }
   return match[2] as string;
-}
-
-function unauthenticated(message: string, internal: string): BrokerError {
-  return brokerError("unauthenticated", message, { internal });
-}
-
-/** Maps jose's failures to safe messages; the token itself is never echoed. */
-function verificationFailure(error: unknown): BrokerError {
-  if (error instanceof errors.JWTExpired) return unauthenticated("token has expired", "exp");
-  if (error instanceof errors.JWTClaimValidationFailed) {
-    switch (error.claim) {
-      case "iss":
-        return unauthenticated("token has the wrong issuer", "iss");
-      case "aud":
-        return unauthenticated("token has the wrong audience", "aud");
-      case "nbf":
-        return unauthenticated("token is not valid yet", "nbf");
-      case "exp":
-        return unauthenticated("token has no expiry (exp)", "exp missing");
-      default:
-        return unauthenticated(`token claim "${error.claim}" is invalid`, `claim ${error.claim}`);
-    }
-  }
-  if (error instanceof errors.JWSSignatureVerificationFailed) {
-    return unauthenticated("token signature is invalid", "signature");
-  }
-  if (error instanceof errors.JOSEAlgNotAllowed) {
-    return unauthenticated("token algorithm is not allowed", "alg not allowed");
-  }
-  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
-    return unauthenticated("token was signed by an unknown key", "no matching key");
-  }
-  if (error instanceof KeySetUnavailable) {
-    return brokerError("auth_unavailable", "the identity provider's keys could not be fetched; retry later", {
-      internal: error.reason,
-    });
-  }
-  if (error instanceof errors.JOSEError) {
-    return unauthenticated("token is malformed or not a valid JWT", error.code);
-  }
-  return unauthenticated("token is malformed or not a valid JWT", "unparseable");
 }

@@ -14,8 +14,9 @@ const MAX_LOGGED_ORIGIN_CHARS = 256;
 
 /**
  * Exact-origin allowlist from `ALLOWED_ORIGINS`. A request without `Origin`
- * (mobile apps, servers) passes; a browser origin not on the list gets `403`
- * and no CORS headers. `*` is never sent.
+ * (mobile apps, servers) passes, and so does one from the broker's own origin
+ * (the console at /console: not cross-origin, so it needs no CORS headers); a
+ * browser origin not on the list gets `403` and no CORS headers. `*` is never sent.
  *
  * The refusal happens before `next()`, and this middleware is mounted before
  * the routes: a refused origin never reaches a route, so no vendor is called
@@ -24,7 +25,7 @@ const MAX_LOGGED_ORIGIN_CHARS = 256;
 export const cors: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.header("Vary", "Origin");
   const origin = c.req.header("Origin");
-  if (origin === undefined) {
+  if (origin === undefined || origin === new URL(c.req.url).origin) {
     await next();
     varyByOrigin(c.res);
     return;

@@ -1,9 +1,11 @@
 import { EXPORT_SETTLE_SECONDS, MAX_EXPORT_RECORDS } from "../audit/export";
 import {
   DEFAULT_AUDIT_PAGE_SIZE,
+  DEFAULT_USERS_PAGE_SIZE,
   MAX_AUDIT_HEADER_BYTES,
   MAX_AUDIT_PAGE_SIZE,
   MAX_CLIENT_REF_CHARS,
+  MAX_USERS_PAGE_SIZE,
 } from "../constants";
 import type { VendorId, vendors } from "../vendors/registry";
 import type { PropertyDescriptions } from "./json-schema";
@@ -88,12 +90,52 @@ export const SCHEMA_DESCRIPTIONS: Record<string, PropertyDescriptions> = {
     reason: "Why, for the audit trail; never shown to the user.",
     until: "When the deny ends (ISO 8601); left out, it lasts until lifted. A time already past denies nothing.",
   },
+  VendorStates: {
+    vendors: "Every vendor of this broker, in the registry's order.",
+    "vendors[].id": "The vendor.",
+    "vendors[].state":
+      "`configured` (mints are possible), `not_configured` (its secret is unset), `misconfigured` (a setting is invalid; `GET /healthz` names it) or `disabled` (by `POLICY`).",
+    "vendors[].loopback":
+      "True when a base URL it uses is on a loopback host: under `npm run dev`, the vendor emulator. Never true in a deployed broker, where such URLs reach nothing.",
+  },
   DenyState: {
     client_ref: "The user.",
     denied: "True while new keys are refused for this user.",
     reason: "The operator's reason for the deny in force; null when there is none.",
     until: "When the deny in force ends; null when it lasts until lifted, or when there is none.",
     since: "When the deny in force was set; null when there is none.",
+    actor:
+      "Who set the deny in force: the Cloudflare Access identity's email (or its `sub`), or `admin-token`; null when there is none, or for a deny set before actors were recorded.",
+  },
+  Stats: {
+    since: "The window's start, as applied.",
+    until: "The window's end, as applied.",
+    hours:
+      "Counts of finished `POST /v1/keys/{vendor}` requests per UTC hour, vendor and outcome, in that order; hours, vendors and outcomes with none are left out.",
+    "hours[].hour": "The hour's start (UTC).",
+    "hours[].vendor": "The vendor asked; `unknown` when the path named none the broker has.",
+    "hours[].outcome":
+      "`issued`; a vendor failure's error code; `refused_quota`, `refused_deny`, `refused_policy` (POLICY or a vendor setting such as AmiVoice's IP binding), `refused_burst`, `refused_invalid` (other 4xx of a verified user), `refused_unauthenticated` (no verified user); `error` (the broker's own 5xx).",
+    "hours[].count": "Requests with that outcome in that hour.",
+    distinct_users:
+      "Per UTC day the window touches: the users with at least one counted request (of `vendor` when given).",
+    "distinct_users[].day": "The UTC day.",
+    "distinct_users[].count": "Distinct `client_ref`s, exactly.",
+  },
+  Users: {
+    day: "The UTC day listed.",
+    users: "The users with at least one counted request that day, in `client_ref` order.",
+    "users[].client_ref": "The user.",
+    "users[].mints": "Keys issued to the user that day.",
+    "users[].refusals": "The user's refused requests that day (every `refused_*` outcome).",
+    "users[].last_mint_at": "When the user's last key that day was issued; null when none was.",
+    "users[].vendors": "The vendors the user asked for that day, whatever the outcome.",
+    "users[].daily_quota": "`DAILY_MINT_QUOTA`, the keys a user may receive per UTC day; null when there is no quota.",
+    "users[].deny": "The deny in force now, from the deny list; null when there is none.",
+    "users[].deny.reason": "The operator's reason.",
+    "users[].deny.until": "When it ends; null until lifted.",
+    "users[].deny.actor": "Who set it; null for a deny set before actors were recorded.",
+    cursor: "Send as `cursor` (with the same `day`) for the next page; null on the last page.",
   },
   AuditRecord: {
     id: `The issuance id: ${ISSUANCE_ID} Also a cursor for \`GET /v1/audit/export\`.`,
@@ -127,6 +169,8 @@ export const SCHEMA_DESCRIPTIONS: Record<string, PropertyDescriptions> = {
     reason:
       "For `denied` and `deny_lifted`: the operator's reason; null otherwise. Cut, ending in `…`, only when the record would not fit KV's index metadata otherwise.",
     deny_until: "For `denied` and `deny_lifted`: when the deny was set to end; null when it had no end, and otherwise.",
+    actor:
+      "For `denied` and `deny_lifted`: the operator who acted, as the admin auth verified them: the Cloudflare Access identity's email (or its `sub`), or `admin-token`. Null for a mint, and in records written before actors were recorded.",
   },
   AuditPage: {
     records:
@@ -269,6 +313,21 @@ export const AUDIT_QUERY_DESCRIPTIONS: Record<string, string> = {
   limit: `Most records in this page, 1 to ${MAX_AUDIT_PAGE_SIZE}; default ${DEFAULT_AUDIT_PAGE_SIZE}.`,
   cursor:
     "The `cursor` of the previous page, to continue the listing; only valid with the same `client_ref`, `vendor`, `since` and `until`.",
+};
+
+/** The query parameters of `GET /v1/admin/stats`. */
+export const STATS_QUERY_DESCRIPTIONS: Record<string, string> = {
+  since:
+    "The window's start (ISO 8601, `Z` or an offset): hours that end after it are counted. Default: the start of the hour 23 hours before `until`'s, so 24 hours in all. Must be before `until`, at most 7 days.",
+  until: "The window's end (ISO 8601): hours that start before it are counted. Default: now.",
+  vendor: "Only this vendor's counts, and the users who asked for it.",
+};
+
+/** The query parameters of `GET /v1/admin/users`. */
+export const USERS_QUERY_DESCRIPTIONS: Record<string, string> = {
+  day: "The UTC day, `YYYY-MM-DD`. Default: today.",
+  limit: `Most users in this page, 1 to ${MAX_USERS_PAGE_SIZE}; default ${DEFAULT_USERS_PAGE_SIZE}.`,
+  cursor: "The `cursor` of the previous page; only valid with the same `day`.",
 };
 
 /** The query parameters of `GET /v1/audit/export`. */

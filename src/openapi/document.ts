@@ -4,9 +4,15 @@ import { version as packageVersion } from "../../package.json";
 import { EXPORT_SETTLE_SECONDS, MAX_EXPORT_KV_READS, MAX_EXPORT_RECORDS } from "../audit/export";
 import { auditPageSchema, auditRecordSchema } from "../audit/record";
 import { MAX_LISTING_KV_READS } from "../audit/store";
-import { DEFAULT_AUDIT_PAGE_SIZE, MAX_CLIENT_REF_CHARS, MAX_REQUEST_BODY_BYTES } from "../constants";
+import {
+  DEFAULT_AUDIT_PAGE_SIZE,
+  DEFAULT_USERS_PAGE_SIZE,
+  MAX_CLIENT_REF_CHARS,
+  MAX_REQUEST_BODY_BYTES,
+} from "../constants";
 import { ISSUANCE_ID_PATTERN } from "../ids";
 import { denyBodySchema } from "../routes/admin";
+import { encodeUsersCursor, statsQuerySchema, usersQuerySchema } from "../routes/stats";
 import { auditQuerySchema } from "../routes/audit";
 import { auditExportQuerySchema } from "../routes/audit-export";
 import { adapterFor, type VendorId, vendorIds } from "../vendors/registry";
@@ -18,10 +24,13 @@ import {
   MINTED_KEY_EXTRA_DESCRIPTIONS,
   REQUEST_FIELD_DESCRIPTIONS,
   SCHEMA_DESCRIPTIONS,
+  STATS_QUERY_DESCRIPTIONS,
+  USERS_QUERY_DESCRIPTIONS,
 } from "./descriptions";
 import {
   AUDIT_RECORD_EXAMPLE,
   DENY_RECORD_EXAMPLE,
+  EXAMPLE_ACTOR,
   EXAMPLE_CLIENT_REF,
   EXAMPLE_CONNECT,
   EXAMPLE_ISSUANCE_ID,
@@ -30,6 +39,8 @@ import {
   EXAMPLE_TIMES,
   exampleListCursor,
   MINT_EXAMPLES,
+  STATS_EXAMPLE,
+  USERS_ROW_EXAMPLE,
 } from "./examples";
 import {
   CALLER_REQUEST_ID_PARAMETER,
@@ -53,8 +64,11 @@ import {
   healthResponseSchema,
   mintedKeySchemas,
   openApiDocumentSchema,
+  statsResponseSchema,
   usageResponseSchema,
+  usersResponseSchema,
   vendorListSchema,
+  vendorStatesSchema,
 } from "./schemas";
 
 /** The document's `info.version`: the package's version, so a release names both the same. */
@@ -81,6 +95,11 @@ const TAGS = [
   },
   { name: "audit", "x-displayName": "Audit trail", description: "For the operator: read and export the audit trail." },
   { name: "admin", "x-displayName": "Deny", description: "For the operator: stop and restart new keys for a user." },
+  {
+    name: "stats",
+    "x-displayName": "Counts",
+    description: "For the operator: mint requests per hour, vendor and outcome, and each day's users.",
+  },
   { name: "meta", "x-displayName": "Health and document", description: "Health and this document; no auth." },
   {
     name: "cors",
@@ -95,7 +114,7 @@ const TAGS = [
  */
 const AUTHENTICATION = [
   "## Authentication",
-  "End users send their identity provider's token (`endUserJwt`); the operator sends `ADMIN_TOKEN` (`adminToken`). Each operation names the one it takes; health, this document and preflights take none.",
+  "End users send their identity provider's token (`endUserJwt`); the operator sends `ADMIN_TOKEN` (`adminToken`) or comes through Cloudflare Access (`cloudflareAccess`). Each operation names the ones it takes; health, this document and preflights take none.",
   "<!-- ReDoc-Inject: <security-definitions> -->",
 ].join("\n\n");
 
@@ -105,7 +124,7 @@ const AUTHENTICATION = [
  */
 const TAG_GROUPS = [
   { name: "End user", tags: ["keys"] },
-  { name: "Operator", tags: ["audit", "admin"] },
+  { name: "Operator", tags: ["audit", "admin", "stats"] },
   { name: "Service", tags: ["meta"] },
   { name: "CORS preflight", tags: ["cors"] },
 ];
@@ -115,17 +134,19 @@ const TAG_GROUPS = [
 // check (src/http/cors.ts runs before any route) and an unexpected failure.
 
 const ORIGIN = "a browser `Origin` that is not in `ALLOWED_ORIGINS`, checked before anything else";
-const ADMIN_DISABLED = "the admin API is off because `ADMIN_TOKEN` is unset";
+const ADMIN_DISABLED = "the admin API is off because neither `ADMIN_TOKEN` nor Cloudflare Access (`ACCESS_*`) is set";
 const INTERNAL = "an unexpected failure; the answer holds no details";
 const settings = (names: string) =>
   `a setting or binding this operation reads is invalid (${names}); the message names it and \`GET /healthz\` lists it`;
 const END_USER_AUTH =
   "no `Authorization: Bearer` token, or one that fails verification (signature, `iss`, `aud`, expiry, the provider's own checks)";
-const ADMIN_AUTH = "no `Authorization: Bearer` token, or one that is not `ADMIN_TOKEN`";
+const ADMIN_AUTH =
+  "neither a valid `Cf-Access-Jwt-Assertion` (signature, `iss`, `aud`, expiry) while Access is set, nor `Authorization: Bearer` with `ADMIN_TOKEN` while it is set";
 const JWKS_DOWN = "the identity provider's keys (JWKS) could not be fetched and none are cached in this isolate";
 const AUTH_SETTINGS =
   "`ALLOWED_ORIGINS` with an `Origin`, the `AUTH_*` and `CLIENT_REF_*` settings, `UPSTREAM_TIMEOUT_MS`";
-const ADMIN_SETTINGS = "`ALLOWED_ORIGINS` with an `Origin`, `ADMIN_TOKEN` (too short)";
+const ADMIN_SETTINGS =
+  "`ALLOWED_ORIGINS` with an `Origin`, `ADMIN_TOKEN` (too short), `ACCESS_TEAM_DOMAIN`, `ACCESS_AUD` and `ACCESS_JWKS_URL`, `UPSTREAM_TIMEOUT_MS`";
 const BODY_TOO_LARGE = `a body over ${MAX_REQUEST_BODY_BYTES} bytes`;
 const NOT_JSON = "a non-empty body whose `Content-Type` is not `application/json`";
 
@@ -138,6 +159,7 @@ const PUBLIC_ERRORS: ErrorCases = {
 const ADMIN_ERRORS = (extraSettings: string): ErrorCases => ({
   unauthenticated: ADMIN_AUTH,
   forbidden: `${ORIGIN}; or ${ADMIN_DISABLED}`,
+  auth_unavailable: "Cloudflare Access's keys could not be fetched and none are cached in this isolate",
   misconfigured: settings(`${ADMIN_SETTINGS}, ${extraSettings}`),
   internal_error: INTERNAL,
 });
@@ -398,10 +420,12 @@ function pageOfRecords(page: Json): Json {
  * converter; a test rebuilds it and compares, so it cannot drift.
  */
 export async function buildOpenApiDocument(): Promise<Json> {
-  const adminSecurity = [{ adminToken: [] }];
+  // Either scheme admits (OpenAPI lists alternatives).
+  const adminSecurity = [{ adminToken: [] }, { cloudflareAccess: [] }];
   const endUserSecurity = [{ endUserJwt: [] }];
   const callerId = [CALLER_REQUEST_ID_PARAMETER];
   const listCursor = await exampleListCursor();
+  const usersCursor = encodeUsersCursor("2026-03-02", EXAMPLE_CLIENT_REF);
 
   const paths = withPreflights({
     "/healthz": {
@@ -583,6 +607,7 @@ export async function buildOpenApiDocument(): Promise<Json> {
                   reason: "abuse report 1432",
                   until: EXAMPLE_TIMES.denyUntil,
                   since: EXAMPLE_TIMES.deny,
+                  actor: EXAMPLE_ACTOR,
                 },
               },
             }),
@@ -612,7 +637,14 @@ export async function buildOpenApiDocument(): Promise<Json> {
             "The deny in force, if any",
             jsonBody(ref("DenyState"), {
               not_denied: {
-                value: { client_ref: EXAMPLE_CLIENT_REF, denied: false, reason: null, until: null, since: null },
+                value: {
+                  client_ref: EXAMPLE_CLIENT_REF,
+                  denied: false,
+                  reason: null,
+                  until: null,
+                  since: null,
+                  actor: null,
+                },
               },
             }),
           ),
@@ -636,7 +668,14 @@ export async function buildOpenApiDocument(): Promise<Json> {
             "No deny is in force any more",
             jsonBody(ref("DenyState"), {
               lifted: {
-                value: { client_ref: EXAMPLE_CLIENT_REF, denied: false, reason: null, until: null, since: null },
+                value: {
+                  client_ref: EXAMPLE_CLIENT_REF,
+                  denied: false,
+                  reason: null,
+                  until: null,
+                  since: null,
+                  actor: null,
+                },
               },
             }),
           ),
@@ -646,6 +685,99 @@ export async function buildOpenApiDocument(): Promise<Json> {
             quota_unavailable: "the user's Durable Object could not be reached",
             audit_unavailable: "the lift could not be recorded, so the deny stays in force; retry later",
           }),
+        },
+      },
+    },
+    "/v1/admin/stats": {
+      get: {
+        operationId: "get_stats",
+        summary: "Mint requests per hour, vendor and outcome, and distinct users per day",
+        description: [
+          "Every finished `POST /v1/keys/{vendor}` request is counted once, after its answer (a request refused for its `Origin` never reaches the route and is not).",
+          "The counts are read from every shard of `MINT_STATS` and merged; they are kept for `AUDIT_RETENTION_DAYS`.",
+          "A window over 7 days, `since` not before `until`, or an unknown parameter is `400`.",
+        ].join(" "),
+        tags: ["stats"],
+        security: adminSecurity,
+        parameters: [
+          ...queryParameters(statsQuerySchema, STATS_QUERY_DESCRIPTIONS, {
+            since: STATS_EXAMPLE.since,
+            until: STATS_EXAMPLE.until,
+            vendor: "soniox",
+          }),
+          ...callerId,
+        ],
+        responses: {
+          "200": answer("The counts", jsonBody(ref("Stats"), { afternoon: { value: STATS_EXAMPLE } })),
+          ...errorResponses({
+            ...ADMIN_ERRORS("`MINT_STATS`"),
+            invalid_request:
+              "a parameter is malformed or unknown, `since` is not before `until`, or they are over 7 days apart",
+            stats_unavailable: "a shard of `MINT_STATS` could not be read",
+          }),
+        },
+      },
+    },
+    "/v1/admin/users": {
+      get: {
+        operationId: "list_users",
+        summary: "A day's users: keys issued, refusals, last mint, vendors, quota and deny",
+        description:
+          "Read from the mint counts, never the audit trail; each row's `deny` comes from the deny list (the user's Durable Object). Pages are in `client_ref` order; follow `cursor` until it is null. A cursor works only with the `day` it was returned for; otherwise, or when it is malformed, the answer is `400`.",
+        tags: ["stats"],
+        security: adminSecurity,
+        parameters: [
+          ...queryParameters(
+            usersQuerySchema,
+            USERS_QUERY_DESCRIPTIONS,
+            { day: "2026-03-02", limit: 50, cursor: usersCursor },
+            { limit: DEFAULT_USERS_PAGE_SIZE },
+          ),
+          ...callerId,
+        ],
+        responses: {
+          "200": answer(
+            "A page of users",
+            jsonBody(ref("Users"), {
+              page: { value: { day: "2026-03-02", users: [USERS_ROW_EXAMPLE], cursor: usersCursor } },
+              last_page: { value: { day: "2026-03-02", users: [], cursor: null } },
+            }),
+          ),
+          ...errorResponses({
+            ...ADMIN_ERRORS("`MINT_STATS`, `USER_STATE`, `DAILY_MINT_QUOTA`"),
+            invalid_request:
+              "a parameter is malformed or unknown, or `cursor` was returned for another day or is malformed",
+            stats_unavailable: "a shard of `MINT_STATS` could not be read",
+            quota_unavailable: "a user's Durable Object (the deny list) could not be reached",
+          }),
+        },
+      },
+    },
+    "/v1/admin/vendors": {
+      get: {
+        operationId: "vendor_states",
+        summary: "Each vendor's state: configured, not configured, misconfigured or disabled by POLICY",
+        description:
+          "For the operator console's health panel. Read from the settings as a mint reads them, with no network call; never a value. `GET /v1/vendors` lists only what one user may mint.",
+        tags: ["admin"],
+        security: adminSecurity,
+        parameters: callerId,
+        responses: {
+          "200": answer(
+            "Every vendor's state",
+            jsonBody(ref("VendorStates"), {
+              states: {
+                value: {
+                  vendors: [
+                    { id: "soniox", state: "configured", loopback: false },
+                    { id: "amivoice", state: "not_configured", loopback: false },
+                    { id: "openai", state: "disabled", loopback: false },
+                  ],
+                },
+              },
+            }),
+          ),
+          ...errorResponses(ADMIN_ERRORS("`POLICY`")),
         },
       },
     },
@@ -795,6 +927,9 @@ export async function buildOpenApiDocument(): Promise<Json> {
     Usage: jsonSchema(usageResponseSchema, "output"),
     DenyRequest: jsonSchema(denyBodySchema, "input"),
     DenyState: jsonSchema(denyStateSchema, "output"),
+    VendorStates: jsonSchema(vendorStatesSchema, "output"),
+    Stats: jsonSchema(statsResponseSchema, "output"),
+    Users: jsonSchema(usersResponseSchema, "output"),
   };
   for (const [name, schema] of Object.entries(schemas)) {
     describeProperties(name, schema, SCHEMA_DESCRIPTIONS[name] ?? {});

@@ -389,6 +389,7 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
     "acedata issued a credential that the broker refused, so it was not handed out: it would outlive ttl_seconds",
   audit_unavailable: "the key could not be recorded for audit, so it was not issued; retry later",
   quota_unavailable: "the per-user quota store could not be reached; retry later",
+  stats_unavailable: "the mint counts could not be read; retry later",
   auth_unavailable: "the identity provider's keys could not be fetched; retry later",
   upstream_timeout: "soniox did not answer within 5000 ms",
 };
@@ -420,7 +421,11 @@ export const AUDIT_RECORD_EXAMPLE: AuditRecord = {
   caller_request_id: null,
   reason: null,
   deny_until: null,
+  actor: null,
 };
+
+/** The operator in the examples, as Cloudflare Access names them. */
+export const EXAMPLE_ACTOR = "ops@example.com";
 
 /** An operator's deny of the same user, an hour later. */
 export const DENY_RECORD_EXAMPLE: AuditRecord = {
@@ -440,6 +445,7 @@ export const DENY_RECORD_EXAMPLE: AuditRecord = {
   origin: null,
   reason: "abuse report 1432",
   deny_until: later(3_600 + 86_400),
+  actor: EXAMPLE_ACTOR,
 };
 
 export const EXAMPLE_TIMES = {
@@ -468,3 +474,27 @@ export async function exampleListCursor(): Promise<string> {
   const filters = await filterHash({ clientRef: client_ref, vendor, since: new Date(since), until: new Date(until) });
   return encodeCursor(filters, { after: await userIndexKey(client_ref, EXAMPLE_ISSUANCE_ID) });
 }
+
+/** `GET /v1/admin/stats` for soniox on the example day's afternoon: alice's mint, a refusal and a vendor failure. */
+export const STATS_EXAMPLE = {
+  since: "2026-03-02T14:00:00.000Z",
+  until: "2026-03-02T16:00:00.000Z",
+  hours: [
+    { hour: "2026-03-02T14:00:00.000Z", vendor: "soniox", outcome: "issued", count: 12 },
+    { hour: "2026-03-02T14:00:00.000Z", vendor: "soniox", outcome: "refused_quota", count: 1 },
+    { hour: "2026-03-02T15:00:00.000Z", vendor: "soniox", outcome: "issued", count: 9 },
+    { hour: "2026-03-02T15:00:00.000Z", vendor: "soniox", outcome: "upstream_timeout", count: 2 },
+  ],
+  distinct_users: [{ day: "2026-03-02", count: 5 }],
+};
+
+/** A row of `GET /v1/admin/users` for the example day: alice, denied an hour after her mint. */
+export const USERS_ROW_EXAMPLE = {
+  client_ref: EXAMPLE_CLIENT_REF,
+  mints: 3,
+  refusals: 1,
+  last_mint_at: iso(at(0)),
+  vendors: ["soniox", "speechmatics"],
+  daily_quota: 500,
+  deny: { reason: "abuse report 1432", until: EXAMPLE_TIMES.denyUntil, actor: EXAMPLE_ACTOR },
+};

@@ -236,7 +236,15 @@ export const SECURITY_SCHEMES: Record<string, Json> = {
   adminToken: {
     type: "http",
     scheme: "bearer",
-    description: "The operator's `ADMIN_TOKEN`. While it is unset, the admin API answers `403`.",
+    description:
+      "The operator's `ADMIN_TOKEN`. While it and Cloudflare Access are both unset, the admin API answers `403`; audit records name this actor `admin-token`.",
+  },
+  cloudflareAccess: {
+    type: "apiKey",
+    in: "header",
+    name: "Cf-Access-Jwt-Assertion",
+    description:
+      "The token Cloudflare Access adds to each request it lets through, while `ACCESS_TEAM_DOMAIN` and `ACCESS_AUD` are set: RS256, verified against the team's key set with `iss` `https://<ACCESS_TEAM_DOMAIN>` and `aud` `ACCESS_AUD`. Audit records name its `email` (or its `sub`) as the actor.",
   },
 };
 

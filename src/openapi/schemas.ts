@@ -3,6 +3,8 @@ import { exportEndLineSchema, exportErrorLineSchema } from "../audit/export";
 import { MAX_CLIENT_REF_CHARS } from "../constants";
 import { ERROR_CODES, type ErrorCode } from "../errors";
 import { ISSUANCE_ID_PATTERN } from "../ids";
+import { MINT_OUTCOMES } from "../stats/outcome";
+import { UNKNOWN_VENDOR } from "../stats/shards";
 import { connectSchema } from "../vendors/connect-schema";
 import { type VendorId, vendorIdSchema, vendors } from "../vendors/registry";
 
@@ -66,6 +68,52 @@ export const denyStateSchema = z.strictObject({
   reason: z.nullable(z.string()),
   until: z.nullable(z.iso.datetime()),
   since: z.nullable(z.iso.datetime()),
+  actor: z.nullable(z.string()),
+});
+
+/** `GET /v1/admin/stats`: the counts of finished mint requests per UTC hour, vendor and outcome. */
+export const statsResponseSchema = z.strictObject({
+  since: z.iso.datetime(),
+  until: z.iso.datetime(),
+  hours: z.array(
+    z.strictObject({
+      hour: z.iso.datetime(),
+      vendor: z.union([vendorIdSchema, z.literal(UNKNOWN_VENDOR)]),
+      outcome: z.enum(MINT_OUTCOMES),
+      count: z.int().check(z.positive()),
+    }),
+  ),
+  distinct_users: z.array(z.strictObject({ day: z.iso.date(), count })),
+});
+
+/** `GET /v1/admin/users`: one page of a day's users. */
+export const usersResponseSchema = z.strictObject({
+  day: z.iso.date(),
+  users: z.array(
+    z.strictObject({
+      client_ref: clientRef,
+      mints: count,
+      refusals: count,
+      last_mint_at: z.nullable(z.iso.datetime()),
+      vendors: z.array(z.union([vendorIdSchema, z.literal(UNKNOWN_VENDOR)])),
+      daily_quota: z.nullable(count),
+      deny: z.nullable(
+        z.strictObject({ reason: z.string(), until: z.nullable(z.iso.datetime()), actor: z.nullable(z.string()) }),
+      ),
+    }),
+  ),
+  cursor: z.nullable(z.string()),
+});
+
+/** `GET /v1/admin/vendors`: each vendor's state, for the console's health panel. */
+export const vendorStatesSchema = z.strictObject({
+  vendors: z.array(
+    z.strictObject({
+      id: vendorIdSchema,
+      state: z.enum(["configured", "not_configured", "misconfigured", "disabled"]),
+      loopback: z.boolean(),
+    }),
+  ),
 });
 
 /** What `GET /openapi.json` answers: this document; only its top level is described here. */

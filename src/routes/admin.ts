@@ -24,7 +24,7 @@ export const denyBodySchema = z.strictObject({
 /** What a pseudonymous client_ref looks like (see src/auth/end-user.ts). */
 const PSEUDONYM = /^u_[A-Za-z0-9_-]{22}$/;
 
-/** POST /v1/admin/deny, GET and DELETE /v1/admin/deny/{client_ref}, for the operator (ADMIN_TOKEN). */
+/** POST /v1/admin/deny, GET and DELETE /v1/admin/deny/{client_ref}, for the operator (`requireAdmin`). */
 export function adminRoutes({ now }: Deps) {
   return new Hono<AppEnv>()
     .post("/deny", requireAdmin, async (c) => {
@@ -48,7 +48,7 @@ export function adminRoutes({ now }: Deps) {
 
 /** An action taken at `now`, whose audit record's deadline starts with it. */
 function adminAction(c: Context<AppEnv>, now: Date): AdminAction {
-  return { config: c.var.config, now, deadline: recordDeadline(), caller: callerOf(c) };
+  return { config: c.var.config, now, deadline: recordDeadline(), caller: callerOf(c), actor: c.var.admin.actor };
 }
 
 /**

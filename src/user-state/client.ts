@@ -1,4 +1,4 @@
-import { brokerError } from "../errors";
+import { BrokerError, brokerError } from "../errors";
 import { logLine } from "../log";
 import type { DailyLimits, DayUsage, DenyState, UserStateApi } from "./types";
 
@@ -21,6 +21,17 @@ interface SlotRequest {
   vendor: string;
   limits: DailyLimits;
   now: Date;
+}
+
+/**
+ * A denied user's refusal: `403 forbidden` like a policy's, a class of its own only so that the
+ * counts (src/stats/outcome.ts) tell the two apart. The operator's reason is for operators; the
+ * user learns only that new keys are stopped.
+ */
+export class UserDenied extends BrokerError {
+  constructor() {
+    super(403, "forbidden", "new keys are suspended for this user", "client_ref denied");
+  }
 }
 
 /** The UTC day a mint counts against, as `YYYY-MM-DD`. */
@@ -51,8 +62,7 @@ export async function holdMintSlot({ userStates, clientRef, vendor, limits, now 
   });
   switch (reservation.outcome) {
     case "denied":
-      // The operator's reason is for operators; the user learns only that new keys are stopped.
-      throw brokerError("forbidden", "new keys are suspended for this user", { internal: "client_ref denied" });
+      throw new UserDenied();
     case "quota_exceeded": {
       const cap = reservation.scope === "vendor" ? limits.vendor : limits.total;
       const what = reservation.scope === "vendor" ? `${vendor} keys` : "keys";
@@ -78,10 +88,15 @@ export async function usageOn(userStates: UserStates, clientRef: string, now: Da
 export async function denyUser(
   userStates: UserStates,
   clientRef: string,
-  deny: { reason: string; until: string | null; now: Date },
+  deny: { reason: string; until: string | null; actor: string; now: Date },
 ): Promise<DenyState | null> {
   return reach("deny", () =>
-    userState(userStates, clientRef).deny({ reason: deny.reason, until: deny.until, now: deny.now.getTime() }),
+    userState(userStates, clientRef).deny({
+      reason: deny.reason,
+      until: deny.until,
+      actor: deny.actor,
+      now: deny.now.getTime(),
+    }),
   );
 }
 

@@ -23,6 +23,8 @@ export interface AdminAction {
   /** The audit record's deadline, started when `now` was read (`recordDeadline`). */
   deadline: AbortSignal;
   caller: Caller;
+  /** Who acts (`c.var.admin.actor`), for the audit record and the deny itself. */
+  actor: string;
 }
 
 /** What the admin API answers about one user. */
@@ -33,12 +35,17 @@ export function denyAnswer(clientRef: string, state: DenyState | null) {
     reason: state?.reason ?? null,
     until: state?.until ?? null,
     since: state?.since ?? null,
+    actor: state?.actor ?? null,
   };
 }
 
 export async function deny(clientRef: string, deny: { reason: string; until: string | null }, action: AdminAction) {
   const store = configuredAuditStore(action.config);
-  const inForce = await denyUser(action.config.userStateNamespace(), clientRef, { ...deny, now: action.now });
+  const inForce = await denyUser(action.config.userStateNamespace(), clientRef, {
+    ...deny,
+    actor: action.actor,
+    now: action.now,
+  });
   await record(store, action, clientRef, "denied", deny);
   return denyAnswer(clientRef, inForce);
 }
@@ -81,6 +88,7 @@ async function record(
         ...callerFields(action.caller),
         reason: deny.reason,
         deny_until: deny.until,
+        actor: action.actor,
       },
       action.deadline,
     );

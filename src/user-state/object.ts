@@ -20,7 +20,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  *
  * Tables:
  * - `minted`: mints per UTC day and vendor; days older than `USAGE_RETENTION_DAYS` are dropped.
- * - `deny`: at most one row, the current deny (`until_ms` null: until lifted).
+ * - `deny`: at most one row, the current deny (`until_ms` null: until lifted) and who set it.
  * - `pending` is dropped: versions that counted a mint only at a second call kept their
  *   reservations there.
  */
@@ -46,9 +46,13 @@ export class UserState extends DurableObject<Env> implements UserStateApi {
         id INTEGER PRIMARY KEY CHECK (id = 1),
         reason TEXT NOT NULL,
         until_ms INTEGER,
-        since_ms INTEGER NOT NULL
+        since_ms INTEGER NOT NULL,
+        actor TEXT
       )`,
     );
+    // Objects made before denies named their actor have the table without the column; their deny keeps a null actor.
+    const columns = this.sql.exec<{ name: string }>("PRAGMA table_info(deny)").toArray();
+    if (!columns.some((column) => column.name === "actor")) this.sql.exec("ALTER TABLE deny ADD COLUMN actor TEXT");
   }
 
   async reserve(input: ReserveInput): Promise<Reservation> {
@@ -111,9 +115,10 @@ export class UserState extends DurableObject<Env> implements UserStateApi {
   }
 
   async deny(input: DenyInput): Promise<DenyState | null> {
-    const { reason, until, now } = input;
+    const { reason, until, actor, now } = input;
     checkNow(now);
     if (typeof reason !== "string") throw new TypeError("reason must be a string");
+    if (typeof actor !== "string") throw new TypeError("actor must be a string");
     let untilMs: number | null = null;
     if (until !== null) {
       untilMs = typeof until === "string" ? Date.parse(until) : Number.NaN;
@@ -123,12 +128,13 @@ export class UserState extends DurableObject<Env> implements UserStateApi {
     if (untilMs !== null && untilMs <= now) return this.denyInForce(now);
     // Otherwise it replaces any earlier deny: the last deny set is the one that counts.
     this.sql.exec(
-      "INSERT OR REPLACE INTO deny (id, reason, until_ms, since_ms) VALUES (1, ?, ?, ?)",
+      "INSERT OR REPLACE INTO deny (id, reason, until_ms, since_ms, actor) VALUES (1, ?, ?, ?, ?)",
       reason,
       untilMs,
       now,
+      actor,
     );
-    return toDenyState({ reason, until_ms: untilMs, since_ms: now });
+    return toDenyState({ reason, until_ms: untilMs, since_ms: now, actor });
   }
 
   async lift(now: number): Promise<DenyState | null> {
@@ -145,7 +151,7 @@ export class UserState extends DurableObject<Env> implements UserStateApi {
 
   private denyInForce(now: number): DenyState | null {
     const [row] = this.sql
-      .exec<DenyRow>("SELECT reason, until_ms, since_ms FROM deny WHERE until_ms IS NULL OR until_ms > ?", now)
+      .exec<DenyRow>("SELECT reason, until_ms, since_ms, actor FROM deny WHERE until_ms IS NULL OR until_ms > ?", now)
       .toArray();
     return row ? toDenyState(row) : null;
   }
@@ -155,6 +161,7 @@ interface DenyRow extends Record<string, SqlStorageValue> {
   reason: string;
   until_ms: number | null;
   since_ms: number;
+  actor: string | null;
 }
 
 function toDenyState(row: DenyRow): DenyState {
@@ -162,6 +169,7 @@ function toDenyState(row: DenyRow): DenyState {
     reason: row.reason,
     until: row.until_ms === null ? null : new Date(row.until_ms).toISOString(),
     since: new Date(row.since_ms).toISOString(),
+    actor: row.actor,
   };
 }
 

@@ -18,6 +18,8 @@ export interface DenyState {
   until: string | null;
   /** When the deny was set. */
   since: string;
+  /** Who set it (`c.var.admin.actor`); null for a deny set before actors were recorded. */
+  actor: string | null;
 }
 
 export type Reservation =
@@ -50,6 +52,8 @@ export interface DenyInput {
   reason: string;
   /** ISO-8601 time the deny ends, or null for a deny that lasts until lifted. */
   until: string | null;
+  /** Who sets it: an Access identity's email, or "admin-token". */
+  actor: string;
   /** Epoch milliseconds, from the Worker's clock. */
   now: number;
 }

@@ -5,6 +5,7 @@ import type { AuditRecord } from "../../src/audit/record";
 import { AuditStore, MAX_LISTING_KV_READS } from "../../src/audit/store";
 import { MAX_AUDIT_HEADER_BYTES } from "../../src/constants";
 import { complementId, issuanceIdSource, sha256Hex } from "../../src/ids";
+import { ACCESS_ENV, signAccessToken } from "../helpers/access";
 import { issuedRecord } from "../helpers/audit-records";
 import { ADMIN_TOKEN, auditKv, call, uniqueUser } from "../helpers/broker";
 import { kvCountingOperations } from "../helpers/kv-faults";
@@ -227,6 +228,28 @@ describe("a request with hostile headers", () => {
     const [record] = page.records;
     expect(record).toMatchObject({ outcome: "denied", client_ref: user });
     expect(record?.reason?.endsWith("…")).toBe(true);
+    await expectIndexedWhole((record as AuditRecord).id, user);
+    expect(total).toBe(1);
+  });
+
+  it("keeps a deny's record within the limit, and its actor whole, for the longest Access identity", async () => {
+    const user = uniqueUser();
+    // The most an actor may hold: 256 characters, in an email.
+    const actor = `${"o".repeat(256 - "@example.com".length)}@example.com`;
+    const response = await call("/v1/admin/deny", {
+      method: "POST",
+      headers: {
+        "Cf-Access-Jwt-Assertion": await signAccessToken(actor),
+        "User-Agent": '"'.repeat(1000),
+        "X-Request-Id": "r".repeat(128),
+      },
+      body: { client_ref: user, reason: "😀".repeat(250) },
+      env: ACCESS_ENV,
+    });
+    expect(response.status).toBe(200);
+    const { page, total } = await countedListing(`client_ref=${user}`);
+    const [record] = page.records;
+    expect(record).toMatchObject({ outcome: "denied", actor });
     await expectIndexedWhole((record as AuditRecord).id, user);
     expect(total).toBe(1);
   });

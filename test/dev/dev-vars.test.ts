@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEV_ADMIN_TOKEN, devAllowedOrigins, devVars, namesInDevVars } from "../../dev/dev-vars";
-import { createDevIdentity } from "../../dev/identity";
+import { createDevIdentity, DEV_ACCESS_AUD, DEV_ACCESS_TEAM_DOMAIN } from "../../dev/identity";
 
 const DEV_URL = "http://127.0.0.1:8788";
 const identity = await createDevIdentity(`${DEV_URL}/dev-identity`);
@@ -43,8 +43,22 @@ describe("what npm run dev supplies", () => {
       AUTH_ISSUER: identity.issuer,
       AUTH_AUDIENCE: identity.audience,
       ADMIN_TOKEN: DEV_ADMIN_TOKEN,
+      ACCESS_TEAM_DOMAIN: DEV_ACCESS_TEAM_DOMAIN,
+      ACCESS_AUD: DEV_ACCESS_AUD,
+      ACCESS_JWKS_URL: `${DEV_URL}/cdn-cgi/access/certs`,
       ALLOWED_ORIGINS: `${DEV_URL},http://localhost:8788`,
     });
+  });
+
+  it("leaves Cloudflare Access to .dev.vars when it names any of its settings", () => {
+    for (const line of [
+      "ACCESS_TEAM_DOMAIN=myteam.cloudflareaccess.com\n",
+      "ACCESS_AUD=abc\n",
+      "ACCESS_JWKS_URL=x\n",
+    ]) {
+      const { vars } = devVars(namesInDevVars(line), DEV_URL, identity);
+      for (const name of ["ACCESS_TEAM_DOMAIN", "ACCESS_AUD", "ACCESS_JWKS_URL"]) expect(vars).not.toHaveProperty(name);
+    }
   });
 
   it("leaves a vendor with a real secret in .dev.vars pointed at the real vendor", () => {

@@ -33,6 +33,7 @@ export function issuedRecord(
     caller_request_id: null,
     reason: null,
     deny_until: null,
+    actor: null,
     ...overrides,
   };
 }

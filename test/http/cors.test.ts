@@ -160,6 +160,24 @@ describe("CORS", () => {
     expect(response.headers.get("access-control-allow-origin")).toBeNull();
   });
 
+  it("lets the broker's own pages through (the console): their requests are not cross-origin", async () => {
+    const response = await call("/v1/keys/soniox", {
+      method: "POST",
+      headers: { ...(await bearer("console-user")), Origin: "https://broker.test" },
+      env: { ALLOWED_ORIGINS: "" },
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get("access-control-allow-origin")).toBeNull();
+    // Only the exact origin: not another port or scheme of the same host.
+    for (const origin of ["https://broker.test:8443", "http://broker.test"]) {
+      await expectError(
+        await call("/healthz", { headers: { Origin: origin }, env: { ALLOWED_ORIGINS: "" } }),
+        403,
+        "forbidden",
+      );
+    }
+  });
+
   it("never answers with a wildcard", async () => {
     const response = await call("/healthz", {
       headers: { Origin: "https://app.example.com" },

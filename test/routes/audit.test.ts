@@ -73,6 +73,7 @@ describe("audit records", () => {
       caller_request_id: null,
       reason: null,
       deny_until: null,
+      actor: null,
     });
     expect(JSON.stringify(record)).not.toContain(minted.key);
     expect(JSON.stringify(record)).not.toContain(minted.key.replace(/^temp:/, ""));

@@ -74,6 +74,7 @@ const BROKEN: Array<[string, Partial<Env>, string]> = [
   ["no AUDIT binding", { AUDIT: undefined }, "AUDIT"],
   ["an AUDIT binding that is not KV", { AUDIT: LEAKY as unknown as KVNamespace }, "AUDIT"],
   ["no USER_STATE binding", { USER_STATE: undefined }, "USER_STATE"],
+  ["no MINT_STATS binding", { MINT_STATS: undefined }, "MINT_STATS"],
   ["no ASSETS binding", { ASSETS: undefined }, "ASSETS"],
 ];
 

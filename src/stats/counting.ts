@@ -1,0 +1,51 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../app-env";
+import type { EndUser } from "../auth/end-user";
+import type { BrokerConfig } from "../config";
+import { logLine } from "../log";
+import { vendorIds } from "../vendors/registry";
+import { mintOutcome } from "./outcome";
+import { type FinishedMint, type MintCounter, UNKNOWN_VENDOR } from "./shards";
+
+const knownVendors: ReadonlySet<string> = new Set(vendorIds);
+
+/**
+ * Counts each finished mint request after its answer is made, through `waitUntil`: the count
+ * is never on the mint's path, so a counter that throws, rejects or never settles changes
+ * nothing the caller gets, nor when. Goes first on the route, so it sees every refusal.
+ */
+export function countMints(counter: MintCounter): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    await next();
+    try {
+      const vendor = c.req.param("vendor");
+      const mint: FinishedMint = {
+        at: c.var.deps.now(),
+        vendor: vendor !== undefined && knownVendors.has(vendor) ? vendor : UNKNOWN_VENDOR,
+        outcome: mintOutcome(c.res.status, c.error),
+        clientRef: (c.get("user") as EndUser | undefined)?.clientRef ?? null,
+        requestId: c.var.requestId,
+      };
+      c.executionCtx.waitUntil(countQuietly(counter, mint, c.var.config));
+    } catch (error) {
+      uncounted(c.var.requestId, error);
+    }
+  };
+}
+
+async function countQuietly(counter: MintCounter, mint: FinishedMint, config: BrokerConfig): Promise<void> {
+  try {
+    await counter(mint, config);
+  } catch (error) {
+    uncounted(mint.requestId, error);
+  }
+}
+
+/** A lost count is the operator's to know about, never the caller's. */
+function uncounted(requestId: string, error: unknown): void {
+  logLine("warn", {
+    msg: "a mint request could not be counted; its answer was not affected",
+    request_id: requestId,
+    error: error instanceof Error ? error.name : "unknown",
+  });
+}
