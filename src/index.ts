@@ -8,6 +8,7 @@ import { adminRoutes } from "./routes/admin";
 import { auditRoutes } from "./routes/audit";
 import { healthRoutes } from "./routes/health";
 import { keysRoutes } from "./routes/keys";
+import { livekitRoutes } from "./routes/livekit";
 import { meRoutes } from "./routes/me";
 import { openapiDocument } from "./routes/openapi";
 import { vendorsRoutes } from "./routes/vendors";
@@ -18,6 +19,7 @@ export const ROUTE_METHODS: Record<string, string> = {
   "/openapi.json": "GET",
   "/v1/vendors": "GET",
   "/v1/keys/:vendor": "POST",
+  "/v1/livekit/token": "POST",
   "/v1/audit": "GET",
   "/v1/audit/export": "GET",
   "/v1/audit/:id": "GET",
@@ -40,6 +42,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.get("/openapi.json", openapiDocument);
   app.route("/v1/vendors", vendorsRoutes());
   app.route("/v1/keys", keysRoutes(deps));
+  app.route("/v1/livekit", livekitRoutes(deps));
   app.route("/v1/audit", auditRoutes());
   app.route("/v1/me", meRoutes(deps));
   app.route("/v1/admin", adminRoutes(deps));

@@ -1,7 +1,10 @@
 import { exportJWK, generateKeyPair, type JWK } from "jose";
 import type { TestProject } from "vitest/node";
 import { amivoiceAccount } from "../dev/emulator/amivoice";
-import { emulators, startEmulator } from "../dev/emulator/server";
+import { awsAccount } from "../dev/emulator/aws-transcribe";
+import { livekitProject } from "../dev/emulator/livekit";
+import { emulators, signedVendors, startEmulator } from "../dev/emulator/server";
+import { twilioVoiceAccount } from "../dev/emulator/twilio-voice";
 import { SIGNING_KEY_IDS, type SigningAlgorithm } from "./provided-context";
 
 /** Starts the vendor emulator and the test identity provider before any test file runs. */
@@ -20,7 +23,13 @@ export default async function setup(project: TestProject) {
   project.provide("signingKeys", signingKeys);
   project.provide("publicJwks", publicJwks);
   project.provide("amivoiceAccount", amivoiceAccount);
-  project.provide("masterKeys", Object.fromEntries(emulators.map((e) => [e.vendor, e.masterKey])));
+  project.provide("awsAccount", awsAccount);
+  project.provide("twilioVoiceAccount", twilioVoiceAccount);
+  project.provide("livekitProject", livekitProject);
+  project.provide(
+    "masterKeys",
+    Object.fromEntries([...emulators, ...signedVendors].map((e) => [e.vendor, e.masterKey])),
+  );
 
   return () => emulator.close();
 }
