@@ -54,6 +54,7 @@ export const TARGET_LEGEND: Record<TargetId, string> = {
   E: "the broker answering a read that calls no vendor (`GET /v1/vendors`): token check and configuration",
   F: "a Worker that only calls the vendor and passes its answer on: the floor for anything between an app and the vendor",
   G: "F plus the one call to the user's quota Durable Object that every mint makes: the floor for a broker with quotas and denies",
+  L: "the broker minting a credential it signs itself (LiveKit): A′'s checks, quota and audit, and no vendor call",
 };
 
 /** The ratios of req/s each run reports, with what each one compares. */
@@ -64,6 +65,12 @@ const RATIOS: readonly { top: TargetId; bottom: TargetId; meaning: string }[] = 
   { top: "E", bottom: "B", meaning: "token check and configuration against an empty Worker" },
   { top: "A′", bottom: "D", meaning: "the broker against a plain Node.js server" },
   { top: "A", bottom: "A′", meaning: "the local KV simulator's share" },
+  { top: "L", bottom: "A′", meaning: "a mint the broker signs itself against one the vendor mints" },
+  {
+    top: "L",
+    bottom: "G",
+    meaning: "a signed mint against the floor for any mint that calls a vendor (above 1: faster)",
+  },
 ];
 
 /** The heading of the newest run in BENCHMARKS.md; earlier runs are collapsed under their title. */

@@ -10,13 +10,13 @@ import { startWorker, type RunningWorker, type WorkerOptions } from "./miniflare
 import type { PhaseRequest } from "./load-protocol";
 
 /**
- * The eight targets, each served by processes of its own (whose CPU is the
+ * The nine targets, each served by processes of its own (whose CPU is the
  * target's), all against the same loopback upstream (upstream.ts).
  */
-export type TargetId = "A" | "A′" | "B" | "C" | "D" | "E" | "F" | "G";
+export type TargetId = "A" | "A′" | "B" | "C" | "D" | "E" | "F" | "G" | "L";
 
-/** The order of every round: A and A′ side by side, then the floors and the alternatives. */
-export const TARGET_ORDER: readonly TargetId[] = ["A", "A′", "B", "C", "D", "E", "F", "G"];
+/** The order of every round: A and A′ side by side, then the floors, the alternatives and the broker-signed mint. */
+export const TARGET_ORDER: readonly TargetId[] = ["A", "A′", "B", "C", "D", "E", "F", "G", "L"];
 
 export interface Target {
   id: TargetId;
@@ -64,6 +64,12 @@ const WARM_USER_STATE = {
 const WARM_BROKER_OBJECTS = {
   ...WARM_USER_STATE,
   MINT_STATS: { className: "MintStats", useSQLite: true, unsafePreventEviction: true },
+};
+/** LiveKit's settings for L; the secret signs bench tokens only. */
+const LIVEKIT_VARS = {
+  LIVEKIT_API_KEY: "APIbench",
+  LIVEKIT_API_SECRET: "bench-livekit-secret-0123456789abcdef",
+  LIVEKIT_URL: "wss://bench.livekit.invalid",
 };
 /** Cloudflare sets this on every request; the broker records it in the audit trail. */
 const CF_CONNECTING_IP = { "cf-connecting-ip": "127.0.0.1" };
@@ -116,14 +122,14 @@ export async function startTargets(
       DAILY_MINT_QUOTA: String(MAX_DAILY_MINT_QUOTA),
     };
     // As shipped, minus MINT_RATE_LIMITER: the burst limit would refuse much of the bench's load.
-    const broker = (audit: "real" | "memory") =>
+    const broker = (audit: "real" | "memory", vendorVars: Record<string, string> = {}) =>
       start({
         modules: [
           { path: "wrapper.js", contents: wrapper },
           { path: "broker.js", contents: bundle.code },
           { path: "memory-kv.js", contents: memoryKv },
         ],
-        bindings: { ...brokerVars, BENCH_AUDIT: audit } as Record<string, string>,
+        bindings: { ...brokerVars, ...vendorVars, BENCH_AUDIT: audit } as Record<string, string>,
         kvNamespaces: ["AUDIT"],
         durableObjects: WARM_BROKER_OBJECTS,
       });
@@ -146,6 +152,8 @@ export async function startTargets(
     const a = await broker("real");
     const aPrime = await broker("memory");
     const e = await broker("memory");
+    // LiveKit on its own instance only, so that E's listing stays as in earlier runs.
+    const l = await broker("memory", LIVEKIT_VARS);
     const b = await plain("bare.js");
     const f = await plain("vendor-only.js", vendorBindings);
     const g = await vendorAndQuota();
@@ -249,6 +257,16 @@ export async function startTargets(
           "F plus the mint's one call to the user's quota Durable Object (the bundle's UserState), no JWT verify; CPU: its workerd",
         request: { url: `${g.url}/`, ...mint, bearer: "users" },
         pids: g.pids,
+        warmupRequests: users,
+      },
+      {
+        id: "L",
+        label: "L",
+        description:
+          "POST /v1/keys/livekit on the bundle, in-memory AUDIT as A′: a token the broker signs, no vendor call; CPU: its workerd",
+        request: { url: `${l.url}/v1/keys/livekit`, ...mint, body: JSON.stringify({ room: "bench" }), bearer: "users" },
+        pids: l.pids,
+        countsUrl: `${l.url}/__bench/counts`,
         warmupRequests: users,
       },
     ];

@@ -1,5 +1,8 @@
 import { parseDevVars, UnreadableLine } from "../scripts/config-values";
+import { awsAccount } from "./emulator/aws-transcribe";
+import { livekitProject } from "./emulator/livekit";
 import { emulators } from "./emulator/server";
+import { twilioVoiceAccount } from "./emulator/twilio-voice";
 import { DEV_ACCESS_AUD, DEV_ACCESS_TEAM_DOMAIN, type DevIdentity } from "./identity";
 
 /**
@@ -92,6 +95,40 @@ const VENDORS: { vendor: string; secrets: string[]; emulated: (url: string) => R
     // Any of them in .dev.vars means a real resource: the emulator's endpoint beside a region would be misconfigured.
     secrets: ["AZURE_SPEECH_KEY", "AZURE_SPEECH_REGION", "AZURE_SPEECH_ENDPOINT"],
     emulated: (url) => ({ AZURE_SPEECH_KEY: emulatorKey("azure"), AZURE_SPEECH_ENDPOINT: url }),
+  },
+  {
+    vendor: "aws-transcribe",
+    // Any of them in .dev.vars means a real account: the emulator's key is valid only in its own region.
+    secrets: ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"],
+    emulated: (url) => ({
+      AWS_ACCESS_KEY_ID: awsAccount.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: awsAccount.secretAccessKey,
+      AWS_REGION: awsAccount.region,
+      AWS_TRANSCRIBE_BASE_URL: url,
+    }),
+  },
+  {
+    vendor: "twilio-voice",
+    // The secret in .dev.vars means a real API key, whose account and TwiML app SIDs are the developer's to set.
+    secrets: ["TWILIO_API_KEY_SECRET"],
+    emulated: (url) => ({
+      TWILIO_ACCOUNT_SID: twilioVoiceAccount.accountSid,
+      TWILIO_API_KEY_SID: twilioVoiceAccount.apiKeySid,
+      TWILIO_API_KEY_SECRET: twilioVoiceAccount.apiKeySecret,
+      TWILIO_TWIML_APP_SID: twilioVoiceAccount.twimlAppSid,
+      TWILIO_VOICE_BASE_URL: url,
+    }),
+  },
+  {
+    vendor: "livekit",
+    // Either in .dev.vars means a real project, whose server URL is the developer's to set.
+    secrets: ["LIVEKIT_API_KEY", "LIVEKIT_API_SECRET"],
+    emulated: (url) => ({
+      LIVEKIT_API_KEY: livekitProject.apiKey,
+      LIVEKIT_API_SECRET: livekitProject.apiSecret,
+      // The emulator's signal WebSocket is on the dev server itself.
+      LIVEKIT_URL: url.replace(/^http/, "ws"),
+    }),
   },
 ];
 

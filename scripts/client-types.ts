@@ -47,7 +47,8 @@ export async function clientTypesSource(document: OpenApiDocument): Promise<stri
     const fields = Object.entries(schema.properties).map(
       ([name, property]) => `${docComment(property)}${name}?: ${typeOf(property)};`,
     );
-    return `${vendor}: {\n${fields.join("\n")}\n};`;
+    // Quoted: a vendor id may hold a hyphen (aws-transcribe); Prettier unquotes the others.
+    return `${JSON.stringify(vendor)}: {\n${fields.join("\n")}\n};`;
   });
   const connect = document.components.schemas[`${vendors[0]}_minted_key`]?.properties?.connect;
   if (!connect) throw new Error("no connect in the minted key's schema");

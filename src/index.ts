@@ -10,6 +10,7 @@ import { auditRoutes } from "./routes/audit";
 import { consoleRoutes } from "./routes/console";
 import { healthRoutes } from "./routes/health";
 import { keysRoutes } from "./routes/keys";
+import { livekitRoutes } from "./routes/livekit";
 import { meRoutes } from "./routes/me";
 import { openapiDocument } from "./routes/openapi";
 import { statsRoutes } from "./routes/stats";
@@ -21,6 +22,7 @@ export const ROUTE_METHODS: Record<string, string> = {
   "/openapi.json": "GET",
   "/v1/vendors": "GET",
   "/v1/keys/:vendor": "POST",
+  "/v1/livekit/token": "POST",
   "/v1/audit": "GET",
   "/v1/audit/export": "GET",
   "/v1/audit/:id": "GET",
@@ -46,6 +48,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.get("/openapi.json", openapiDocument);
   app.route("/v1/vendors", vendorsRoutes());
   app.route("/v1/keys", keysRoutes(deps));
+  app.route("/v1/livekit", livekitRoutes(deps));
   app.route("/v1/audit", auditRoutes());
   app.route("/v1/me", meRoutes(deps));
   app.route("/v1/admin", adminRoutes(deps));

@@ -50,7 +50,7 @@ export async function mintKey(vendorId: VendorId, body: unknown, ctx: MintContex
   // Configured, enabled by POLICY, claim gate, body, vendor rules, policy option rules (src/policy/admit.ts).
   const { adapter, settings, options, ttlSeconds, policy } = admitMint(vendorId, body, ctx.config, ctx.user);
   const callerIp = ctx.caller.ip ?? undefined;
-  adapter.checkCaller?.(options, settings, { ip: callerIp });
+  adapter.checkCaller?.(options, settings, { ip: callerIp, clientRef: ctx.user.clientRef });
 
   // Every setting is read before the burst limit and the quota, so that a configuration problem
   // is answered before either counts the request.

@@ -1,7 +1,10 @@
 import { exportJWK, generateKeyPair, type JWK } from "jose";
 import type { TestProject } from "vitest/node";
 import { amivoiceAccount } from "../dev/emulator/amivoice";
-import { emulators, startEmulator } from "../dev/emulator/server";
+import { awsAccount } from "../dev/emulator/aws-transcribe";
+import { livekitProject } from "../dev/emulator/livekit";
+import { emulators, signedVendors, startEmulator } from "../dev/emulator/server";
+import { twilioVoiceAccount } from "../dev/emulator/twilio-voice";
 import { SIGNING_KEY_IDS, type SigningAlgorithm } from "./provided-context";
 
 /** Starts the vendor emulator, the test identity provider and the test Access team's key set before any test file runs. */
@@ -25,7 +28,13 @@ export default async function setup(project: TestProject) {
   project.provide("publicJwks", publicJwks);
   project.provide("accessSigningKey", { ...(await exportJWK(access.privateKey)), kid: accessKid });
   project.provide("amivoiceAccount", amivoiceAccount);
-  project.provide("masterKeys", Object.fromEntries(emulators.map((e) => [e.vendor, e.masterKey])));
+  project.provide("awsAccount", awsAccount);
+  project.provide("twilioVoiceAccount", twilioVoiceAccount);
+  project.provide("livekitProject", livekitProject);
+  project.provide(
+    "masterKeys",
+    Object.fromEntries([...emulators, ...signedVendors].map((e) => [e.vendor, e.masterKey])),
+  );
 
   return () => emulator.close();
 }

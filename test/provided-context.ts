@@ -19,5 +19,11 @@ declare module "vitest" {
     masterKeys: Record<string, string>;
     /** The emulated AmiVoice account: service id and password, and API keys with and without "Issuable". */
     amivoiceAccount: { sid: string; spw: string; issuableKey: string; notIssuableKey: string };
+    /** The emulated AWS account: an access key (its secret is also `masterKeys["aws-transcribe"]`) and its region. */
+    awsAccount: { accessKeyId: string; secretAccessKey: string; region: string };
+    /** The emulated Twilio account: its SIDs and the API key that signs Voice tokens (its secret is also `masterKeys["twilio-voice"]`). */
+    twilioVoiceAccount: { accountSid: string; apiKeySid: string; apiKeySecret: string; twimlAppSid: string };
+    /** The emulated LiveKit project: its API key and the secret that signs its tokens (also `masterKeys.livekit`). */
+    livekitProject: { apiKey: string; apiSecret: string };
   }
 }

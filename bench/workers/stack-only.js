@@ -1,12 +1,12 @@
 /**
  * Not a target: the stack's libraries alone, using the APIs the broker uses of
  * them (Hono's app and router, zod/mini's schema kinds and checks, jose's
- * jwtVerify on a local key set), with none of the broker's own code. Bundled and
+ * jwtVerify on a local key set and SignJWT for the tokens it signs itself), with none of the broker's own code. Bundled and
  * gzipped as the broker is (bundle.ts), it is the least a bundle on this stack
  * can weigh. Update it when the broker starts using another of their APIs.
  */
 import { Hono } from "hono";
-import { base64url, createLocalJWKSet, errors, jwtVerify } from "jose";
+import { base64url, createLocalJWKSet, errors, jwtVerify, SignJWT } from "jose";
 import * as z from "zod/mini";
 
 const body = z.strictObject({
@@ -48,7 +48,8 @@ app.post("/v1/keys/:vendor", async (c) => {
   } catch (error) {
     if (error instanceof errors.JOSEError) return c.json({ error: error.code }, 401);
   }
-  return c.json({ ok: parsed.success, vendor: c.req.param("vendor"), id: base64url.encode("x") });
+  const signed = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).sign(new Uint8Array(32));
+  return c.json({ ok: parsed.success, vendor: c.req.param("vendor"), id: base64url.encode("x"), signed });
 });
 app.route(
   "/v1/more",

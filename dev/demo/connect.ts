@@ -28,6 +28,13 @@ interface SocketProtocol {
     message: string,
     transcript: string,
   ): { transcript?: string; refused?: string; reply?: string | ArrayBuffer; done?: boolean };
+  /**
+   * For a credential `connect` hands to the vendor's SDK (`in: "sdk"`): the socket that SDK opens
+   * from the endpoint and the key, which the demo stands in for, and the key's field in its first message.
+   */
+  sdk?(endpoint: string, key: string): { url: string; withKey?: { field: string; key: string } };
+  /** Reads a binary message as the text `read` takes (AWS's event-stream messages); text messages need none. */
+  decode?(data: ArrayBuffer): string;
   /** What a socket error means, when the vendor refuses at the handshake. */
   errorMeans?: string;
   /** A refusal told by the close alone (Gemini closes with 1008 and a reason); undefined for a normal end. */
@@ -197,7 +204,74 @@ const PROTOCOLS: Record<string, SocketProtocol> = {
     },
     errorMeans: "Gladia refused the session's token at the handshake",
   },
+  "twilio-voice": {
+    // The Voice SDK's Device opens `endpoint` and sends the token in its `listen`;
+    // Twilio answers `connected` or an access-token error.
+    sdk: (endpoint, key) => ({ url: endpoint, withKey: { field: "token", key } }),
+    open: (withKey) =>
+      JSON.stringify({ type: "listen", version: "1.6", payload: { token: withKey?.key, browserinfo: {} } }),
+    read(message) {
+      const data = JSON.parse(message) as {
+        type: string;
+        payload: { error?: { code: number; message: string }; token?: { identity: string }; incoming?: boolean };
+      };
+      const { error, token, incoming } = data.payload;
+      if (error) return { refused: `${error.code} ${error.message}` };
+      if (data.type !== "connected") return {};
+      const calls = incoming ? "place and receive calls" : "place calls";
+      return { transcript: `The emulator's Twilio signaling took the token of ${token?.identity}, who may ${calls}` };
+    },
+  },
+  "aws-transcribe": {
+    // The presigned URL carries the stream's settings. A real app wraps its audio in event-stream
+    // AudioEvents (@aws-sdk/eventstream-codec); the emulator takes any binary message as audio.
+    open: () => SILENCE(),
+    decode: eventStreamPayload,
+    read(message, transcript) {
+      const data = JSON.parse(message) as {
+        Message?: string;
+        Transcript?: { Results?: { IsPartial: boolean; Alternatives: { Transcript: string }[] }[] };
+      };
+      if (data.Message) return { refused: data.Message };
+      const finals = (data.Transcript?.Results ?? []).filter((result) => !result.IsPartial);
+      return {
+        transcript: transcript + finals.map((result) => `${result.Alternatives[0]?.Transcript ?? ""} `).join(""),
+      };
+    },
+    errorMeans: "AWS refused the presigned URL at the handshake",
+  },
+  livekit: {
+    // The client SDK's `room.connect(endpoint, key)` opens the signal WebSocket under the server URL
+    // with the token as `access_token`; media would follow over WebRTC.
+    sdk(endpoint, key) {
+      const url = new URL(`${endpoint}${LIVEKIT_SIGNAL_PATH}`);
+      url.searchParams.set("access_token", key);
+      return { url: url.toString() };
+    },
+    // The server's first message is its join response: the room and the participant the token named.
+    read(message) {
+      const data = JSON.parse(message) as { join?: { room: { name: string }; participant: { identity: string } } };
+      if (!data.join) return {};
+      const { room, participant } = data.join;
+      return {
+        transcript: `The emulator's LiveKit server let ${participant.identity} join room ${room.name}`,
+        done: true,
+      };
+    },
+    errorMeans: "LiveKit refused the token at the handshake",
+  },
 };
+
+/** LiveKit's signal path under the server URL, which its client SDK opens with the token as `access_token`. */
+const LIVEKIT_SIGNAL_PATH = "/rtc/v1";
+
+/** The payload of one event-stream message: after the 12-byte prelude and the headers, before the 4-byte CRC. */
+function eventStreamPayload(data: ArrayBuffer): string {
+  const view = new DataView(data);
+  const total = view.getUint32(0);
+  const headersLength = view.getUint32(4);
+  return new TextDecoder().decode(new Uint8Array(data, 12 + headersLength, total - 16 - headersLength));
+}
 
 /** Uses the key as its `connect` says. `apiUrl` is the HTTP API an app calls with a key that has no one endpoint. */
 export async function connectWithKey(minted: MintedKey, apiUrl: string, onText: OnText): Promise<UseResult> {
@@ -216,6 +290,11 @@ export async function connectWithKey(minted: MintedKey, apiUrl: string, onText: 
     const withKey = { field: credential.field, key: minted.key };
     return socketSession(connect.endpoint ?? "", [], protocol, onText, withKey);
   }
+  if (credential.in === "sdk") {
+    if (protocol.sdk === undefined) return { accepted: false, detail: `no SDK stand-in for ${minted.vendor}` };
+    const { url, withKey } = protocol.sdk(connect.endpoint ?? "", minted.key);
+    return socketSession(url, [], protocol, onText, withKey);
+  }
   const { url, protocols } = webSocketFor(minted, { query: protocol.query ?? {} });
   return socketSession(url, protocols, protocol, onText);
 }
@@ -229,13 +308,16 @@ function socketSession(
 ): Promise<UseResult> {
   return new Promise((resolve) => {
     const socket = new WebSocket(url, protocols);
+    if (protocol.decode) socket.binaryType = "arraybuffer";
     let transcript = "";
     let refused: string | undefined;
     socket.onopen = () => {
       if (protocol.open) socket.send(protocol.open(withKey));
     };
     socket.onmessage = (event) => {
-      const reading = protocol.read(String(event.data), transcript);
+      const data: unknown = event.data;
+      const text = data instanceof ArrayBuffer && protocol.decode ? protocol.decode(data) : String(data);
+      const reading = protocol.read(text, transcript);
       if (reading.refused) refused = reading.refused;
       if (reading.transcript !== undefined && reading.transcript !== transcript) {
         transcript = reading.transcript;

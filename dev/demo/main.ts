@@ -36,6 +36,9 @@ const VENDOR_NAMES: Record<VendorId, string> = {
   xai: "xAI Voice Agent",
   mistral: "Mistral",
   gladia: "Gladia",
+  "aws-transcribe": "Amazon Transcribe",
+  "twilio-voice": "Twilio Voice",
+  livekit: "LiveKit",
 };
 
 const EXAMPLE_OPTIONS: Record<string, object> = {
@@ -53,6 +56,9 @@ const EXAMPLE_OPTIONS: Record<string, object> = {
   mistral: { ttl_seconds: 300, model: "voxtral-mini-transcribe-realtime-2602" },
   azure: {},
   gladia: { encoding: "wav/pcm", sample_rate: 16000, languages: "en" },
+  "aws-transcribe": { ttl_seconds: 60, language_code: "en-US", media_encoding: "pcm", sample_rate: 16000 },
+  "twilio-voice": { ttl_seconds: 600, incoming: true },
+  livekit: { ttl_seconds: 600, room: "demo-room", can_publish: true, name: "Demo user" },
 };
 /**
  * What makes a vendor's key open one connection only. The emulator enforces it

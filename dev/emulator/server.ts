@@ -4,6 +4,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { acedata } from "./acedata";
 import { amivoice } from "./amivoice";
+import { awsTranscribe } from "./aws-transcribe";
 import { deepgram } from "./deepgram";
 import { elevenlabs } from "./elevenlabs";
 import { assemblyai } from "./assemblyai";
@@ -17,15 +18,18 @@ import { gemini } from "./gemini";
 import { gladia } from "./gladia";
 import { mistral } from "./mistral";
 import { KeyRegistry } from "./keys";
+import { livekit } from "./livekit";
 import { openai } from "./openai";
 import { soniox } from "./soniox";
 import { speechmatics } from "./speechmatics";
+import { twilioVoice } from "./twilio-voice";
 import {
   type EmulatorReply,
   type IncomingHeaders,
   type KeyUseEndpoint,
   matchesPath,
   type RecordedRequest,
+  type SignedVendorEmulator,
   type VendorEmulator,
 } from "./types";
 
@@ -61,6 +65,9 @@ export const emulators: VendorEmulator[] = [
   xai,
   mistral,
 ];
+
+/** Vendors whose credentials the broker signs itself: only where the credentials are used. */
+export const signedVendors: SignedVendorEmulator[] = [twilioVoice, awsTranscribe, livekit];
 
 /** The emulator keeps this many recorded requests, so a long dev session does not grow without bound. */
 const MAX_RECORDED_REQUESTS = 10_000;
@@ -203,7 +210,7 @@ function claimant<T extends { claims?(headers: IncomingHeaders): boolean }>(
 
 /** Every vendor's key-use endpoints. */
 function keyUses(): KeyUseEndpoint[] {
-  return emulators.flatMap((e) => e.keyUse);
+  return [...emulators, ...signedVendors].flatMap((e) => e.keyUse);
 }
 
 export interface EmulatorServer {

@@ -73,6 +73,18 @@ export interface VendorEmulator {
   malformedReply: EmulatorReply;
 }
 
+/**
+ * A vendor whose credentials the broker signs itself (LiveKit, AWS Transcribe, Twilio Voice): no
+ * issuance API to emulate, only where its credentials are used, checked with the signing
+ * secret the emulated account shares with the broker.
+ */
+export interface SignedVendorEmulator {
+  vendor: string;
+  /** The signing secret the emulated account shares with the broker. */
+  masterKey: string;
+  keyUse: KeyUseEndpoint | KeyUseEndpoint[];
+}
+
 /** True when `path` matches `template`, where a `{name}` segment stands for any one non-empty segment. */
 export function matchesPath(template: string, path: string): boolean {
   const expected = template.split("/");
@@ -106,7 +118,7 @@ const TRANSCRIPT_INTERVAL_MS = 120;
 /** Sends one message per word, then calls `done`; stops if the socket closes. */
 export function streamTranscript(
   socket: WebSocket,
-  message: (word: string, index: number) => string,
+  message: (word: string, index: number) => string | Buffer,
   done: () => void,
 ) {
   let index = 0;

@@ -43,6 +43,7 @@ export function webSocketFor(minted: ConnectableKey, options: WebSocketForOption
     if (minted.url === undefined) throw new Error(`${vendor}: connect says to open url, and the answer has none`);
     return { url: withQuery(minted.url, options.query ?? {}), protocols: [] };
   }
+  if (credential.in === "sdk") throw new Error(`${vendor} takes the key in its SDK, which opens its own connection`);
   if (credential.in === "message" || credential.in === "header") {
     const where =
       credential.in === "message" ? `the first message's ${credential.field}` : `the ${credential.name} header`;

@@ -15,7 +15,10 @@ export type VendorId =
   | "azure"
   | "mistral"
   | "gladia"
-  | "xai";
+  | "xai"
+  | "livekit"
+  | "twilio-voice"
+  | "aws-transcribe";
 
 /** The body of `POST /v1/keys/{vendor}`, per vendor. Omitted options take the broker's defaults. */
 export interface VendorOptions {
@@ -121,18 +124,153 @@ export interface VendorOptions {
     /** Lifetime of the key in seconds. Never clamped: a value outside the range, or `POLICY`'s narrower one, is `400`. An integer. From 60 to 3600. Default 300. */
     ttl_seconds?: number;
   };
+  livekit: {
+    /** Lifetime of the key in seconds. Never clamped: a value outside the range, or `POLICY`'s narrower one, is `400`. An integer. From 60 to 86400. Default 600. */
+    ttl_seconds?: number;
+    /** The one LiveKit room the token joins: 1 to 128 characters of `A-Z a-z 0-9 _ - . : @ |`. Left out: a new room, `room-<random UUID>`, as LiveKit's starter apps make one per session. `POLICY` can force it (`{client_ref}` in a forced room stands for the user). 0 to 128 characters. Matches `^[A-Za-z0-9_.:@|-]+$`. */
+    room?: string;
+    /** Whether the participant may publish audio and video tracks. Left out: true. Default true. */
+    can_publish?: boolean;
+    /** Whether the participant may subscribe to the room's tracks. Left out: true. Default true. */
+    can_subscribe?: boolean;
+    /** Whether the participant may send data messages. Left out: true. Default true. */
+    can_publish_data?: boolean;
+    /** The participant's display name (LiveKit's `name`), 1 to 128 characters; the identity is always `client_ref`. Left out: none. 1 to 128 characters. */
+    name?: string;
+    /** Participant metadata the room sees (LiveKit's `metadata`), one string of 1 to 1024 characters. Left out: none. 1 to 1024 characters. */
+    metadata?: string;
+  };
+  "twilio-voice": {
+    /** Lifetime of the key in seconds. Never clamped: a value outside the range, or `POLICY`'s narrower one, is `400`. An integer. From 60 to 3600. Default 600. */
+    ttl_seconds?: number;
+    /** True: the token also lets the user receive calls to their identity (`client_ref`). Left out: false, outgoing calls only. Default false. */
+    incoming?: boolean;
+  };
+  "aws-transcribe": {
+    /** Lifetime of the key in seconds. Never clamped: a value outside the range, or `POLICY`'s narrower one, is `400`. An integer. From 1 to 300. Default 60. */
+    ttl_seconds?: number;
+    /** The stream's language (`language-code`), one of the language codes Transcribe streaming supports (`en-US`, `de-DE`, …). Not with `identify_language`. Left out: `en-US`, unless `identify_language`. */
+    language_code?:
+      | "af-ZA"
+      | "am-ET"
+      | "ar-AE"
+      | "ar-SA"
+      | "be-BY"
+      | "bg-BG"
+      | "bn-IN"
+      | "bs-BA"
+      | "ca-ES"
+      | "ckb-IQ"
+      | "ckb-IR"
+      | "cs-CZ"
+      | "cy-WL"
+      | "da-DK"
+      | "de-CH"
+      | "de-DE"
+      | "el-GR"
+      | "en-AB"
+      | "en-AU"
+      | "en-GB"
+      | "en-IE"
+      | "en-IN"
+      | "en-NZ"
+      | "en-US"
+      | "en-WL"
+      | "en-ZA"
+      | "es-ES"
+      | "es-MX"
+      | "es-US"
+      | "et-ET"
+      | "eu-ES"
+      | "fa-AF"
+      | "fa-IR"
+      | "fi-FI"
+      | "fr-CA"
+      | "fr-FR"
+      | "gl-ES"
+      | "gu-IN"
+      | "he-IL"
+      | "hi-IN"
+      | "hr-HR"
+      | "ht-HT"
+      | "hu-HU"
+      | "hy-AM"
+      | "id-ID"
+      | "is-IS"
+      | "it-IT"
+      | "ja-JP"
+      | "jv-ID"
+      | "kab-DZ"
+      | "ka-GE"
+      | "kk-KZ"
+      | "km-KH"
+      | "kn-IN"
+      | "ko-KR"
+      | "lg-IN"
+      | "lt-LT"
+      | "lv-LV"
+      | "mk-MK"
+      | "ml-IN"
+      | "mr-IN"
+      | "ms-MY"
+      | "my-MM"
+      | "ne-NP"
+      | "nl-NL"
+      | "no-NO"
+      | "or-IN"
+      | "pa-IN"
+      | "pl-PL"
+      | "ps-AF"
+      | "pt-BR"
+      | "pt-PT"
+      | "ro-RO"
+      | "ru-RU"
+      | "si-LK"
+      | "sk-SK"
+      | "sl-SI"
+      | "so-SO"
+      | "sq-AL"
+      | "sr-RS"
+      | "su-ID"
+      | "sv-SE"
+      | "sw-BI"
+      | "sw-KE"
+      | "sw-RW"
+      | "sw-TZ"
+      | "sw-UG"
+      | "ta-IN"
+      | "te-IN"
+      | "th-TH"
+      | "tl-PH"
+      | "tr-TR"
+      | "uk-UA"
+      | "uz-UZ"
+      | "vi-VN"
+      | "zh-CN"
+      | "zh-HK"
+      | "zh-TW"
+      | "zu-ZA";
+    /** True: Transcribe identifies the language among `language_options` (`identify-language`). Left out: false. Default false. */
+    identify_language?: boolean;
+    /** With `identify_language`, and only then: two or more supported language codes, comma-separated, at most one dialect per language (`en-US,es-US`). */
+    language_options?: string;
+    /** The audio's encoding (`media-encoding`): `pcm` (signed 16-bit little-endian), `ogg-opus` or `flac`. Left out: `pcm`. Default "pcm". */
+    media_encoding?: "pcm" | "ogg-opus" | "flac";
+    /** The audio's sample rate in Hz (`sample-rate`), 8000 to 48000. Left out: 16000. An integer. From 8000 to 48000. Default 16000. */
+    sample_rate?: number;
+  };
 }
 
 /** How a client presents a minted key: the `connect` of every mint answer and `GET /v1/vendors` entry. */
 export type Connect = {
-  /** `websocket`, `webrtc` (post an SDP offer over HTTP) or `http` (the vendor's HTTP API). */
+  /** `websocket`, `webrtc` (post an SDP offer over HTTP; with credential `sdk`, the vendor SDK's own signalling) or `http` (the vendor's HTTP API). */
   transport: "websocket" | "webrtc" | "http";
   /** The URL to open or post to, where the vendor has a fixed one; null otherwise. When the operator overrides the vendor's base URL (a regional host, or the emulator), it is on that host. A `{name}` path segment is the app's to fill in (ElevenLabs' `{voice_id}`). */
   endpoint: string | null;
   /** Where the credential goes; `in` says which of the forms it is. */
   credential:
     | {
-        /** `query`: a query parameter of the endpoint, named `name`, holding the key, or with `scheme` the scheme, a space and the key. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. */
+        /** `query`: a query parameter of the endpoint, named `name`, holding the key, or with `scheme` the scheme, a space and the key. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. `sdk`: the vendor's client SDK takes the key and opens its own connection under `endpoint`, given both (LiveKit's `room.connect(endpoint, key)`) or the key alone (Twilio's `new Device(key)`). */
         in: "query";
         /** The query parameter or header that carries the key. */
         name: string;
@@ -140,13 +278,13 @@ export type Connect = {
         scheme?: string;
       }
     | {
-        /** `query`: a query parameter of the endpoint, named `name`, holding the key, or with `scheme` the scheme, a space and the key. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. */
+        /** `query`: a query parameter of the endpoint, named `name`, holding the key, or with `scheme` the scheme, a space and the key. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. `sdk`: the vendor's client SDK takes the key and opens its own connection under `endpoint`, given both (LiveKit's `room.connect(endpoint, key)`) or the key alone (Twilio's `new Device(key)`). */
         in: "subprotocols";
         /** The WebSocket subprotocols in order; the one holding `{key}` carries the key in its place. */
         protocols: string[];
       }
     | {
-        /** `query`: a query parameter of the endpoint, named `name`, holding the key, or with `scheme` the scheme, a space and the key. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. */
+        /** `query`: a query parameter of the endpoint, named `name`, holding the key, or with `scheme` the scheme, a space and the key. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. `sdk`: the vendor's client SDK takes the key and opens its own connection under `endpoint`, given both (LiveKit's `room.connect(endpoint, key)`) or the key alone (Twilio's `new Device(key)`). */
         in: "header";
         /** The query parameter or header that carries the key. */
         name: string;
@@ -154,14 +292,18 @@ export type Connect = {
         scheme?: string;
       }
     | {
-        /** `query`: a query parameter of the endpoint, named `name`, holding the key, or with `scheme` the scheme, a space and the key. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. */
+        /** `query`: a query parameter of the endpoint, named `name`, holding the key, or with `scheme` the scheme, a space and the key. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. `sdk`: the vendor's client SDK takes the key and opens its own connection under `endpoint`, given both (LiveKit's `room.connect(endpoint, key)`) or the key alone (Twilio's `new Device(key)`). */
         in: "url";
       }
     | {
-        /** `query`: a query parameter of the endpoint, named `name`, holding the key, or with `scheme` the scheme, a space and the key. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. */
+        /** `query`: a query parameter of the endpoint, named `name`, holding the key, or with `scheme` the scheme, a space and the key. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. `sdk`: the vendor's client SDK takes the key and opens its own connection under `endpoint`, given both (LiveKit's `room.connect(endpoint, key)`) or the key alone (Twilio's `new Device(key)`). */
         in: "message";
         /** The field of the first message that carries the key. */
         field: string;
+      }
+    | {
+        /** `query`: a query parameter of the endpoint, named `name`, holding the key, or with `scheme` the scheme, a space and the key. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. `sdk`: the vendor's client SDK takes the key and opens its own connection under `endpoint`, given both (LiveKit's `room.connect(endpoint, key)`) or the key alone (Twilio's `new Device(key)`). */
+        in: "sdk";
       };
   /** Query parameters the vendor requires beside the credential, with their values; absent when none. */
   params?: Record<string, string>;

@@ -30,12 +30,13 @@ const errorEnvelope: PropertyDescriptions = {
 function connectDescriptions(prefix: string): PropertyDescriptions {
   const entries: PropertyDescriptions = {
     "": "How the client presents the key: the transport, the endpoint and where the credential goes. It names places only and never holds a secret that `key` or `url` does not; the broker neither logs nor audits it.",
-    ".transport": "`websocket`, `webrtc` (post an SDP offer over HTTP) or `http` (the vendor's HTTP API).",
+    ".transport":
+      "`websocket`, `webrtc` (post an SDP offer over HTTP; with credential `sdk`, the vendor SDK's own signalling) or `http` (the vendor's HTTP API).",
     ".endpoint":
       "The URL to open or post to, where the vendor has a fixed one; null otherwise. When the operator overrides the vendor's base URL (a regional host, or the emulator), it is on that host. A `{name}` path segment is the app's to fill in (ElevenLabs' `{voice_id}`).",
     ".credential": "Where the credential goes; `in` says which of the forms it is.",
     ".credential.in":
-      "`query`: a query parameter of the endpoint, named `name`, holding the key, or with `scheme` the scheme, a space and the key. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open.",
+      "`query`: a query parameter of the endpoint, named `name`, holding the key, or with `scheme` the scheme, a space and the key. `subprotocols`: the WebSocket subprotocols `protocols`, in order, with the key in place of `{key}`. `header`: the header `name`, with `scheme` before the key. `url`: open the answer's `url` as it is. `message`: field `field` of the first message sent once the socket is open. `sdk`: the vendor's client SDK takes the key and opens its own connection under `endpoint`, given both (LiveKit's `room.connect(endpoint, key)`) or the key alone (Twilio's `new Device(key)`).",
     ".credential.name": "The query parameter or header that carries the key.",
     ".credential.protocols":
       "The WebSocket subprotocols in order; the one holding `{key}` carries the key in its place.",
@@ -84,6 +85,17 @@ export const SCHEMA_DESCRIPTIONS: Record<string, PropertyDescriptions> = {
       "Per vendor: those the caller minted for this day, and those with a `daily_quota` of their own in `POLICY`.",
     "vendors.*.mints": "Keys of this vendor counted against the caller this day, mints under way included.",
     "vendors.*.quota": "The vendor's `daily_quota` in `POLICY`; null when it has none.",
+  },
+  LiveKitTokenRequest: {
+    room_name:
+      "The room to join (the `livekit` option `room`): 1 to 128 characters of `A-Z a-z 0-9 _ - . : @ |`. Left out: a new room of its own.",
+    participant_name: "The participant's display name (`name`), 1 to 128 characters. Left out: none.",
+    participant_metadata: "Participant metadata (`metadata`), 1 to 1024 characters. Left out: none.",
+  },
+  LiveKitToken: {
+    server_url: "The LiveKit server URL to join (`LIVEKIT_URL`): `room.connect(server_url, participant_token)`.",
+    participant_token:
+      "The LiveKit access token: identity `client_ref`, the room and rights of the `livekit` options applied.",
   },
   DenyRequest: {
     client_ref: `The user to stop, as the audit trail names them (a pseudonym when \`CLIENT_REF_SECRET\` is set); 1 to ${MAX_CLIENT_REF_CHARS} characters.`,
@@ -225,6 +237,30 @@ export const REQUEST_FIELD_DESCRIPTIONS: RequestFields = {
   deepgram: {},
   azure: {},
   xai: {},
+  "aws-transcribe": {
+    language_code:
+      "The stream's language (`language-code`), one of the language codes Transcribe streaming supports (`en-US`, `de-DE`, …). Not with `identify_language`. Left out: `en-US`, unless `identify_language`.",
+    identify_language:
+      "True: Transcribe identifies the language among `language_options` (`identify-language`). Left out: false.",
+    language_options:
+      "With `identify_language`, and only then: two or more supported language codes, comma-separated, at most one dialect per language (`en-US,es-US`).",
+    media_encoding:
+      "The audio's encoding (`media-encoding`): `pcm` (signed 16-bit little-endian), `ogg-opus` or `flac`. Left out: `pcm`.",
+    sample_rate: "The audio's sample rate in Hz (`sample-rate`), 8000 to 48000. Left out: 16000.",
+  },
+  "twilio-voice": {
+    incoming:
+      "True: the token also lets the user receive calls to their identity (`client_ref`). Left out: false, outgoing calls only.",
+  },
+  livekit: {
+    room: "The one LiveKit room the token joins: 1 to 128 characters of `A-Z a-z 0-9 _ - . : @ |`. Left out: a new room, `room-<random UUID>`, as LiveKit's starter apps make one per session. `POLICY` can force it (`{client_ref}` in a forced room stands for the user).",
+    can_publish: "Whether the participant may publish audio and video tracks. Left out: true.",
+    can_subscribe: "Whether the participant may subscribe to the room's tracks. Left out: true.",
+    can_publish_data: "Whether the participant may send data messages. Left out: true.",
+    name: "The participant's display name (LiveKit's `name`), 1 to 128 characters; the identity is always `client_ref`. Left out: none.",
+    metadata:
+      "Participant metadata the room sees (LiveKit's `metadata`), one string of 1 to 1024 characters. Left out: none.",
+  },
   openai: {
     session_type: "The session the client secret opens: `realtime` (speech to speech) or `transcription`.",
     model:
@@ -295,6 +331,13 @@ export const MINTED_KEY_EXTRA_DESCRIPTIONS: Partial<Record<VendorId, PropertyDes
   elevenlabs: {
     single_use: "Always true for a token: its first connection consumes it; never cache or share it.",
     url: "The signed WebSocket URL that starts a conversation with the agent; `key` is the credential inside it, and the URL is as secret.",
+  },
+  "aws-transcribe": {
+    url: "The presigned `wss://` URL to open as given: it starts one stream with these settings until `expires_at` (`X-Amz-Expires`), and a stream started in time may run past it. `key` is its `X-Amz-Signature`; the URL is as secret.",
+    session_id:
+      "The stream's `session-id`, signed into the URL: AWS answers it as `x-amzn-transcribe-session-id`, and it is the audit's `vendor_key_id`. Not a credential.",
+    single_use:
+      "Always true: a second stream started with the URL ends the first (AWS's `ConflictException` for a repeated `session-id`); never cache or share it.",
   },
   gladia: {
     single_use: "Always true: the URL is one live session; never cache or share it.",

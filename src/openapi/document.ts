@@ -12,6 +12,7 @@ import {
 } from "../constants";
 import { ISSUANCE_ID_PATTERN } from "../ids";
 import { denyBodySchema } from "../routes/admin";
+import { LIVEKIT_REFUSED_FIELDS, livekitTokenRequestSchema } from "../routes/livekit";
 import { encodeUsersCursor, statsQuerySchema, usersQuerySchema } from "../routes/stats";
 import { auditQuerySchema } from "../routes/audit";
 import { auditExportQuerySchema } from "../routes/audit-export";
@@ -62,6 +63,7 @@ import {
   exportEndLineDocSchema,
   exportErrorLineDocSchema,
   healthResponseSchema,
+  livekitTokenResponseSchema,
   mintedKeySchemas,
   openApiDocumentSchema,
   statsResponseSchema,
@@ -175,6 +177,11 @@ const AUDIT_DOWN = "the audit store (KV) could not be read";
  * and a test holds the two to the same verdicts.
  */
 const REQUEST_RULES: Partial<Record<VendorId, Json>> = {
+  "aws-transcribe": {
+    if: { properties: { identify_language: { const: true } }, required: ["identify_language"] },
+    then: { required: ["language_options"], not: { required: ["language_code"] } },
+    else: { not: { required: ["language_options"] } },
+  },
   elevenlabs: {
     if: { properties: { kind: { const: "agent" } }, required: ["kind"] },
     then: { required: ["agent_id"] },
@@ -298,6 +305,50 @@ function mintOperation(id: VendorId): Json {
             "the audit record could not be written, so the key the vendor issued was not handed out (do not retry at once: each retry issues another credential)",
           upstream_timeout: `${id} did not answer within \`UPSTREAM_TIMEOUT_MS\``,
         }),
+      },
+    },
+  };
+}
+
+/** LiveKit's standard token endpoint: the `livekit` mint in LiveKit's request and answer shapes. */
+function livekitTokenOperation(): Record<string, Json> {
+  const mint = mintOperation("livekit").post as { responses: Record<string, Json> };
+  const { "201": _minted, ...errors } = mint.responses;
+  const refused = Object.entries(LIVEKIT_REFUSED_FIELDS)
+    .map(([field, why]) => `\`${field}\` (${why})`)
+    .join(", ");
+  return {
+    post: {
+      operationId: "livekit_token",
+      summary: "LiveKit's standard token endpoint, for the client SDKs' endpoint TokenSource",
+      description: [
+        "Takes LiveKit's token request and answers LiveKit's `201 {server_url, participant_token}`, so that `TokenSource.endpoint(url, {headers: {Authorization}})` in any LiveKit client SDK gets its token here.",
+        "It is `POST /v1/keys/livekit` under another shape: the same sign-in, `POLICY` (its `livekit` rules and TTL), claim gate, burst limit, quota, deny and audit record; `room_name`, `participant_name` and `participant_metadata` are the options `room`, `name` and `metadata`, and the TTL is `POLICY`'s default.",
+        `A field the client may not set is \`400\`, as LiveKit asks, unless it is an empty object: ${refused}.`,
+      ].join(" "),
+      tags: ["keys"],
+      security: [{ endUserJwt: [] }],
+      parameters: [CALLER_REQUEST_ID_PARAMETER],
+      requestBody: {
+        required: false,
+        description: `LiveKit's \`TokenSourceRequest\`; an empty body or \`{}\` takes the defaults. At most ${MAX_REQUEST_BODY_BYTES} bytes.`,
+        content: jsonBody(ref("LiveKitTokenRequest"), {
+          room: { summary: "Join one room", value: { room_name: "support-4711", participant_name: "Alice" } },
+        }),
+      },
+      responses: {
+        "201": answer(
+          "The server URL and the token. Never cached (`Cache-Control: no-store`).",
+          jsonBody(ref("LiveKitToken"), {
+            token: {
+              value: {
+                server_url: EXAMPLE_CONNECT.livekit.endpoint,
+                participant_token: MINT_EXAMPLES.livekit.room?.response?.key,
+              },
+            },
+          }),
+        ),
+        ...errors,
       },
     },
   };
@@ -538,6 +589,7 @@ export async function buildOpenApiDocument(): Promise<Json> {
       },
     },
     ...Object.fromEntries(vendorIds.map((id) => [`/v1/keys/${id}`, mintOperation(id)])),
+    "/v1/livekit/token": livekitTokenOperation(),
     "/v1/me/usage": {
       get: {
         operationId: "my_usage",
@@ -925,6 +977,8 @@ export async function buildOpenApiDocument(): Promise<Json> {
     AuditExportEnd: jsonSchema(exportEndLineDocSchema, "output"),
     AuditExportError: jsonSchema(exportErrorLineDocSchema, "output"),
     Usage: jsonSchema(usageResponseSchema, "output"),
+    LiveKitTokenRequest: jsonSchema(livekitTokenRequestSchema, "input"),
+    LiveKitToken: jsonSchema(livekitTokenResponseSchema, "output"),
     DenyRequest: jsonSchema(denyBodySchema, "input"),
     DenyState: jsonSchema(denyStateSchema, "output"),
     VendorStates: jsonSchema(vendorStatesSchema, "output"),

@@ -85,6 +85,9 @@ export const EXAMPLE_CONNECT = {
   },
   elevenlabsAgent: { transport: "websocket", endpoint: null, credential: { in: "url" } },
   gladia: { transport: "websocket", endpoint: null, credential: { in: "url" } },
+  awsTranscribe: { transport: "websocket", endpoint: null, credential: { in: "url" } },
+  livekit: { transport: "webrtc", endpoint: "wss://my-project.livekit.cloud", credential: { in: "sdk" } },
+  twilioVoice: { transport: "webrtc", endpoint: "wss://voice-js.roaming.twilio.com/signal", credential: { in: "sdk" } },
   mistral: {
     transport: "websocket",
     endpoint: "wss://api.mistral.ai/v1/audio/transcriptions/realtime",
@@ -119,6 +122,8 @@ function minted(
 }
 
 const AGENT_ID = "agent_7401k2x9c3m5fq8a";
+const AWS_SESSION_ID = "3f1c9a52-7d4e-4b8a-9e26-5a0c8d1b7f43";
+const AWS_SIGNATURE = "1e69b75bf10db9722246eaea1527b4ef13661d541000ce587948ecc8ee9c8d3d";
 const SIGNATURE = "cvtkn_01k2x9d4w8r6yq3h5n7p";
 const GLADIA_TOKEN = "4a39145c-2844-4557-8f34-34883f7be7d9";
 
@@ -334,6 +339,58 @@ export const MINT_EXAMPLES: Record<VendorId, Record<string, MintExample>> = {
           url: `wss://api.gladia.io/v2/live?token=${GLADIA_TOKEN}`,
         },
         EXAMPLE_CONNECT.gladia,
+      ),
+    },
+  },
+  "aws-transcribe": {
+    english: {
+      summary: "A presigned URL for one minute, for a stream of 16 kHz PCM in US English",
+      request: { language_code: "en-US", ttl_seconds: 60 },
+      response: minted(
+        "aws-transcribe",
+        AWS_SIGNATURE,
+        60,
+        {
+          language_code: "en-US",
+          identify_language: false,
+          media_encoding: "pcm",
+          sample_rate: 16000,
+          session_id: AWS_SESSION_ID,
+          single_use: true,
+          // Signed with the AWS documentation's example key at the example time.
+          url:
+            "wss://transcribestreaming.us-east-1.amazonaws.com:8443/stream-transcription-websocket?language-code=en-US" +
+            `&media-encoding=pcm&sample-rate=16000&session-id=${AWS_SESSION_ID}&X-Amz-Expires=60&X-Amz-Date=20260302T145752Z` +
+            "&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20260302%2Fus-east-1%2Ftranscribe%2Faws4_request" +
+            `&X-Amz-SignedHeaders=host&X-Amz-Signature=${AWS_SIGNATURE}`,
+        },
+        EXAMPLE_CONNECT.awsTranscribe,
+      ),
+    },
+  },
+  livekit: {
+    room: {
+      summary: "A token that joins one room and may listen but not publish",
+      request: { room: "support-4711", can_publish: false, name: "Alice" },
+      response: minted(
+        "livekit",
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ2aWRlbyI6eyJyb29tIjoic3VwcG9ydC00NzExIn19.c2lnbmF0dXJl",
+        600,
+        { room: "support-4711", can_publish: false, can_subscribe: true, can_publish_data: true, name: "Alice" },
+        EXAMPLE_CONNECT.livekit,
+      ),
+    },
+  },
+  "twilio-voice": {
+    incoming: {
+      summary: "A Voice SDK token that places calls through the TwiML app and receives calls",
+      request: { incoming: true },
+      response: minted(
+        "twilio-voice",
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImN0eSI6InR3aWxpby1mcGE7dj0xIn0.eyJncmFudHMiOnsiaWRlbnRpdHkiOiJhbGljZSJ9fQ.c2lnbmF0dXJl",
+        600,
+        { incoming: true },
+        EXAMPLE_CONNECT.twilioVoice,
       ),
     },
   },

@@ -207,7 +207,23 @@ export const mintedKeySchemas = {
     /** The session's WebSocket URL; `key` is the token inside it. */
     url: z.string().check(z.regex(/^wss?:\/\/[^\s]+$/)),
   }),
+  livekit: z.strictObject({ ...mintedKeyBase("livekit"), ...echoed(vendors.livekit.fields) }),
+  "aws-transcribe": z.strictObject({
+    ...mintedKeyBase("aws-transcribe"),
+    ...echoed(vendors["aws-transcribe"].fields),
+    session_id: z.uuid(),
+    single_use: singleUse,
+    /** The presigned URL; `key` is its X-Amz-Signature. */
+    url: z.string().check(z.regex(/^wss?:\/\/[^\s]+[?&]X-Amz-Signature=[0-9a-f]{64}(&|$)/)),
+  }),
+  "twilio-voice": z.strictObject({ ...mintedKeyBase("twilio-voice"), ...echoed(vendors["twilio-voice"].fields) }),
 } satisfies Record<VendorId, z.ZodMiniType>;
+
+/** `POST /v1/livekit/token`'s `201`, LiveKit's `TokenSourceResponse`. */
+export const livekitTokenResponseSchema = z.strictObject({
+  server_url: z.string().check(z.regex(/^wss?:\/\/[^\s?#]+$/)),
+  participant_token: z.string().check(z.minLength(1)),
+});
 
 /** The last line of an export that ended normally, as documented: the cursor is a position in id order. */
 export const exportEndLineDocSchema = z.extend(exportEndLineSchema, { cursor: issuanceId });

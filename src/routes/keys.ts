@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../app-env";
 import { requireEndUser } from "../auth/middleware";
@@ -6,7 +6,7 @@ import type { Deps } from "../deps";
 import { brokerError } from "../errors";
 import { readJsonObject } from "../http/body";
 import { callerOf } from "../http/caller";
-import { mintKey } from "../mint";
+import { type MintContext, mintKey } from "../mint";
 import { countMints } from "../stats/counting";
 import { countInShard } from "../stats/shards";
 import { vendorIdSchema } from "../vendors/registry";
@@ -25,15 +25,20 @@ export function keysRoutes({ now, fetch, countMint }: Deps) {
     }
     c.var.logFields.vendor = vendor.data;
     const body = await readJsonObject(c.req.raw);
-    const minted = await mintKey(vendor.data, body, {
-      config: c.var.config,
-      rateLimiter: c.env.MINT_RATE_LIMITER,
-      fetch,
-      now,
-      user: c.var.user,
-      caller: callerOf(c),
-    });
+    const minted = await mintKey(vendor.data, body, mintContext(c, { now, fetch }));
     c.var.logFields.issuance_id = minted.issuance_id;
     return c.json(minted, 201);
   });
+}
+
+/** What the mint flow needs from a request that passed `requireEndUser`; every mint route builds it here. */
+export function mintContext(c: Context<AppEnv>, { now, fetch }: Pick<Deps, "now" | "fetch">): MintContext {
+  return {
+    config: c.var.config,
+    rateLimiter: c.env.MINT_RATE_LIMITER,
+    fetch,
+    now,
+    user: c.var.user,
+    caller: callerOf(c),
+  };
 }

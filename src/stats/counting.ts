@@ -3,7 +3,7 @@ import type { AppEnv } from "../app-env";
 import type { EndUser } from "../auth/end-user";
 import type { BrokerConfig } from "../config";
 import { logLine } from "../log";
-import { vendorIds } from "../vendors/registry";
+import { type VendorId, vendorIds } from "../vendors/registry";
 import { mintOutcome } from "./outcome";
 import { type FinishedMint, type MintCounter, UNKNOWN_VENDOR } from "./shards";
 
@@ -13,12 +13,13 @@ const knownVendors: ReadonlySet<string> = new Set(vendorIds);
  * Counts each finished mint request after its answer is made, through `waitUntil`: the count
  * is never on the mint's path, so a counter that throws, rejects or never settles changes
  * nothing the caller gets, nor when. Goes first on the route, so it sees every refusal.
+ * `routeVendor` names the vendor of a route that mints for one only (LiveKit's token endpoint).
  */
-export function countMints(counter: MintCounter): MiddlewareHandler<AppEnv> {
+export function countMints(counter: MintCounter, routeVendor?: VendorId): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     await next();
     try {
-      const vendor = c.req.param("vendor");
+      const vendor = routeVendor ?? c.req.param("vendor");
       const mint: FinishedMint = {
         at: c.var.deps.now(),
         vendor: vendor !== undefined && knownVendors.has(vendor) ? vendor : UNKNOWN_VENDOR,

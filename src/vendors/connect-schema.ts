@@ -27,6 +27,12 @@ export const connectCredentialSchema = z.discriminatedUnion("in", [
   z.strictObject({ in: z.literal("url") }),
   /** Field `field` of the first message the client sends once the socket is open. */
   z.strictObject({ in: z.literal("message"), field: name }),
+  /**
+   * The vendor's client SDK takes the key and opens its own connection under `endpoint`: given both
+   * (LiveKit's `room.connect(endpoint, key)`), or given the key alone, knowing `endpoint` itself
+   * (Twilio's `new Device(key)`).
+   */
+  z.strictObject({ in: z.literal("sdk") }),
 ]);
 
 export const connectSchema = z.strictObject({

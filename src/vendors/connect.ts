@@ -14,7 +14,8 @@ export type ConnectCredential =
   | { in: "subprotocols"; protocols: string[] }
   | { in: "header"; name: string; scheme?: string | undefined }
   | { in: "url" }
-  | { in: "message"; field: string };
+  | { in: "message"; field: string }
+  | { in: "sdk" };
 
 /** How a client presents a credential; validated by `connectSchema` (connect-schema.ts) in the tests and the document. */
 export interface Connect {

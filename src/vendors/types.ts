@@ -74,10 +74,10 @@ export interface VendorAdapter<Settings = unknown, Options = unknown> {
    */
   optionApplies?(name: string, options: Options): boolean;
   /**
-   * Refusals that depend on the caller (AmiVoice's IP binding rule): throws a
-   * `BrokerError` before any rate limit, quota or vendor call.
+   * Refusals that depend on the caller (AmiVoice's IP binding rule, Twilio Voice's
+   * identity characters): throws a `BrokerError` before any rate limit, quota or vendor call.
    */
-  checkCaller?(options: Options, settings: Settings, caller: { ip: string | undefined }): void;
+  checkCaller?(options: Options, settings: Settings, caller: { ip: string | undefined; clientRef: string }): void;
   /**
    * Reads credentials and base URL. Undefined when the vendor's secret is unset
    * (the vendor is disabled); throws `misconfigured` when settings are invalid.

@@ -36,6 +36,9 @@ describe("the client's generated vendor types", () => {
       mistral: true,
       gladia: true,
       xai: true,
+      livekit: true,
+      "twilio-voice": true,
+      "aws-transcribe": true,
     };
     const keyPaths = Object.keys(document.paths).filter((path) => path.startsWith("/v1/keys/"));
     expect(Object.keys(everyVendor).map((vendor) => `/v1/keys/${vendor}`)).toEqual(keyPaths);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { emulators } from "../../dev/emulator/server";
+import { emulators, signedVendors } from "../../dev/emulator/server";
 import { DEV_ADMIN_TOKEN } from "../../dev/dev-vars";
 import { DEV_AUDIENCE } from "../../dev/identity";
 import document from "../../src/generated/assets/openapi.json";
@@ -21,8 +21,13 @@ const require = createRequire(import.meta.url);
  * metadata, refused vendor credentials, exact signed-URL checks, claim paths, body draining):
  * 53.4 KiB with them. Raised to 60 for issue 20, whose budget is 1.5 KiB per new vendor: `connect`
  * (0.7 KiB) and Gemini, Azure, Cartesia, xAI, Mistral and Gladia (0.2 to 1 KiB each) make about 58.5 KiB.
+ * Raised to 66 for issue 21's three vendors the broker signs for itself, about 64.4 KiB: LiveKit 2.8 KiB
+ * (jose's SignJWT, its adapter and POST /v1/livekit/token), AWS Transcribe's SigV4 presign on WebCrypto
+ * (aws4fetch weighed 1.7 KiB more) and Twilio Voice. Raised to 70 for issue 22, about 68.4 KiB: the
+ * mint counts (their Durable Object, counting after the answer, the stats and users routes: 2.3 KiB),
+ * Cloudflare Access for the admin API (0.8 KiB), and the console's routes (0.5 KiB).
  */
-const MAX_GZIPPED_KIB = 60;
+const MAX_GZIPPED_KIB = 70;
 
 describe("the production bundle", () => {
   it("is minified, leaves the OpenAPI document to the static assets, and holds none of the emulator, the dev identity or zod's JSON Schema converter", async () => {
@@ -45,7 +50,7 @@ describe("the production bundle", () => {
         "speech emulator",
         "toJSONSchema",
         document.info.description.slice(0, 60),
-        ...emulators.map((e) => e.masterKey),
+        ...[...emulators, ...signedVendors].map((e) => e.masterKey),
       ]) {
         expect(bundle.includes(marker), marker).toBe(false);
       }

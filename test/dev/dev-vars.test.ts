@@ -23,6 +23,9 @@ describe("what npm run dev supplies", () => {
       "xai",
       "gladia",
       "azure",
+      "aws-transcribe",
+      "twilio-voice",
+      "livekit",
     ]);
     expect(vars).toMatchObject({
       SONIOX_BASE_URL: DEV_URL,
@@ -39,6 +42,8 @@ describe("what npm run dev supplies", () => {
       XAI_BASE_URL: DEV_URL,
       GLADIA_BASE_URL: DEV_URL,
       AZURE_SPEECH_ENDPOINT: DEV_URL,
+      AWS_TRANSCRIBE_BASE_URL: DEV_URL,
+      TWILIO_VOICE_BASE_URL: DEV_URL,
       AUTH_JWKS_URL: `${DEV_URL}/jwks.json`,
       AUTH_ISSUER: identity.issuer,
       AUTH_AUDIENCE: identity.audience,
@@ -77,6 +82,9 @@ describe("what npm run dev supplies", () => {
       "xai",
       "gladia",
       "azure",
+      "aws-transcribe",
+      "twilio-voice",
+      "livekit",
     ]);
     for (const name of ["SONIOX_API_KEY", "SONIOX_BASE_URL", "AMIVOICE_ISSUER_KEY", "AMIVOICE_BASE_URL"]) {
       expect(vars).not.toHaveProperty(name);
@@ -89,6 +97,16 @@ describe("what npm run dev supplies", () => {
       expect(emulated).not.toContain("azure");
       expect(vars).not.toHaveProperty("AZURE_SPEECH_KEY");
       expect(vars).not.toHaveProperty("AZURE_SPEECH_ENDPOINT");
+    }
+  });
+
+  it("leaves AWS Transcribe to .dev.vars when it sets a key or a region, which the emulator's key is not valid in", () => {
+    for (const line of ["AWS_ACCESS_KEY_ID=AKIAREAL\n", "AWS_SECRET_ACCESS_KEY=s\n", "AWS_REGION=eu-west-1\n"]) {
+      const { vars, emulated } = devVars(namesInDevVars(line), DEV_URL, identity);
+      expect(emulated).not.toContain("aws-transcribe");
+      for (const name of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_TRANSCRIBE_BASE_URL"]) {
+        expect(vars).not.toHaveProperty(name);
+      }
     }
   });
 

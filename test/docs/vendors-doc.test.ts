@@ -130,19 +130,34 @@ function codeSpans(cell: string): string[] {
   return [...cell.matchAll(/`([^`]+)`/g)].map((match) => match[1] as string);
 }
 
+/** LiveKit's: an API key, a secret as long as livekit-server requires, and a server URL (it has no default). */
+const LIVEKIT_SETTINGS: Record<string, string> = {
+  LIVEKIT_API_KEY: "APIexample",
+  LIVEKIT_API_SECRET: "s".repeat(32),
+  LIVEKIT_URL: "wss://my-project.livekit.cloud",
+};
+
+/** Twilio Voice's: its SIDs, each two letters and 32 hexadecimal digits. */
+const TWILIO_SIDS: Record<string, string> = {
+  TWILIO_ACCOUNT_SID: `AC${"0".repeat(32)}`,
+  TWILIO_API_KEY_SID: `SK${"0".repeat(32)}`,
+  TWILIO_TWIML_APP_SID: `AP${"0".repeat(32)}`,
+};
+
 /** Settings with the vendor's secret set and every base URL at its default. */
 function defaultSettings(id: VendorId): unknown {
   const adapter = adapterFor(id);
   const vars: VarReader = {
     optional: (name) =>
-      name === adapter.secretVars.at(-1)
+      LIVEKIT_SETTINGS[name] ??
+      (name === adapter.secretVars.at(-1)
         ? "secret"
         : name === "ACEDATA_APPLICATION_ID"
           ? crypto.randomUUID()
           : // Azure has no default host: the doc shows its connect for one region.
             name === "AZURE_SPEECH_REGION"
             ? "westeurope"
-            : undefined,
+            : TWILIO_SIDS[name]),
     baseUrl: (_name, fallback) => fallback,
     flag: () => false,
   };
@@ -158,7 +173,7 @@ function defaultConnect(id: VendorId): unknown {
 describe("docs/vendors.md", () => {
   it("has a section for every vendor in the registry", () => {
     for (const id of vendorIds) vendorSection(id);
-    const vendorSections = sections(doc).filter(({ body }) => /`POST \/v1\/keys\/\w+` takes:/.test(body));
+    const vendorSections = sections(doc).filter(({ body }) => /`POST \/v1\/keys\/[\w-]+` takes:/.test(body));
     expect(vendorSections).toHaveLength(vendorIds.length);
   });
 

@@ -168,11 +168,12 @@ describe("the API reference in Chromium", () => {
     );
     expect(navigation).toContain("section/Authentication");
     const schemes = Object.keys(api.components.securitySchemes);
-    expect(schemes.sort()).toEqual(["adminToken", "endUserJwt"]);
+    expect(schemes.sort()).toEqual(["adminToken", "cloudflareAccess", "endUserJwt"]);
     for (const name of schemes) {
       const section = await textOf(`section/Authentication/${name}`);
       expect(section, name).toContain("Security Scheme Type");
-      expect(section, name).toContain("bearer");
+      // Access's assertion comes in a header of its own, not as a bearer token.
+      expect(section, name).toContain(name === "cloudflareAccess" ? "Cf-Access-Jwt-Assertion" : "bearer");
     }
     const [mint] = mints();
     expect(await textOf(itemId(mint?.operation as Operation))).toMatch(/Authorizations:\s*endUserJwt/i);

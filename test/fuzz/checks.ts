@@ -47,7 +47,7 @@ export function carriesValidJwt(exchange: Exchange, credentials: Credentials): b
 
 /** The mint route as the broker routes it: Hono decodes the path first, so `/%761/keys/soniox` is `/v1/keys/soniox`. */
 const isMintRoute = (exchange: Exchange) =>
-  exchange.request.method === "POST" && /^\/v1\/keys\/[a-z]+$/.test(getPath(exchange.request));
+  exchange.request.method === "POST" && /^\/v1\/keys\/[a-z0-9-]+$/.test(getPath(exchange.request));
 
 const isPreflight = (exchange: Exchange) =>
   exchange.request.method === "OPTIONS" &&

@@ -6,6 +6,9 @@ import type { Env } from "../../src/env";
 
 export const emulatorUrl = inject("emulatorUrl");
 export const masterKeys = inject("masterKeys");
+export const awsAccount = inject("awsAccount");
+export const twilioVoiceAccount = inject("twilioVoiceAccount");
+export const livekitProject = inject("livekitProject");
 
 /** An AceData application id as the operator would configure it. */
 export const ACEDATA_APPLICATION_ID = "107f8d0f-e465-4a7e-a49e-d633d26f7aa2";
@@ -53,6 +56,18 @@ export function brokerEnv(overrides: Partial<Env> = {}): Env {
     GLADIA_BASE_URL: emulatorUrl,
     XAI_API_KEY: masterKeys.xai,
     XAI_BASE_URL: emulatorUrl,
+    AWS_ACCESS_KEY_ID: awsAccount.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: awsAccount.secretAccessKey,
+    AWS_REGION: awsAccount.region,
+    AWS_TRANSCRIBE_BASE_URL: emulatorUrl,
+    TWILIO_ACCOUNT_SID: twilioVoiceAccount.accountSid,
+    TWILIO_API_KEY_SID: twilioVoiceAccount.apiKeySid,
+    TWILIO_API_KEY_SECRET: twilioVoiceAccount.apiKeySecret,
+    TWILIO_TWIML_APP_SID: twilioVoiceAccount.twimlAppSid,
+    TWILIO_VOICE_BASE_URL: emulatorUrl,
+    LIVEKIT_API_KEY: livekitProject.apiKey,
+    LIVEKIT_API_SECRET: livekitProject.apiSecret,
+    LIVEKIT_URL: emulatorUrl.replace(/^http/, "ws"),
     ...overrides,
   };
 }

@@ -128,6 +128,18 @@ describe("the document's request rules give the broker's verdicts", () => {
         { ...(type === undefined ? {} : { type }), ...(region === undefined ? {} : { region }) },
       ]),
     ),
+    ...[undefined, false, true].flatMap((identify) =>
+      [undefined, "fr-FR"].flatMap((code) =>
+        [undefined, "en-US,es-US"].map((languages): [VendorId, Json] => [
+          "aws-transcribe",
+          {
+            ...(identify === undefined ? {} : { identify_language: identify }),
+            ...(code === undefined ? {} : { language_code: code }),
+            ...(languages === undefined ? {} : { language_options: languages }),
+          },
+        ]),
+      ),
+    ),
   ];
 
   it.each(cases)("%s %j", async (vendor, body) => {

@@ -18,6 +18,10 @@ const FIRST_FOUR_ONLY = {
   GLADIA_API_KEY: undefined,
   XAI_API_KEY: undefined,
   MISTRAL_API_KEY: undefined,
+  TWILIO_API_KEY_SECRET: undefined,
+  LIVEKIT_API_KEY: undefined,
+  LIVEKIT_API_SECRET: undefined,
+  AWS_ACCESS_KEY_ID: undefined,
 };
 
 async function listVendors(env = {}) {

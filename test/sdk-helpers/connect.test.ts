@@ -32,6 +32,11 @@ interface SocketUse {
   awaitMessage: boolean;
   /** Whether that first exchange means the vendor took the key. */
   accepted: (first: First) => boolean;
+  /**
+   * With credential `sdk`, when the vendor's SDK opens another URL than the endpoint: that URL, with
+   * the key in the query parameter `name` (LiveKit's signal path under its server URL).
+   */
+  sdkUrl?: (endpoint: string, key: string, name?: string) => string;
 }
 
 const isMessage = (first: First, test: (text: string) => boolean) => first.event === "message" && test(first.text);
@@ -101,6 +106,24 @@ const SOCKETS: Partial<Record<VendorId, SocketUse>> = {
     awaitMessage: false,
     accepted: (first) => first.event === "open",
   },
+  "twilio-voice": {
+    // What the Voice SDK's Device does with the key: its signaling socket's `listen` carries it as `payload.token`.
+    start: (field, key) =>
+      JSON.stringify({ type: "listen", version: "1.6", payload: { [field ?? "token"]: key, browserinfo: {} } }),
+    awaitMessage: true,
+    accepted: (first) => isMessage(first, (text) => text.includes('"type":"connected"')),
+  },
+  "aws-transcribe": {
+    // The presigned URL carries the stream's settings: the socket opens and waits for audio events.
+    awaitMessage: false,
+    accepted: (first) => first.event === "open",
+  },
+  livekit: {
+    // What livekit-client's room.connect(endpoint, key) opens: the signal path under the server URL.
+    sdkUrl: (endpoint, key, name = "access_token") => `${endpoint}/rtc/v1?${name}=${encodeURIComponent(key)}`,
+    awaitMessage: true,
+    accepted: (first) => isMessage(first, (text) => text.includes('"join"')),
+  },
 };
 
 /** Opens the socket and reports the first exchange, then closes it. */
@@ -131,6 +154,12 @@ async function socketSession(minted: MintedKey, use: SocketUse): Promise<First> 
   if (credential.in === "message") {
     if (connect.endpoint === null) throw new Error("no endpoint");
     return firstExchange(connect.endpoint, [], use, use.start?.(credential.field, minted.key));
+  }
+  if (credential.in === "sdk") {
+    // The test stands in for the vendor's SDK, which opens the endpoint and presents the key its own way.
+    if (connect.endpoint === null) throw new Error("no endpoint");
+    const url = use.sdkUrl?.(connect.endpoint, minted.key) ?? connect.endpoint;
+    return firstExchange(url, [], use, use.start?.(undefined, minted.key));
   }
   const { url, protocols } = webSocketFor(minted, { query: use.query ?? {} });
   return firstExchange(url, protocols, use, use.start?.(undefined, minted.key));
@@ -183,6 +212,9 @@ async function otherwise(minted: MintedKey, use: SocketUse): Promise<First> {
         endpoint.searchParams.set(`${name}_other`, minted.key);
       }
       return firstExchange(endpoint.toString(), [], use, use.start?.(undefined, minted.key));
+    case "sdk":
+      if (use.sdkUrl) return firstExchange(use.sdkUrl(connect.endpoint ?? "", minted.key, "token"), [], use);
+      return firstExchange(endpoint.toString(), [], use, use.start?.("token_other", minted.key));
     case "header":
       throw new Error("not a socket");
   }
@@ -205,7 +237,10 @@ describe("a connection made from connect alone", () => {
         return;
       }
       const minted = await keys.getKey(vendor);
-      expect(minted.connect?.endpoint ?? minted.url).toMatch(new RegExp(`^ws://${new URL(stack.emulatorUrl).host}/`));
+      // LiveKit's endpoint is the server URL itself, with no path.
+      expect(minted.connect?.endpoint ?? minted.url).toMatch(
+        new RegExp(`^ws://${new URL(stack.emulatorUrl).host}(/|$)`),
+      );
       const first = await socketSession(minted, socket);
       expect(socket.accepted(first), JSON.stringify(first)).toBe(true);
       // A fresh key, as single-use vendors consume theirs, presented where connect does not say.

@@ -122,6 +122,77 @@ describe("secrets stay secret", () => {
         ).text(),
       );
 
+      // LiveKit tokens are signed by the broker: no vendor to fail, so its failures are settings, bodies and the audit.
+      for (const [path, body] of [
+        ["/v1/keys/livekit", { room: "secrets" }],
+        ["/v1/livekit/token", { room_name: "secrets" }],
+      ] as const) {
+        const user = uniqueUser();
+        const token = await signToken(user);
+        secrets.push(token);
+        const request = (env: Partial<Env>, sent: unknown = body) =>
+          call(path, { method: "POST", headers: { Authorization: `Bearer ${token}` }, body: sent, env });
+        const ok = await request({});
+        expect(ok.status).toBe(201);
+        const answer = (await ok.clone().json()) as { key?: string; participant_token?: string };
+        const key = answer.key ?? answer.participant_token ?? "";
+        secrets.push(key);
+        bodies.push((await ok.text()).replaceAll(key, "<minted key>"));
+        for (const env of [
+          { LIVEKIT_API_SECRET: "short-livekit-secret" },
+          { LIVEKIT_URL: "https://not-a-websocket.example" },
+          { AUDIT: kvWithFailingWrites() },
+        ]) {
+          bodies.push(await (await request(env)).text());
+        }
+        bodies.push(await (await request({}, { ...body, bad: true })).text());
+      }
+      secrets.push("short-livekit-secret");
+
+      // Twilio Voice tokens are signed by the broker too: its failures are settings, bodies, identities and the audit.
+      const voiceUser = uniqueUser();
+      const voiceToken = await signToken(voiceUser);
+      secrets.push(voiceToken);
+      const mintVoice = (env: Partial<Env>, body: unknown = { incoming: true }) =>
+        mint("twilio-voice", voiceUser, { headers: { Authorization: `Bearer ${voiceToken}` }, body, env });
+      const voice = await mintVoice({});
+      expect(voice.status).toBe(201);
+      const { key: voiceKey } = (await voice.clone().json()) as { key: string };
+      // The token, and its signature alone.
+      secrets.push(voiceKey, voiceKey.split(".")[2] ?? "");
+      bodies.push((await voice.text()).replaceAll(voiceKey, "<minted key>"));
+      for (const env of [
+        { TWILIO_ACCOUNT_SID: "not-an-account-sid" },
+        { TWILIO_TWIML_APP_SID: undefined },
+        { AUDIT: kvWithFailingWrites() },
+      ]) {
+        bodies.push(await (await mintVoice(env)).text());
+      }
+      bodies.push(await (await mintVoice({}, { incoming: "yes" })).text());
+      bodies.push(await (await mint("twilio-voice", "auth0|not-a-voice-identity")).text());
+
+      // AWS Transcribe URLs are presigned by the broker: its failures are settings, bodies and the audit.
+      const awsUser = uniqueUser();
+      const awsToken = await signToken(awsUser);
+      secrets.push(awsToken);
+      const mintAws = (env: Partial<Env>, body: unknown = {}) =>
+        mint("aws-transcribe", awsUser, { headers: { Authorization: `Bearer ${awsToken}` }, body, env });
+      const presigned = await mintAws({});
+      expect(presigned.status).toBe(201);
+      // The signature is the key; the URL around it carries it too.
+      const { key: awsKey } = (await presigned.clone().json()) as { key: string };
+      secrets.push(awsKey);
+      bodies.push((await presigned.text()).replaceAll(awsKey, "<minted key>"));
+      for (const env of [
+        { AWS_SECRET_ACCESS_KEY: undefined },
+        { AWS_REGION: "not a region" },
+        { AWS_TRANSCRIBE_BASE_URL: "http://transcribe.example" },
+        { AUDIT: kvWithFailingWrites() },
+      ]) {
+        bodies.push(await (await mintAws(env)).text());
+      }
+      bodies.push(await (await mintAws({}, { identify_language: true })).text());
+
       const expired = await signToken("x", { claims: { exp: 1 } });
       secrets.push(expired);
       bodies.push(await (await call("/v1/vendors", { headers: { Authorization: `Bearer ${expired}` } })).text());

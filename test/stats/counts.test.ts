@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { call, expectError, kvWithFailingWrites, uniqueUser } from "../helpers/broker";
 import { faultUrl } from "../helpers/emulator";
+import { bearer } from "../helpers/tokens";
 import { admin, HOUR_MS, mintAt, outcomesIn, ownHour, stats } from "./helpers";
 
 const refuseAll = { limit: async () => ({ success: false }) } as unknown as RateLimit;
@@ -162,5 +163,17 @@ describe("GET /v1/admin/stats", () => {
     await expectError(down, 503, "stats_unavailable");
     const unbound = await call("/v1/admin/stats", { headers: admin, env: { MINT_STATS: undefined as never } });
     expect((await expectError(unbound, 500, "misconfigured")).message).toContain("MINT_STATS");
+  });
+});
+
+describe("counting LiveKit's token endpoint", () => {
+  it("counts POST /v1/livekit/token under livekit, as a mint through /v1/keys/livekit is", async () => {
+    const at = ownHour();
+    const iat = Math.floor(at.getTime() / 1000);
+    const headers = await bearer(uniqueUser("livekit-counted"), { claims: { iat, exp: iat + 600 } });
+    const token = (body: object) => call("/v1/livekit/token", { method: "POST", headers, body, now: () => at });
+    expect((await token({ room_name: "counted" })).status).toBe(201);
+    await expectError(await token({ participant_identity: "mallory" }), 400, "invalid_request");
+    expect(await outcomesIn(at, "livekit")).toEqual({ issued: 1, refused_invalid: 1 });
   });
 });

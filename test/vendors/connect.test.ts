@@ -70,6 +70,9 @@ const EXPECTED: Record<VendorId, Connect> = {
     params: { cartesia_version: "2026-08-14" },
   },
   gladia: { transport: "websocket", endpoint: null, credential: { in: "url" } },
+  "aws-transcribe": { transport: "websocket", endpoint: null, credential: { in: "url" } },
+  "twilio-voice": { transport: "webrtc", endpoint: `ws://${host}/signal`, credential: { in: "sdk" } },
+  livekit: { transport: "webrtc", endpoint: `ws://${host}`, credential: { in: "sdk" } },
 };
 
 interface Minted {
