@@ -1,13 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { keyFingerprint } from "../../src/audit/fingerprint";
-import type { Env } from "../../src/env";
 import { outlivesTtl } from "../../src/vendors/expiry";
 import { assemblyai } from "../../src/vendors/assemblyai";
 import { RefusedCredential, type VendorRequest } from "../../src/vendors/upstream";
 import { auditRecord } from "../helpers/audit";
-import { emulatorUrl, expectError, masterKeys, uniqueUser } from "../helpers/broker";
-import { faultUrl, taggedBaseUrl } from "../helpers/emulator";
-import { type MintCall, mint } from "../helpers/mint";
+import { emulatorUrl, masterKeys, uniqueUser } from "../helpers/broker";
+import { mint } from "../helpers/mint";
+import {
+  expectAuditedWithoutSecrets,
+  expectRefusedWithoutVendorCall,
+  expectWrongKeyAuthFailed,
+  itMapsFaultsWithMessages,
+  taggedMint,
+} from "../helpers/vendor-tests";
 
 interface Minted {
   key: string;
@@ -17,16 +22,7 @@ interface Minted {
   [option: string]: unknown;
 }
 
-/** Mints through a base URL of the test's own, so the request AssemblyAI received can be found. */
-async function mintTagged(body: unknown = {}, options: Omit<MintCall, "body"> = {}) {
-  const { baseUrl, received } = taggedBaseUrl();
-  const response = await mint("assemblyai", uniqueUser(), {
-    ...options,
-    body,
-    env: { ASSEMBLYAI_BASE_URL: baseUrl, ...options.env } as Partial<Env>,
-  });
-  return { response, received };
-}
+const mintTagged = taggedMint("assemblyai", "ASSEMBLYAI_BASE_URL");
 
 interface Session {
   /** Server frames, parsed. */
@@ -59,9 +55,7 @@ async function streamWith(token: string): Promise<Session> {
 
 describe("POST /v1/keys/assemblyai", () => {
   it("mints with defaults and sends AssemblyAI exactly the documented request", async () => {
-    const user = uniqueUser("alice");
-    const { baseUrl, received } = taggedBaseUrl();
-    const response = await mint("assemblyai", user, { env: { ASSEMBLYAI_BASE_URL: baseUrl } });
+    const { response, received, user } = await mintTagged();
     expect(response.status).toBe(201);
     expect(response.headers.get("cache-control")).toBe("no-store");
     const body = (await response.json()) as Minted;
@@ -85,7 +79,7 @@ describe("POST /v1/keys/assemblyai", () => {
 
   it("computes expires_at from the returned expires_in_seconds, counted from just before the call", async () => {
     const clock = new Date();
-    const { response } = await mintTagged({ ttl_seconds: 321 }, { now: () => clock });
+    const { response } = await mintTagged({ ttl_seconds: 321 }, {}, { now: () => clock });
     expect(response.status).toBe(201);
     const body = (await response.json()) as Minted;
     expect(body.expires_at).toBe(new Date(clock.getTime() + 321_000).toISOString());
@@ -106,13 +100,11 @@ describe("POST /v1/keys/assemblyai", () => {
   });
 
   it.each([0, 601, -5, 1.5, "60", null])("refuses ttl_seconds %j without calling AssemblyAI", async (ttl) => {
-    const { response, received } = await mintTagged({ ttl_seconds: ttl });
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(await mintTagged({ ttl_seconds: ttl }), 400, "invalid_request");
     expect(error.message).toContain("ttl_seconds");
     if (typeof ttl === "number" && Number.isInteger(ttl)) {
       expect(error.message).toContain("ttl_seconds must be an integer from 1 to 600 for assemblyai");
     }
-    expect(await received()).toHaveLength(0);
   });
 
   it.each([60, 10800])("accepts max_session_duration_seconds %i at the limit", async (seconds) => {
@@ -124,51 +116,44 @@ describe("POST /v1/keys/assemblyai", () => {
   it.each([59, 10801])(
     "refuses max_session_duration_seconds %i, naming the range, without calling AssemblyAI",
     async (seconds) => {
-      const { response, received } = await mintTagged({ max_session_duration_seconds: seconds });
-      const error = await expectError(response, 400, "invalid_request");
+      const error = await expectRefusedWithoutVendorCall(
+        await mintTagged({ max_session_duration_seconds: seconds }),
+        400,
+        "invalid_request",
+      );
       expect(error.message).toContain("max_session_duration_seconds must be an integer from 60 to 10800");
-      expect(await received()).toHaveLength(0);
     },
   );
 
   it.each([600.5, "600", true])("refuses a non-integer max_session_duration_seconds %j", async (seconds) => {
-    const { response, received } = await mintTagged({ max_session_duration_seconds: seconds });
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(
+      await mintTagged({ max_session_duration_seconds: seconds }),
+      400,
+      "invalid_request",
+    );
     expect(error.message).toContain("max_session_duration_seconds");
-    expect(await received()).toHaveLength(0);
   });
 
   it.each(["client_ref", "expires_in_seconds", "token", "sample_rate"])(
     "refuses the field %s, which the token request does not take",
     async (field) => {
-      const { response, received } = await mintTagged({ [field]: 60 });
-      const error = await expectError(response, 400, "invalid_request");
+      const error = await expectRefusedWithoutVendorCall(await mintTagged({ [field]: 60 }), 400, "invalid_request");
       expect(error.message).toContain(`unknown field ${field}`);
-      expect(await received()).toHaveLength(0);
     },
   );
 
   it("audits the issuance with the options applied and the key's fingerprint, never the key", async () => {
-    const user = uniqueUser();
-    const response = await mint("assemblyai", user, { body: { ttl_seconds: 120, max_session_duration_seconds: 300 } });
-    const body = (await response.json()) as Minted;
-    const record = await auditRecord(body.issuance_id);
-    expect(record).toMatchObject({
-      id: body.issuance_id,
-      vendor: "assemblyai",
-      client_ref: user,
-      outcome: "issued",
-      ttl_seconds: 120,
-      expires_at: body.expires_at,
-      options: { max_session_duration_seconds: 300 },
-      upstream_status: 200,
-      error_code: null,
-      vendor_key_id: null,
-    });
-    expect(record.key_fingerprint).toMatch(/^[0-9a-f]{16}$/);
-    const stored = JSON.stringify(record);
-    expect(stored).not.toContain(body.key);
-    expect(stored).not.toContain(masterKeys.assemblyai);
+    await expectAuditedWithoutSecrets(
+      "assemblyai",
+      () => mintTagged({ ttl_seconds: 120, max_session_duration_seconds: 300 }),
+      {
+        ttl_seconds: 120,
+        options: { max_session_duration_seconds: 300 },
+        upstream_status: 200,
+        error_code: null,
+        vendor_key_id: null,
+      },
+    );
   });
 
   it("leaves max_session_duration_seconds out of the audit when it was not asked for", async () => {
@@ -178,7 +163,7 @@ describe("POST /v1/keys/assemblyai", () => {
 });
 
 describe("AssemblyAI failures", () => {
-  it.each([
+  itMapsFaultsWithMessages("assemblyai", "ASSEMBLYAI_BASE_URL", [
     ["forbidden", 502, "upstream_auth_failed", "assemblyai rejected the broker's credentials"],
     [
       "rejected",
@@ -190,15 +175,10 @@ describe("AssemblyAI failures", () => {
     ["rate-limited", 429, "upstream_rate_limited", "rate limiting"],
     ["server-error", 502, "upstream_error", "assemblyai failed to create a key (status 500)"],
     ["malformed", 502, "upstream_error", "unexpected response"],
-  ])("maps the %s fault to %i %s", async (fault, status, code, message) => {
-    const response = await mint("assemblyai", uniqueUser(), { env: { ASSEMBLYAI_BASE_URL: faultUrl(fault) } });
-    const error = await expectError(response, status, code);
-    expect(error.message).toContain(message);
-  });
+  ]);
 
   it("maps AssemblyAI's 401 for a wrong key to 502 upstream_auth_failed", async () => {
-    const response = await mint("assemblyai", uniqueUser(), { env: { ASSEMBLYAI_API_KEY: "not-the-key" } });
-    await expectError(response, 502, "upstream_auth_failed");
+    await expectWrongKeyAuthFailed(mintTagged, { ASSEMBLYAI_API_KEY: "not-the-key" });
   });
 
   it("sends the key with no scheme: the emulator, like AssemblyAI, refuses a Bearer one", async () => {

@@ -1,18 +1,21 @@
 import { describe, expect, it } from "vitest";
-import type { Env } from "../../src/env";
 import { cartesia, CARTESIA_DEFAULT_VERSION } from "../../src/vendors/cartesia";
 import type { VendorRequest } from "../../src/vendors/upstream";
-import { auditRecord, auditRecordsFor } from "../helpers/audit";
-import { call, captureLogs, emulatorUrl, expectError, masterKeys, uniqueUser } from "../helpers/broker";
-import { faultUrl, taggedBaseUrl } from "../helpers/emulator";
+import { call, emulatorUrl, expectError, masterKeys } from "../helpers/broker";
 import { mint } from "../helpers/mint";
-import { bearer } from "../helpers/tokens";
+import {
+  expectAuditedWithoutSecrets,
+  expectExpiresCountedFromBeforeTheCall,
+  expectRefusedWithoutVendorCall,
+  expectWrongKeyAuthFailed,
+  handshakeStatus,
+  itMapsUpstreamFaults,
+  listedVendor,
+  mintAgainstFault,
+  taggedMint,
+} from "../helpers/vendor-tests";
 
-async function mintTagged(body: unknown = {}, env: Partial<Env> = {}, user = uniqueUser()) {
-  const { baseUrl, received } = taggedBaseUrl();
-  const response = await mint("cartesia", user, { body, env: { CARTESIA_BASE_URL: baseUrl, ...env } });
-  return { response, received, user };
-}
+const mintTagged = taggedMint("cartesia", "CARTESIA_BASE_URL");
 
 interface Minted {
   key: string;
@@ -31,14 +34,7 @@ async function openAsConnectSays(minted: Minted, path?: string, drop?: string) {
   url.searchParams.set(minted.connect.credential.name, minted.key);
   for (const [name, value] of Object.entries(minted.connect.params)) url.searchParams.set(name, value);
   if (drop) url.searchParams.delete(drop);
-  const response = await fetch(url, { headers: { Upgrade: "websocket" } });
-  const socket = response.webSocket;
-  await response.body?.cancel();
-  if (socket) {
-    socket.accept();
-    socket.close(1000);
-  }
-  return response.status;
+  return handshakeStatus(await fetch(url, { headers: { Upgrade: "websocket" } }));
 }
 
 describe("POST /v1/keys/cartesia", () => {
@@ -77,10 +73,8 @@ describe("POST /v1/keys/cartesia", () => {
   it.each([[[]], [["stt", "stt"]], [["all"]], ["stt"], [["STT"]], [[1]], [null]])(
     "refuses grants %j without calling Cartesia",
     async (grants) => {
-      const { response, received } = await mintTagged({ grants });
-      const error = await expectError(response, 400, "invalid_request");
+      const error = await expectRefusedWithoutVendorCall(await mintTagged({ grants }), 400, "invalid_request");
       expect(error.message).toContain("grants");
-      expect(await received()).toHaveLength(0);
     },
   );
 
@@ -92,23 +86,16 @@ describe("POST /v1/keys/cartesia", () => {
   });
 
   it.each(["yesterday", "2026-3-1", "2026-13-45"])("is misconfigured by CARTESIA_VERSION %j", async (version) => {
-    const { response, received } = await mintTagged({}, { CARTESIA_VERSION: version });
-    const error = await expectError(response, 500, "misconfigured");
+    const error = await expectRefusedWithoutVendorCall(
+      await mintTagged({}, { CARTESIA_VERSION: version }),
+      500,
+      "misconfigured",
+    );
     expect(error.message).not.toContain(masterKeys.cartesia);
-    expect(await received()).toHaveLength(0);
   });
 
   it("computes expires_at from the expires_in it sent, counted from just before the call", async () => {
-    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
-    const response = await call("/v1/keys/cartesia", {
-      method: "POST",
-      headers: await bearer(uniqueUser()),
-      body: { ttl_seconds: 1234 },
-      now: () => now,
-    });
-    expect(response.status).toBe(201);
-    const body = (await response.json()) as { expires_at: string };
-    expect(body.expires_at).toBe(new Date(now.getTime() + 1234_000).toISOString());
+    await expectExpiresCountedFromBeforeTheCall(mintTagged, { ttl_seconds: 1234 }, 1234);
   });
 
   it.each([60, 3600])("accepts ttl_seconds %i at the limit and sends it as expires_in", async (ttl) => {
@@ -118,75 +105,44 @@ describe("POST /v1/keys/cartesia", () => {
   });
 
   it.each([59, 3601, 0, 1.5, "600"])("refuses ttl_seconds %j without calling Cartesia", async (ttl) => {
-    const { response, received } = await mintTagged({ ttl_seconds: ttl });
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(await mintTagged({ ttl_seconds: ttl }), 400, "invalid_request");
     expect(error.message).toContain("ttl_seconds");
     if (typeof ttl === "number" && Number.isInteger(ttl)) expect(error.message).toContain("from 60 to 3600");
-    expect(await received()).toHaveLength(0);
   });
 
   it.each([
     ["expires_in", { expires_in: 60 }],
     ["client_ref", { client_ref: "mallory" }],
   ])("refuses the field %s", async (field, body) => {
-    const { response, received } = await mintTagged(body);
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(await mintTagged(body), 400, "invalid_request");
     expect(error.message).toContain(`unknown field ${field}`);
-    expect(await received()).toHaveLength(0);
   });
 
   it("records the token in the audit with a fingerprint, never the token or the API key, in logs or audit", async () => {
-    const { result, lines } = await captureLogs(async () => {
-      const { response, user } = await mintTagged({ ttl_seconds: 120, grants: ["tts"] });
-      return { body: (await response.json()) as Minted, user };
-    });
-    const record = await auditRecord(result.body.issuance_id);
-    expect(record).toMatchObject({
-      vendor: "cartesia",
-      outcome: "issued",
-      client_ref: result.user,
+    await expectAuditedWithoutSecrets("cartesia", () => mintTagged({ ttl_seconds: 120, grants: ["tts"] }), {
       ttl_seconds: 120,
-      expires_at: result.body.expires_at,
       options: { grants: ["tts"] },
       upstream_status: 200,
     });
-    expect(record.key_fingerprint).toMatch(/^[0-9a-f]{16}$/);
-    for (const text of [JSON.stringify(record), ...lines]) {
-      expect(text).not.toContain(result.body.key);
-      expect(text).not.toContain(masterKeys.cartesia);
-    }
   });
 
   it("maps Cartesia's 401 for a wrong API key to 502 upstream_auth_failed", async () => {
-    const { response, user } = await mintTagged({}, { CARTESIA_API_KEY: "not-the-cartesia-key" });
-    const error = await expectError(response, 502, "upstream_auth_failed");
-    expect(error.message).not.toContain("not-the-cartesia-key");
-    const [record] = await auditRecordsFor(user);
-    expect(record).toMatchObject({ outcome: "upstream_error", upstream_status: 401, key_fingerprint: null });
+    await expectWrongKeyAuthFailed(mintTagged, { CARTESIA_API_KEY: "not-the-cartesia-key" });
   });
 
   it("passes on the message of Cartesia's error body for a 400", async () => {
-    const response = await mint("cartesia", uniqueUser(), { env: { CARTESIA_BASE_URL: faultUrl("rejected") } });
-    const error = await expectError(response, 502, "upstream_rejected");
+    const error = await expectError(
+      await mintAgainstFault("cartesia", "CARTESIA_BASE_URL", "rejected"),
+      502,
+      "upstream_rejected",
+    );
     expect(error.message).toBe("cartesia rejected the request: Input should be less than or equal to 3600");
   });
 
-  it.each([
-    ["429", "rate-limited", 429, "upstream_rate_limited"],
-    ["5xx", "server-error", 502, "upstream_error"],
-    ["a success with no token", "malformed", 502, "upstream_error"],
-  ])("maps %s", async (_case, fault, status, code) => {
-    await expectError(
-      await mint("cartesia", uniqueUser(), { env: { CARTESIA_BASE_URL: faultUrl(fault) } }),
-      status,
-      code,
-    );
-  });
+  itMapsUpstreamFaults("cartesia", "CARTESIA_BASE_URL", "a success with no token");
 
   it("lists Cartesia with its TTL range and its default connect", async () => {
-    const response = await call("/v1/vendors", { headers: await bearer(uniqueUser()) });
-    const { vendors } = (await response.json()) as { vendors: Record<string, unknown>[] };
-    expect(vendors.find((v) => v.id === "cartesia")).toMatchObject({
+    expect(await listedVendor("cartesia")).toMatchObject({
       ttl_seconds: { min: 60, max: 3600, default: 600 },
     });
   });
@@ -196,12 +152,14 @@ describe("POLICY on cartesia grants", () => {
   const POLICY = JSON.stringify({ cartesia: { options: { grants: { in: ["stt", "tts"] } } } });
 
   it("refuses a grant outside the policy's set with 403, before the vendor call", async () => {
-    const { response, received } = await mintTagged({ grants: ["tts", "stt", "agent"] }, { POLICY });
-    const error = await expectError(response, 403, "forbidden");
+    const error = await expectRefusedWithoutVendorCall(
+      await mintTagged({ grants: ["tts", "stt", "agent"] }, { POLICY }),
+      403,
+      "forbidden",
+    );
     expect(error.message).toBe(
       'forbidden by policy: grants must be a list of "stt", "tts" only under this broker\'s policy for cartesia',
     );
-    expect(await received()).toHaveLength(0);
   });
 
   it.each([[["tts"]], [["stt", "tts"]], [["tts", "stt"]]])(
@@ -228,17 +186,20 @@ describe("POLICY on cartesia grants", () => {
 
   it.each([[["tts"]], [["tts", "stt", "agent"]]])("refuses %j against a forced set with 403", async (grants) => {
     const forced = JSON.stringify({ cartesia: { options: { grants: { force: ["tts", "stt"] } } } });
-    const { response, received } = await mintTagged({ grants }, { POLICY: forced });
-    const error = await expectError(response, 403, "forbidden");
+    const error = await expectRefusedWithoutVendorCall(
+      await mintTagged({ grants }, { POLICY: forced }),
+      403,
+      "forbidden",
+    );
     expect(error.message).toContain('grants is fixed to ["tts","stt"]');
-    expect(await received()).toHaveLength(0);
   });
 
   it("lists the narrowed set of grants and the connect of an allowed default in GET /v1/vendors", async () => {
     const ttsOnly = JSON.stringify({ cartesia: { options: { grants: { in: ["tts"] } } } });
-    const response = await call("/v1/vendors", { headers: await bearer(uniqueUser()), env: { POLICY: ttsOnly } });
-    const { vendors } = (await response.json()) as { vendors: Record<string, unknown>[] };
-    const listed = vendors.find((v) => v.id === "cartesia") as { options: object; connect: Minted["connect"] };
+    const listed = (await listedVendor("cartesia", { POLICY: ttsOnly })) as {
+      options: object;
+      connect: Minted["connect"];
+    };
     expect(listed.options).toEqual({
       grants: { type: "array", minItems: 1, uniqueItems: true, items: { type: "string", enum: ["tts"] } },
     });

@@ -1,23 +1,28 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { keyFingerprint } from "../../src/audit/fingerprint";
-import type { Env } from "../../src/env";
 import { createApp } from "../../src/index";
 import { deepgram } from "../../src/vendors/deepgram";
 import type { VendorReply, VendorRequest } from "../../src/vendors/upstream";
-import { auditRecord, auditRecordsFor } from "../helpers/audit";
+import { auditRecordsFor } from "../helpers/audit";
 import { brokerEnv, call, emulatorUrl, expectError, masterKeys, uniqueUser } from "../helpers/broker";
-import { faultUrl, taggedBaseUrl } from "../helpers/emulator";
+import { faultUrl } from "../helpers/emulator";
 import { mint } from "../helpers/mint";
 import { bearer } from "../helpers/tokens";
+import {
+  expectAuditedWithoutSecrets,
+  expectExpiresCountedFromBeforeTheCall,
+  expectRefusedWithoutVendorCall,
+  expectWrongKeyAuthFailed,
+  itMapsUpstreamFaults,
+  listedVendor,
+  mintAgainstFault,
+  taggedMint,
+} from "../helpers/vendor-tests";
 
 const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
-async function mintTagged(body: unknown = {}, env: Partial<Env> = {}, user = uniqueUser()) {
-  const { baseUrl, received } = taggedBaseUrl();
-  const response = await mint("deepgram", user, { body, env: { DEEPGRAM_BASE_URL: baseUrl, ...env } });
-  return { response, received, user };
-}
+const mintTagged = taggedMint("deepgram", "DEEPGRAM_BASE_URL");
 
 /** Opens Deepgram's live endpoint on the emulator from inside workerd, with the given handshake headers. */
 async function openListen(headers: Record<string, string>): Promise<{ status: number; messages?: string[] }> {
@@ -87,17 +92,7 @@ describe("POST /v1/keys/deepgram", () => {
   });
 
   it("computes expires_at from Deepgram's expires_in, counted from just before the call", async () => {
-    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
-    const user = uniqueUser();
-    const response = await call("/v1/keys/deepgram", {
-      method: "POST",
-      headers: await bearer(user),
-      body: { ttl_seconds: 1234 },
-      now: () => now,
-    });
-    expect(response.status).toBe(201);
-    const body = (await response.json()) as { expires_at: string };
-    expect(body.expires_at).toBe(new Date(now.getTime() + 1234_000).toISOString());
+    await expectExpiresCountedFromBeforeTheCall(mintTagged, { ttl_seconds: 1234 }, 1234);
   });
 
   it.each([1, 3600])("accepts ttl_seconds %i at the limit and sends it", async (ttl) => {
@@ -108,12 +103,10 @@ describe("POST /v1/keys/deepgram", () => {
   });
 
   it.each([0, 3601, -1, 1.5, "60", null])("refuses ttl_seconds %j without calling Deepgram", async (ttl) => {
-    const { response, received } = await mintTagged({ ttl_seconds: ttl });
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(await mintTagged({ ttl_seconds: ttl }), 400, "invalid_request");
     expect(error.message).toContain("ttl_seconds");
     if (typeof ttl === "number" && Number.isInteger(ttl))
       expect(error.message).toContain("from 1 to 3600 for deepgram");
-    expect(await received()).toHaveLength(0);
   });
 
   it.each([
@@ -121,56 +114,33 @@ describe("POST /v1/keys/deepgram", () => {
     ["scopes", { scopes: ["manage"] }],
     ["expires_in", { expires_in: 60 }],
   ])("refuses the field %s: a Deepgram token's scope is fixed", async (field, body) => {
-    const { response, received } = await mintTagged(body);
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(await mintTagged(body), 400, "invalid_request");
     expect(error.message).toContain(`unknown field ${field}`);
-    expect(await received()).toHaveLength(0);
   });
 
   it("records the grant in the audit trail with a fingerprint and never the token", async () => {
-    const { response, user } = await mintTagged({ ttl_seconds: 120 });
-    const body = (await response.json()) as { key: string; issuance_id: string; expires_at: string };
-    const record = await auditRecord(body.issuance_id);
-    expect(record).toMatchObject({
-      vendor: "deepgram",
-      outcome: "issued",
-      client_ref: user,
+    await expectAuditedWithoutSecrets("deepgram", () => mintTagged({ ttl_seconds: 120 }), {
       ttl_seconds: 120,
-      expires_at: body.expires_at,
       options: {},
       upstream_status: 200,
       error_code: null,
     });
-    expect(record.key_fingerprint).toMatch(/^[0-9a-f]{16}$/);
-    expect(JSON.stringify(record)).not.toContain(body.key);
-    expect(JSON.stringify(record)).not.toContain(masterKeys.deepgram);
   });
 
   it("maps Deepgram's 401 for a wrong API key to 502 upstream_auth_failed", async () => {
-    const { response, user } = await mintTagged({}, { DEEPGRAM_API_KEY: "not-the-deepgram-key" });
-    const error = await expectError(response, 502, "upstream_auth_failed");
-    expect(error.message).not.toContain("not-the-deepgram-key");
-    const [record] = await auditRecordsFor(user);
-    expect(record).toMatchObject({ outcome: "upstream_error", upstream_status: 401, key_fingerprint: null });
+    await expectWrongKeyAuthFailed(mintTagged, { DEEPGRAM_API_KEY: "not-the-deepgram-key" });
   });
 
   it("passes on Deepgram's err_msg for a 400", async () => {
-    const response = await mint("deepgram", uniqueUser(), { env: { DEEPGRAM_BASE_URL: faultUrl("rejected") } });
-    const error = await expectError(response, 502, "upstream_rejected");
+    const error = await expectError(
+      await mintAgainstFault("deepgram", "DEEPGRAM_BASE_URL", "rejected"),
+      502,
+      "upstream_rejected",
+    );
     expect(error.message).toBe("deepgram rejected the request: Input should be less than or equal to 3600");
   });
 
-  it.each([
-    ["429", "rate-limited", 429, "upstream_rate_limited"],
-    ["5xx", "server-error", 502, "upstream_error"],
-    ["a success with no access_token", "malformed", 502, "upstream_error"],
-  ])("maps %s", async (_case, fault, status, code) => {
-    await expectError(
-      await mint("deepgram", uniqueUser(), { env: { DEEPGRAM_BASE_URL: faultUrl(fault) } }),
-      status,
-      code,
-    );
-  });
+  itMapsUpstreamFaults("deepgram", "DEEPGRAM_BASE_URL", "a success with no access_token");
 
   it("refuses a token Deepgram says outlives ttl_seconds, and records its fingerprint for revocation", async () => {
     const now = new Date();
@@ -238,9 +208,7 @@ describe("POST /v1/keys/deepgram", () => {
   );
 
   it("lists Deepgram with its TTL range and what its credential allows", async () => {
-    const response = await call("/v1/vendors", { headers: await bearer(uniqueUser()) });
-    const { vendors } = (await response.json()) as { vendors: Record<string, unknown>[] };
-    const listing = vendors.find((v) => v.id === "deepgram");
+    const listing = await listedVendor("deepgram");
     expect(listing).toMatchObject({ ttl_seconds: { min: 1, max: 3600, default: 60 } });
     expect(String(listing?.credential)).toContain("until it expires");
   });

@@ -1,14 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { keyFingerprint } from "../../src/audit/fingerprint";
-import type { Env } from "../../src/env";
 import { sha256Hex } from "../../src/ids";
 import { elevenlabs } from "../../src/vendors/elevenlabs";
 import { RefusedCredential, type VendorReply, type VendorRequest } from "../../src/vendors/upstream";
 import { auditRecord } from "../helpers/audit";
 import { call, captureLogs, emulatorUrl, expectError, masterKeys, uniqueUser } from "../helpers/broker";
-import { faultUrl, taggedBaseUrl } from "../helpers/emulator";
-import { type MintCall, mint } from "../helpers/mint";
-import { bearer } from "../helpers/tokens";
+import { faultUrl } from "../helpers/emulator";
+import { mint } from "../helpers/mint";
+import {
+  expectAuditedWithoutSecrets,
+  expectRefusedWithoutVendorCall,
+  expectWrongKeyAuthFailed,
+  listedVendor,
+  taggedMint,
+} from "../helpers/vendor-tests";
 import { withPolicy } from "../policy/policy-env";
 
 interface Minted {
@@ -24,16 +29,7 @@ interface Minted {
 const FIXED_LIFE_MS = 900_000;
 const AGENT = "agent_3701k3ttaq12ewp8b7qv5rfyszkz";
 
-/** Mints through a base URL of the test's own, so the request ElevenLabs received can be found. */
-async function mintTagged(body: unknown = {}, options: Omit<MintCall, "body"> = {}) {
-  const { baseUrl, received } = taggedBaseUrl();
-  const response = await mint("elevenlabs", uniqueUser(), {
-    ...options,
-    body,
-    env: { ELEVENLABS_BASE_URL: baseUrl, ...options.env } as Partial<Env>,
-  });
-  return { response, received };
-}
+const mintTagged = taggedMint("elevenlabs", "ELEVENLABS_BASE_URL");
 
 async function minted(body: unknown = {}): Promise<Minted> {
   const { response } = await mintTagged(body);
@@ -85,7 +81,7 @@ describe("POST /v1/keys/elevenlabs: single-use tokens", () => {
 
   it("counts expires_at from the broker's clock just before the call: the fixed 15 minutes", async () => {
     const now = new Date(Date.now() - 1234);
-    const { response } = await mintTagged({}, { now: () => now });
+    const { response } = await mintTagged({}, {}, { now: () => now });
     expect(response.status).toBe(201);
     const body = (await response.json()) as Minted;
     expect(body.expires_at).toBe(new Date(now.getTime() + FIXED_LIFE_MS).toISOString());
@@ -131,20 +127,20 @@ describe("POST /v1/keys/elevenlabs: agent signed URLs", () => {
   it.each(["", "x".repeat(65), "agent 1", "agent/../x", "agent&x=1", "ägent", 42])(
     "refuses agent_id %j with 400 naming the rule, without calling ElevenLabs",
     async (agentId) => {
-      const { response, received } = await mintTagged({ kind: "agent", agent_id: agentId });
-      const error = await expectError(response, 400, "invalid_request");
+      const error = await expectRefusedWithoutVendorCall(
+        await mintTagged({ kind: "agent", agent_id: agentId }),
+        400,
+        "invalid_request",
+      );
       expect(error.message).toContain(
         typeof agentId === "string" ? "agent_id must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -" : "agent_id",
       );
-      expect(await received()).toHaveLength(0);
     },
   );
 
   it("requires agent_id for kind agent", async () => {
-    const { response, received } = await mintTagged({ kind: "agent" });
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(await mintTagged({ kind: "agent" }), 400, "invalid_request");
     expect(error.message).toBe("invalid elevenlabs request: agent_id is required when kind is agent");
-    expect(await received()).toHaveLength(0);
   });
 
   it.each([
@@ -152,10 +148,8 @@ describe("POST /v1/keys/elevenlabs: agent signed URLs", () => {
     { kind: "realtime_scribe", agent_id: AGENT },
     { kind: "tts_websocket", agent_id: AGENT },
   ])("refuses agent_id for a token kind (%j)", async (body) => {
-    const { response, received } = await mintTagged(body);
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(await mintTagged(body), 400, "invalid_request");
     expect(error.message).toMatch(/^invalid elevenlabs request: agent_id is only for kind agent, not \w+$/);
-    expect(await received()).toHaveLength(0);
   });
 });
 
@@ -169,40 +163,34 @@ describe("POST /v1/keys/elevenlabs: the request body", () => {
   it.each([899, 901, 1, 60, 3600])(
     "refuses ttl_seconds %i: ElevenLabs credentials live a fixed 900 seconds",
     async (ttl) => {
-      const { response, received } = await mintTagged({ ttl_seconds: ttl });
-      const error = await expectError(response, 400, "invalid_request");
+      const error = await expectRefusedWithoutVendorCall(
+        await mintTagged({ ttl_seconds: ttl }),
+        400,
+        "invalid_request",
+      );
       expect(error.message).toContain(
         "ttl_seconds must be 900 or left out: elevenlabs credentials live a fixed 900 seconds",
       );
-      expect(await received()).toHaveLength(0);
     },
   );
 
   it.each(["batch_scribe", "scribe", "", 1])("refuses kind %j and names the kinds it takes", async (kind) => {
-    const { response, received } = await mintTagged({ kind });
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(await mintTagged({ kind }), 400, "invalid_request");
     expect(error.message).toContain('kind must be one of "realtime_scribe", "tts_websocket", "agent"');
-    expect(await received()).toHaveLength(0);
   });
 
   it.each([["client_ref"], ["token_type"], ["include_conversation_id"]])(
     "refuses the field %s, which this broker does not take",
     async (name) => {
-      const { response, received } = await mintTagged({ [name]: "x" });
-      const error = await expectError(response, 400, "invalid_request");
+      const error = await expectRefusedWithoutVendorCall(await mintTagged({ [name]: "x" }), 400, "invalid_request");
       expect(error.message).toContain(`unknown field ${name}`);
-      expect(await received()).toHaveLength(0);
     },
   );
 });
 
 describe("GET /v1/vendors for elevenlabs", () => {
   it("shows the fixed life as a TTL range of one value, and what the credential allows", async () => {
-    const response = await call("/v1/vendors", { headers: await bearer("alice") });
-    const { vendors } = (await response.json()) as {
-      vendors: { id: string; ttl_seconds: unknown; credential: string }[];
-    };
-    const listed = vendors.find((v) => v.id === "elevenlabs");
+    const listed = await listedVendor("elevenlabs");
     expect(listed?.ttl_seconds).toEqual({ min: 900, max: 900, default: 900 });
     expect(listed?.credential).toContain("consumed by its first connection");
     expect(listed?.credential).toContain("within a fixed 15 minutes");
@@ -213,22 +201,18 @@ describe("POLICY on elevenlabs agent_id", () => {
   const policy = { elevenlabs: { options: { agent_id: { in: ["agent_sales"] } } } };
 
   it("refuses an agent outside the operator's allowed set with 403, before calling ElevenLabs", async () => {
-    const { response, received } = await mintTagged(
-      { kind: "agent", agent_id: "agent_support" },
-      { env: withPolicy(policy) },
+    const error = await expectRefusedWithoutVendorCall(
+      await mintTagged({ kind: "agent", agent_id: "agent_support" }, withPolicy(policy)),
+      403,
+      "forbidden",
     );
-    const error = await expectError(response, 403, "forbidden");
     expect(error.message).toBe(
       `forbidden by policy: agent_id must be one of "agent_sales" under this broker's policy for elevenlabs`,
     );
-    expect(await received()).toHaveLength(0);
   });
 
   it("signs a URL for an agent in the allowed set", async () => {
-    const { response, received } = await mintTagged(
-      { kind: "agent", agent_id: "agent_sales" },
-      { env: withPolicy(policy) },
-    );
+    const { response, received } = await mintTagged({ kind: "agent", agent_id: "agent_sales" }, withPolicy(policy));
     expect(response.status).toBe(201);
     expect(await response.json()).toMatchObject({ kind: "agent", agent_id: "agent_sales" });
     expect((await received())[0]?.query).toEqual({ agent_id: "agent_sales" });
@@ -237,7 +221,7 @@ describe("POLICY on elevenlabs agent_id", () => {
   it.each([{}, { kind: "tts_websocket" }])(
     "still issues a single-use token for %j, where agent_id means nothing",
     async (body) => {
-      const { response } = await mintTagged(body, { env: withPolicy(policy) });
+      const { response } = await mintTagged(body, withPolicy(policy));
       expect(response.status).toBe(201);
       expect(await response.json()).not.toHaveProperty("agent_id");
     },
@@ -247,43 +231,34 @@ describe("POLICY on elevenlabs agent_id", () => {
     const agentsOnly = { elevenlabs: { options: { kind: { force: "agent" }, agent_id: { in: ["agent_sales"] } } } };
     const env = withPolicy(agentsOnly);
     expect((await call("/healthz", { env })).status).toBe(200);
-    const { response } = await mintTagged({ agent_id: "agent_sales" }, { env });
+    const { response } = await mintTagged({ agent_id: "agent_sales" }, env);
     expect(response.status).toBe(201);
     expect(await response.json()).toMatchObject({ kind: "agent", agent_id: "agent_sales" });
-    const missing = await mintTagged({}, { env });
+    const missing = await mintTagged({}, env);
     const error = await expectError(missing.response, 400, "invalid_request");
     expect(error.message).toContain("agent_id must be sent");
   });
 
   it("still requires an agent_id for kind agent", async () => {
-    const { response } = await mintTagged({ kind: "agent" }, { env: withPolicy(policy) });
+    const { response } = await mintTagged({ kind: "agent" }, withPolicy(policy));
     await expectError(response, 400, "invalid_request");
   });
 });
 
 describe("what the broker keeps of an ElevenLabs credential", () => {
   it("audits a signed URL with the key's fingerprint and the options, never the key or the URL", async () => {
-    const user = uniqueUser("audit");
-    const response = await mint("elevenlabs", user, { body: { kind: "agent", agent_id: AGENT } });
-    const body = (await response.json()) as Minted;
-    const record = await auditRecord(body.issuance_id);
-    expect(record).toMatchObject({
-      id: body.issuance_id,
-      outcome: "issued",
-      vendor: "elevenlabs",
-      client_ref: user,
-      ttl_seconds: 900,
-      expires_at: body.expires_at,
-      options: { kind: "agent", agent_id: AGENT },
-      upstream_status: 200,
-      error_code: null,
-      vendor_key_id: null,
-    });
-    expect(record.key_fingerprint).toBe((await sha256Hex(body.key)).slice(0, 16));
-    const text = JSON.stringify(record);
-    expect(text).not.toContain(body.key);
-    expect(text).not.toContain(body.url as string);
-    expect(text).not.toContain("conversation_signature");
+    await expectAuditedWithoutSecrets(
+      "elevenlabs",
+      () => mintTagged({ kind: "agent", agent_id: AGENT }),
+      {
+        ttl_seconds: 900,
+        options: { kind: "agent", agent_id: AGENT },
+        upstream_status: 200,
+        error_code: null,
+        vendor_key_id: null,
+      },
+      (body) => [String(body.url), "conversation_signature"],
+    );
   });
 
   it("audits a token with its kind and fingerprint, never the token", async () => {
@@ -313,8 +288,7 @@ describe("ElevenLabs failures", () => {
   const agent = { kind: "agent", agent_id: AGENT };
 
   it("maps a wrong master key on the agent call to 502 upstream_auth_failed", async () => {
-    const response = await mint("elevenlabs", uniqueUser(), { body: agent, env: { ELEVENLABS_API_KEY: "wrong" } });
-    await expectError(response, 502, "upstream_auth_failed");
+    await expectWrongKeyAuthFailed(mintTagged, { ELEVENLABS_API_KEY: "wrong" }, { body: agent });
   });
 
   it.each([

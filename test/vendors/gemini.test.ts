@@ -1,13 +1,17 @@
 import { describe, expect, it } from "vitest";
-import type { Env } from "../../src/env";
 import { gemini } from "../../src/vendors/gemini";
 import { outlivesTtl } from "../../src/vendors/expiry";
 import { RefusedCredential, type VendorRequest } from "../../src/vendors/upstream";
-import { auditRecord } from "../helpers/audit";
-import { call, captureLogs, emulatorUrl, expectError, masterKeys, uniqueUser } from "../helpers/broker";
-import { faultUrl, taggedBaseUrl } from "../helpers/emulator";
-import { type MintCall, mint } from "../helpers/mint";
-import { bearer } from "../helpers/tokens";
+import { call, emulatorUrl, masterKeys, uniqueUser } from "../helpers/broker";
+import { mint } from "../helpers/mint";
+import {
+  expectAuditedWithoutSecrets,
+  expectRefusedWithoutVendorCall,
+  expectWrongKeyAuthFailed,
+  itMapsFaultsWithMessages,
+  listedVendor,
+  taggedMint,
+} from "../helpers/vendor-tests";
 import { withPolicy } from "../policy/policy-env";
 
 interface Minted {
@@ -22,16 +26,7 @@ interface Minted {
 const CONSTRAINED = "/ws/google.ai.generativelanguage.v1alpha.GenerativeService.BidiGenerateContentConstrained";
 const PLAIN = "/ws/google.ai.generativelanguage.v1alpha.GenerativeService.BidiGenerateContent";
 
-/** Mints through a base URL of the test's own, so the request Gemini received can be found. */
-async function mintTagged(body: unknown = {}, options: Omit<MintCall, "body"> = {}) {
-  const { baseUrl, received } = taggedBaseUrl();
-  const response = await mint("gemini", uniqueUser(), {
-    ...options,
-    body,
-    env: { GEMINI_BASE_URL: baseUrl, ...options.env } as Partial<Env>,
-  });
-  return { response, received };
-}
+const mintTagged = taggedMint("gemini", "GEMINI_BASE_URL");
 
 interface Session {
   messages: Record<string, unknown>[];
@@ -69,9 +64,8 @@ const transcriptOf = (session: Session) =>
 
 describe("POST /v1/keys/gemini", () => {
   it("mints with defaults and sends Gemini exactly the request @google/genai sends", async () => {
-    const user = uniqueUser("alice");
     const clock = new Date();
-    const { response, received } = await mintTagged({}, { now: () => clock });
+    const { response, received, user } = await mintTagged({}, {}, { now: () => clock });
     expect(response.status, await response.clone().text()).toBe(201);
     expect(response.headers.get("cache-control")).toBe("no-store");
     const body = (await response.json()) as Minted;
@@ -106,6 +100,7 @@ describe("POST /v1/keys/gemini", () => {
     const clock = new Date();
     const { response, received } = await mintTagged(
       { ttl_seconds: 600, new_session_seconds: 120, uses: 3, model: "gemini-live-2.5-flash-preview" },
+      {},
       { now: () => clock },
     );
     expect(response.status).toBe(201);
@@ -132,13 +127,11 @@ describe("POST /v1/keys/gemini", () => {
   });
 
   it.each([59, 3601, 0, 1.5, "1800", null])("refuses ttl_seconds %j without calling Gemini", async (ttl) => {
-    const { response, received } = await mintTagged({ ttl_seconds: ttl });
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(await mintTagged({ ttl_seconds: ttl }), 400, "invalid_request");
     expect(error.message).toContain("ttl_seconds");
     if (typeof ttl === "number" && Number.isInteger(ttl)) {
       expect(error.message).toContain("ttl_seconds must be an integer from 60 to 3600 for gemini");
     }
-    expect(await received()).toHaveLength(0);
   });
 
   it.each([1, 10])("accepts uses %i at the limit", async (uses) => {
@@ -148,11 +141,9 @@ describe("POST /v1/keys/gemini", () => {
   });
 
   it.each([0, 11, -1, 2.5, "1"])("refuses uses %j (0 would be unlimited) without calling Gemini", async (uses) => {
-    const { response, received } = await mintTagged({ uses });
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(await mintTagged({ uses }), 400, "invalid_request");
     expect(error.message).toContain("uses");
     if (uses === 0 || uses === 11) expect(error.message).toContain("uses must be an integer from 1 to 10");
-    expect(await received()).toHaveLength(0);
   });
 
   it.each([
@@ -168,52 +159,39 @@ describe("POST /v1/keys/gemini", () => {
     [601, 600],
     [1801, undefined],
   ])("refuses new_session_seconds %i with ttl_seconds %j, naming the range", async (seconds, ttl) => {
-    const { response, received } = await mintTagged({ new_session_seconds: seconds, ttl_seconds: ttl });
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(
+      await mintTagged({ new_session_seconds: seconds, ttl_seconds: ttl }),
+      400,
+      "invalid_request",
+    );
     expect(error.message).toContain("new_session_seconds must be an integer from 10 to ttl_seconds");
-    expect(await received()).toHaveLength(0);
   });
 
   it.each(["Gemini Live", "models/gemini-live", "x".repeat(65)])("refuses the model %j", async (model) => {
-    const { response, received } = await mintTagged({ model });
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(await mintTagged({ model }), 400, "invalid_request");
     expect(error.message).toContain("model must be at most 64 characters");
-    expect(await received()).toHaveLength(0);
   });
 
   it.each(["expireTime", "fieldMask", "bidiGenerateContentSetup", "client_ref"])(
     "refuses the field %s, which the broker sets itself",
     async (field) => {
-      const { response, received } = await mintTagged({ [field]: "x" });
-      const error = await expectError(response, 400, "invalid_request");
+      const error = await expectRefusedWithoutVendorCall(await mintTagged({ [field]: "x" }), 400, "invalid_request");
       expect(error.message).toContain(`unknown field ${field}`);
-      expect(await received()).toHaveLength(0);
     },
   );
 
   it("audits the issuance with the options applied and the key's fingerprint, never the key or the secret", async () => {
-    const user = uniqueUser();
-    const { result: response, lines } = await captureLogs(() =>
-      mint("gemini", user, { body: { ttl_seconds: 120, uses: 2 } }),
+    await expectAuditedWithoutSecrets(
+      "gemini",
+      () => mintTagged({ ttl_seconds: 120, uses: 2 }),
+      {
+        ttl_seconds: 120,
+        options: { new_session_seconds: 60, uses: 2 },
+        upstream_status: 200,
+        vendor_key_id: null,
+      },
+      (body) => [body.key.slice("auth_tokens/".length)],
     );
-    const body = (await response.json()) as Minted;
-    const record = await auditRecord(body.issuance_id);
-    expect(record).toMatchObject({
-      vendor: "gemini",
-      client_ref: user,
-      outcome: "issued",
-      ttl_seconds: 120,
-      expires_at: body.expires_at,
-      options: { new_session_seconds: 60, uses: 2 },
-      upstream_status: 200,
-      vendor_key_id: null,
-    });
-    expect(record.key_fingerprint).toMatch(/^[0-9a-f]{16}$/);
-    for (const text of [JSON.stringify(record), lines.join("\n")]) {
-      expect(text).not.toContain(body.key);
-      expect(text).not.toContain(body.key.slice("auth_tokens/".length));
-      expect(text).not.toContain(masterKeys.gemini);
-    }
   });
 });
 
@@ -221,7 +199,7 @@ describe("POLICY for gemini", () => {
   it("forces the model", async () => {
     const { response, received } = await mintTagged(
       {},
-      { env: withPolicy({ gemini: { options: { model: { force: "gemini-live-2.5-flash-preview" } } } }) },
+      withPolicy({ gemini: { options: { model: { force: "gemini-live-2.5-flash-preview" } } } }),
     );
     expect(response.status).toBe(201);
     expect((await received())[0]?.body).toMatchObject({
@@ -232,19 +210,16 @@ describe("POLICY for gemini", () => {
 
   it("restricts the model to an allowed set, refusing others before calling Gemini", async () => {
     const policy = { gemini: { options: { model: { in: ["gemini-live-2.5-flash-preview"] } } } };
-    const { response, received } = await mintTagged(
-      { model: "gemini-2.0-flash-live-001" },
-      { env: withPolicy(policy) },
+    const error = await expectRefusedWithoutVendorCall(
+      await mintTagged({ model: "gemini-2.0-flash-live-001" }, withPolicy(policy)),
+      403,
+      "forbidden",
     );
-    const error = await expectError(response, 403, "forbidden");
     expect(error.message).toContain('model must be one of "gemini-live-2.5-flash-preview"');
-    expect(await received()).toHaveLength(0);
   });
 
   it("lists gemini with its TTL range, credential, options and connect", async () => {
-    const response = await call("/v1/vendors", { headers: await bearer("alice") });
-    const { vendors } = (await response.json()) as { vendors: Record<string, unknown>[] };
-    expect(vendors.find((v) => v.id === "gemini")).toMatchObject({
+    expect(await listedVendor("gemini")).toMatchObject({
       ttl_seconds: { min: 60, max: 3600, default: 1800 },
       credential: gemini.credential,
       options: {
@@ -257,20 +232,15 @@ describe("POLICY for gemini", () => {
 });
 
 describe("Gemini failures", () => {
-  it.each([
+  itMapsFaultsWithMessages("gemini", "GEMINI_BASE_URL", [
     ["forbidden", 502, "upstream_auth_failed", "gemini rejected the broker's credentials"],
     ["rate-limited", 429, "upstream_rate_limited", "rate limiting"],
     ["server-error", 502, "upstream_error", "gemini failed to create a key (status 500)"],
     ["malformed", 502, "upstream_error", "unexpected response"],
-  ])("maps the %s fault to %i %s", async (fault, status, code, message) => {
-    const response = await mint("gemini", uniqueUser(), { env: { GEMINI_BASE_URL: faultUrl(fault) } });
-    const error = await expectError(response, status, code);
-    expect(error.message).toContain(message);
-  });
+  ]);
 
   it("maps Google's 400 API_KEY_INVALID for a wrong key to 502 upstream_auth_failed", async () => {
-    const response = await mint("gemini", uniqueUser(), { env: { GEMINI_API_KEY: "not-the-key" } });
-    await expectError(response, 502, "upstream_auth_failed");
+    await expectWrongKeyAuthFailed(mintTagged, { GEMINI_API_KEY: "not-the-key" }, { upstreamStatus: 400 });
   });
 
   it("reads Google's error body for the message and API_KEY_INVALID, and nothing else", () => {

@@ -1,21 +1,24 @@
 import { describe, expect, it } from "vitest";
 import { keyFingerprint } from "../../src/audit/fingerprint";
-import type { Env } from "../../src/env";
 import { gladia } from "../../src/vendors/gladia";
 import { RefusedCredential, type VendorReply, type VendorRequest } from "../../src/vendors/upstream";
-import { auditRecord } from "../helpers/audit";
-import { call, captureLogs, emulatorUrl, expectError, masterKeys, uniqueUser } from "../helpers/broker";
-import { faultUrl, taggedBaseUrl } from "../helpers/emulator";
+import { call, emulatorUrl, expectError, masterKeys, uniqueUser } from "../helpers/broker";
 import { mint } from "../helpers/mint";
-import { bearer } from "../helpers/tokens";
+import {
+  expectAuditedWithoutSecrets,
+  expectExpiresCountedFromBeforeTheCall,
+  expectRefusedWithoutVendorCall,
+  expectWrongKeyAuthFailed,
+  handshakeStatus,
+  itMapsUpstreamFaults,
+  listedVendor,
+  mintAgainstFault,
+  taggedMint,
+} from "../helpers/vendor-tests";
 
 const FIXED_LIFE_SECONDS = 300;
 
-async function mintTagged(body: unknown = {}, env: Partial<Env> = {}, user = uniqueUser()) {
-  const { baseUrl, received } = taggedBaseUrl();
-  const response = await mint("gladia", user, { body, env: { GLADIA_BASE_URL: baseUrl, ...env } });
-  return { response, received, user };
-}
+const mintTagged = taggedMint("gladia", "GLADIA_BASE_URL");
 
 interface Minted {
   key: string;
@@ -27,14 +30,7 @@ interface Minted {
 
 /** Opens the session's socket on the emulator from inside workerd: the answer's URL as given. */
 async function open(url: string): Promise<number> {
-  const response = await fetch(url.replace(/^ws/, "http"), { headers: { Upgrade: "websocket" } });
-  const socket = response.webSocket;
-  await response.body?.cancel();
-  if (socket) {
-    socket.accept();
-    socket.close(1000);
-  }
-  return response.status;
+  return handshakeStatus(await fetch(url.replace(/^ws/, "http"), { headers: { Upgrade: "websocket" } }));
 }
 
 /** What @gladiaio/sdk always asks for, so that it can drop acknowledged audio from its resend buffer. */
@@ -122,17 +118,17 @@ describe("POST /v1/keys/gladia", () => {
     ["languages", "en, fr"],
     ["languages", ["en"]],
   ])("refuses %s %j without calling Gladia", async (field, value) => {
-    const { response, received } = await mintTagged({ [field]: value });
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(await mintTagged({ [field]: value }), 400, "invalid_request");
     expect(error.message).toContain(field);
-    expect(await received()).toHaveLength(0);
   });
 
   it("refuses A-law audio that is not 8-bit, before the vendor call", async () => {
-    const { response, received } = await mintTagged({ encoding: "wav/alaw" });
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(
+      await mintTagged({ encoding: "wav/alaw" }),
+      400,
+      "invalid_request",
+    );
     expect(error.message).toContain("bit_depth of 8");
-    expect(await received()).toHaveLength(0);
   });
 
   it.each([
@@ -140,55 +136,28 @@ describe("POST /v1/keys/gladia", () => {
     ["client_ref", { client_ref: "mallory" }],
     ["language_config", { language_config: { languages: ["en"] } }],
   ])("refuses the field %s: the body names options, not Gladia's fields or the user", async (field, body) => {
-    const { response, received } = await mintTagged(body);
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(await mintTagged(body), 400, "invalid_request");
     expect(error.message).toContain(`unknown field ${field}`);
-    expect(await received()).toHaveLength(0);
   });
 
   it("answers the fixed life, counted from just before the call: Gladia documents none", async () => {
-    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
-    const response = await call("/v1/keys/gladia", {
-      method: "POST",
-      headers: await bearer(uniqueUser()),
-      body: {},
-      now: () => now,
-    });
-    expect(response.status).toBe(201);
-    const body = (await response.json()) as { expires_at: string };
-    expect(body.expires_at).toBe(new Date(now.getTime() + FIXED_LIFE_SECONDS * 1000).toISOString());
+    await expectExpiresCountedFromBeforeTheCall(mintTagged, {}, FIXED_LIFE_SECONDS);
   });
 
   it.each([60, 299, 301, 3600])("refuses ttl_seconds %i: the life is fixed", async (ttl) => {
-    const { response, received } = await mintTagged({ ttl_seconds: ttl });
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(await mintTagged({ ttl_seconds: ttl }), 400, "invalid_request");
     expect(error.message).toContain("ttl_seconds must be 300 or left out: gladia credentials live a fixed 300 seconds");
-    expect(await received()).toHaveLength(0);
   });
 
   it("records the session id as vendor_key_id and a fingerprint, never the token, URL or API key", async () => {
-    const { result, lines } = await captureLogs(async () => {
-      const { response, user } = await mintTagged({ languages: "de" });
-      return { body: (await response.json()) as Minted, user };
-    });
-    const record = await auditRecord(result.body.issuance_id);
-    expect(record).toMatchObject({
-      vendor: "gladia",
-      outcome: "issued",
-      client_ref: result.user,
-      ttl_seconds: FIXED_LIFE_SECONDS,
-      expires_at: result.body.expires_at,
-      options: { ...DEFAULT_AUDIO, languages: "de" },
-      upstream_status: 201,
-    });
+    const { record, body } = await expectAuditedWithoutSecrets(
+      "gladia",
+      () => mintTagged({ languages: "de" }),
+      { ttl_seconds: FIXED_LIFE_SECONDS, options: { ...DEFAULT_AUDIO, languages: "de" }, upstream_status: 201 },
+      (minted) => [new URL(String(minted.url)).search],
+    );
     expect(record.vendor_key_id).toMatch(/^[0-9a-f-]{36}$/);
-    expect(record.vendor_key_id).toBe((result.body as unknown as { session_id: string }).session_id);
-    expect(record.key_fingerprint).toBe(await keyFingerprint(result.body.key));
-    for (const text of [JSON.stringify(record), ...lines]) {
-      expect(text).not.toContain(result.body.key);
-      expect(text).not.toContain(new URL(result.body.url).search);
-      expect(text).not.toContain(masterKeys.gladia);
-    }
+    expect(record.vendor_key_id).toBe(body.session_id);
   });
 
   it("the session's URL opens the emulator's socket as given, and not without its token", async () => {
@@ -202,29 +171,22 @@ describe("POST /v1/keys/gladia", () => {
   });
 
   it("maps Gladia's 401 for a wrong API key to 502 upstream_auth_failed", async () => {
-    const { response } = await mintTagged({}, { GLADIA_API_KEY: "not-the-gladia-key" });
-    const error = await expectError(response, 502, "upstream_auth_failed");
-    expect(error.message).not.toContain("not-the-gladia-key");
+    await expectWrongKeyAuthFailed(mintTagged, { GLADIA_API_KEY: "not-the-gladia-key" });
   });
 
   it("passes on the message of Gladia's error body for a 400", async () => {
-    const response = await mint("gladia", uniqueUser(), { env: { GLADIA_BASE_URL: faultUrl("rejected") } });
-    const error = await expectError(response, 502, "upstream_rejected");
+    const error = await expectError(
+      await mintAgainstFault("gladia", "GLADIA_BASE_URL", "rejected"),
+      502,
+      "upstream_rejected",
+    );
     expect(error.message).toMatch(/^gladia rejected the request: ./);
   });
 
-  it.each([
-    ["429", "rate-limited", 429, "upstream_rate_limited"],
-    ["5xx", "server-error", 502, "upstream_error"],
-    ["a success with no url", "malformed", 502, "upstream_error"],
-  ])("maps %s", async (_case, fault, status, code) => {
-    await expectError(await mint("gladia", uniqueUser(), { env: { GLADIA_BASE_URL: faultUrl(fault) } }), status, code);
-  });
+  itMapsUpstreamFaults("gladia", "GLADIA_BASE_URL", "a success with no url");
 
   it("lists Gladia with its fixed TTL and its connect", async () => {
-    const response = await call("/v1/vendors", { headers: await bearer(uniqueUser()) });
-    const { vendors } = (await response.json()) as { vendors: Record<string, unknown>[] };
-    expect(vendors.find((v) => v.id === "gladia")).toMatchObject({
+    expect(await listedVendor("gladia")).toMatchObject({
       ttl_seconds: { min: FIXED_LIFE_SECONDS, max: FIXED_LIFE_SECONDS, default: FIXED_LIFE_SECONDS },
       connect: { transport: "websocket", endpoint: null, credential: { in: "url" } },
     });
@@ -237,9 +199,7 @@ describe("POLICY on gladia options", () => {
     const forced = await mintTagged({}, { POLICY });
     expect(forced.response.status).toBe(201);
     expect((await forced.received())[0]?.body).toMatchObject({ sample_rate: 8000 });
-    const refused = await mintTagged({ sample_rate: 48000 }, { POLICY });
-    await expectError(refused.response, 403, "forbidden");
-    expect(await refused.received()).toHaveLength(0);
+    await expectRefusedWithoutVendorCall(await mintTagged({ sample_rate: 48000 }, { POLICY }), 403, "forbidden");
   });
 });
 

@@ -1,20 +1,23 @@
 import { describe, expect, it } from "vitest";
-import type { Env } from "../../src/env";
 import { mistral } from "../../src/vendors/mistral";
 import type { VendorRequest } from "../../src/vendors/upstream";
 import { auditRecord, auditRecordsFor } from "../helpers/audit";
 import { call, captureLogs, emulatorUrl, expectError, masterKeys, uniqueUser } from "../helpers/broker";
-import { faultUrl, taggedBaseUrl } from "../helpers/emulator";
 import { mint } from "../helpers/mint";
 import { bearer } from "../helpers/tokens";
+import {
+  expectAuditedWithoutSecrets,
+  expectRefusedWithoutVendorCall,
+  expectWrongKeyAuthFailed,
+  handshakeStatus,
+  itMapsUpstreamFaults,
+  listedVendor,
+  taggedMint,
+} from "../helpers/vendor-tests";
 
 const MODEL = "voxtral-mini-transcribe-realtime-2602";
 
-async function mintTagged(body: unknown = {}, env: Partial<Env> = {}, user = uniqueUser()) {
-  const { baseUrl, received } = taggedBaseUrl();
-  const response = await mint("mistral", user, { body, env: { MISTRAL_BASE_URL: baseUrl, ...env } });
-  return { response, received, user };
-}
+const mintTagged = taggedMint("mistral", "MISTRAL_BASE_URL");
 
 interface Minted {
   key: string;
@@ -34,16 +37,9 @@ async function openAsConnectSays(minted: Minted, change: { protocols?: string[];
   else if (change.model !== undefined) url.searchParams.set("model", change.model);
   const protocols =
     change.protocols ?? minted.connect.credential.protocols.map((p) => (p === "{key}" ? minted.key : p));
-  const response = await fetch(url, {
-    headers: { Upgrade: "websocket", "Sec-WebSocket-Protocol": protocols.join(", ") },
-  });
-  const socket = response.webSocket;
-  await response.body?.cancel();
-  if (socket) {
-    socket.accept();
-    socket.close(1000);
-  }
-  return response.status;
+  return handshakeStatus(
+    await fetch(url, { headers: { Upgrade: "websocket", "Sec-WebSocket-Protocol": protocols.join(", ") } }),
+  );
 }
 
 describe("POST /v1/keys/mistral", () => {
@@ -67,8 +63,7 @@ describe("POST /v1/keys/mistral", () => {
   });
 
   it("returns client_secret.expires_at, Mistral's own expiry, when it is within the TTL", async () => {
-    const user = uniqueUser();
-    const { response } = await mintTagged({ ttl_seconds: 120 }, {}, user);
+    const { response } = await mintTagged({ ttl_seconds: 120 });
     expect(response.status).toBe(201);
     const { expires_at, issuance_id } = (await response.json()) as Minted;
     // The emulator answers a whole-millisecond ISO time; the broker passes it on and audits the same.
@@ -104,77 +99,42 @@ describe("POST /v1/keys/mistral", () => {
   });
 
   it.each([59, 3601, 0, 1.5, "300"])("refuses ttl_seconds %j without calling Mistral", async (ttl) => {
-    const { response, received } = await mintTagged({ ttl_seconds: ttl });
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(await mintTagged({ ttl_seconds: ttl }), 400, "invalid_request");
     expect(error.message).toContain("ttl_seconds");
     if (typeof ttl === "number" && Number.isInteger(ttl)) expect(error.message).toContain("from 60 to 3600");
-    expect(await received()).toHaveLength(0);
   });
 
   it.each(["voxtral-mini-latest", "", 42])("refuses model %j without calling Mistral", async (model) => {
-    const { response, received } = await mintTagged({ model });
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(await mintTagged({ model }), 400, "invalid_request");
     expect(error.message).toContain("model");
-    expect(await received()).toHaveLength(0);
   });
 
   it.each([
     ["purpose", { purpose: "realtime" }],
     ["client_ref", { client_ref: "mallory" }],
   ])("refuses the field %s", async (field, body) => {
-    const { response, received } = await mintTagged(body);
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(await mintTagged(body), 400, "invalid_request");
     expect(error.message).toContain(`unknown field ${field}`);
-    expect(await received()).toHaveLength(0);
   });
 
   it("records the token in the audit with a fingerprint, never the token or the API key, in logs or audit", async () => {
-    const { result, lines } = await captureLogs(async () => {
-      const { response, user } = await mintTagged({ ttl_seconds: 120 });
-      return { body: (await response.json()) as Minted, user };
-    });
-    const record = await auditRecord(result.body.issuance_id);
-    expect(record).toMatchObject({
-      vendor: "mistral",
-      outcome: "issued",
-      client_ref: result.user,
+    await expectAuditedWithoutSecrets("mistral", () => mintTagged({ ttl_seconds: 120 }), {
       ttl_seconds: 120,
-      expires_at: result.body.expires_at,
       options: { model: MODEL },
       upstream_status: 201,
     });
-    expect(record.key_fingerprint).toMatch(/^[0-9a-f]{16}$/);
-    for (const text of [JSON.stringify(record), ...lines]) {
-      expect(text).not.toContain(result.body.key);
-      expect(text).not.toContain(masterKeys.mistral);
-    }
   });
 
   it("maps Mistral's 401 for a wrong API key to 502 upstream_auth_failed", async () => {
-    const { response, user } = await mintTagged({}, { MISTRAL_API_KEY: "not-the-mistral-key" });
-    const error = await expectError(response, 502, "upstream_auth_failed");
-    expect(error.message).not.toContain("not-the-mistral-key");
-    const [record] = await auditRecordsFor(user);
-    expect(record).toMatchObject({ outcome: "upstream_error", upstream_status: 401, key_fingerprint: null });
+    await expectWrongKeyAuthFailed(mintTagged, { MISTRAL_API_KEY: "not-the-mistral-key" });
   });
 
-  it.each([
-    ["429", "rate-limited", 429, "upstream_rate_limited"],
-    ["5xx", "server-error", 502, "upstream_error"],
+  itMapsUpstreamFaults("mistral", "MISTRAL_BASE_URL", "a success with no client_secret", [
     ["a 400", "rejected", 502, "upstream_rejected"],
-    ["a success with no client_secret", "malformed", 502, "upstream_error"],
-  ])("maps %s", async (_case, fault, status, code) => {
-    await expectError(
-      await mint("mistral", uniqueUser(), { env: { MISTRAL_BASE_URL: faultUrl(fault) } }),
-      status,
-      code,
-    );
-  });
+  ]);
 
   it("lists Mistral with its TTL range, its model option and its default connect", async () => {
-    const response = await call("/v1/vendors", { headers: await bearer(uniqueUser()) });
-    const { vendors } = (await response.json()) as { vendors: Record<string, unknown>[] };
-    expect(vendors.find((v) => v.id === "mistral")).toMatchObject({
+    expect(await listedVendor("mistral")).toMatchObject({
       ttl_seconds: { min: 60, max: 3600, default: 300 },
     });
   });
@@ -183,10 +143,8 @@ describe("POST /v1/keys/mistral", () => {
 describe("POLICY on the mistral model", () => {
   it("refuses a POLICY naming a model Mistral does not document, before the vendor call", async () => {
     const POLICY = JSON.stringify({ mistral: { options: { model: { in: ["voxtral-mini-latest"] } } } });
-    const { response, received } = await mintTagged({}, { POLICY });
-    const error = await expectError(response, 500, "misconfigured");
+    const error = await expectRefusedWithoutVendorCall(await mintTagged({}, { POLICY }), 500, "misconfigured");
     expect(error.message).toContain("not a valid model for mistral");
-    expect(await received()).toHaveLength(0);
   });
 
   it("allows the model the policy lists", async () => {

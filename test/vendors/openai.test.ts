@@ -1,21 +1,23 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Env } from "../../src/env";
 import { createApp } from "../../src/index";
 import { openai } from "../../src/vendors/openai";
-import { auditRecord, auditRecordsFor } from "../helpers/audit";
+import { auditRecordsFor } from "../helpers/audit";
 import { brokerEnv, call, captureLogs, emulatorUrl, expectError, masterKeys, uniqueUser } from "../helpers/broker";
-import { faultUrl, taggedBaseUrl } from "../helpers/emulator";
+import { faultUrl } from "../helpers/emulator";
 import { mint } from "../helpers/mint";
 import { bearer } from "../helpers/tokens";
+import {
+  expectAuditedWithoutSecrets,
+  expectRefusedWithoutVendorCall,
+  expectWrongKeyAuthFailed,
+  listedVendor,
+  taggedMint,
+} from "../helpers/vendor-tests";
 import { withPolicy } from "../policy/policy-env";
 
 /** Mints with the vendor calls recorded under a tag of the test's own (OpenAI requests carry no client_ref). */
-async function mintTagged(body: unknown = {}, env: Partial<Env> = {}, user = uniqueUser()) {
-  const { baseUrl, received } = taggedBaseUrl();
-  const response = await mint("openai", user, { body, env: { OPENAI_BASE_URL: baseUrl, ...env } });
-  return { response, received, user };
-}
+const mintTagged = taggedMint("openai", "OPENAI_BASE_URL");
 
 async function mintedKey(body: unknown = {}) {
   const { response } = await mintTagged(body);
@@ -102,11 +104,9 @@ describe("POST /v1/keys/openai", () => {
   });
 
   it.each([9, 7201, 0, -5, 1.5, "600", null])("refuses ttl_seconds %j without calling OpenAI", async (ttl) => {
-    const { response, received } = await mintTagged({ ttl_seconds: ttl });
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(await mintTagged({ ttl_seconds: ttl }), 400, "invalid_request");
     expect(error.message).toContain("ttl_seconds");
     if (typeof ttl === "number" && Number.isInteger(ttl)) expect(error.message).toContain("from 10 to 7200 for openai");
-    expect(await received()).toHaveLength(0);
   });
 
   it("accepts a model id of 64 characters, and OpenAI's refusal of it comes back as upstream_rejected", async () => {
@@ -126,10 +126,8 @@ describe("POST /v1/keys/openai", () => {
     ["a slash", "openai/gpt-realtime"],
     ["nothing", ""],
   ])("refuses a model with %s, naming the rule, without calling OpenAI", async (_case, model) => {
-    const { response, received } = await mintTagged({ model });
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(await mintTagged({ model }), 400, "invalid_request");
     expect(error.message).toContain("model must be at most 64 characters of a-z, 0-9, '.' and '-'");
-    expect(await received()).toHaveLength(0);
   });
 
   it("refuses a model that is not a string", async () => {
@@ -138,10 +136,12 @@ describe("POST /v1/keys/openai", () => {
   });
 
   it("refuses an unknown session_type and names the allowed ones", async () => {
-    const { response, received } = await mintTagged({ session_type: "translation" });
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(
+      await mintTagged({ session_type: "translation" }),
+      400,
+      "invalid_request",
+    );
     expect(error.message).toContain('session_type must be one of "realtime", "transcription"');
-    expect(await received()).toHaveLength(0);
   });
 
   it.each([
@@ -151,43 +151,23 @@ describe("POST /v1/keys/openai", () => {
     ["expires_after", { expires_after: { seconds: 7200 } }],
     ["client_ref", { client_ref: "mallory" }],
   ])("refuses the field %s: no other session field reaches OpenAI", async (field, body) => {
-    const { response, received } = await mintTagged(body);
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(await mintTagged(body), 400, "invalid_request");
     expect(error.message).toContain(`unknown field ${field}`);
-    expect(await received()).toHaveLength(0);
   });
 
   it("records the issuance without the key, with its fingerprint and the options applied", async () => {
-    const user = uniqueUser();
-    const { response } = await mintTagged({ ttl_seconds: 120, model: "gpt-realtime" }, {}, user);
-    const body = (await response.json()) as { key: string; issuance_id: string; expires_at: string };
-    const record = await auditRecord(body.issuance_id);
-    expect(record).toMatchObject({
-      vendor: "openai",
-      client_ref: user,
-      outcome: "issued",
+    await expectAuditedWithoutSecrets("openai", () => mintTagged({ ttl_seconds: 120, model: "gpt-realtime" }), {
       ttl_seconds: 120,
-      expires_at: body.expires_at,
       options: { session_type: "realtime", model: "gpt-realtime" },
       upstream_status: 200,
       error_code: null,
       vendor_key_id: null,
     });
-    expect(record.key_fingerprint).toMatch(/^[0-9a-f]{16}$/);
-    expect(JSON.stringify(record)).not.toContain(body.key);
-    expect(JSON.stringify(record)).not.toContain(masterKeys.openai as string);
   });
 
   it("maps a wrong API key to 502 upstream_auth_failed and records OpenAI's 401", async () => {
-    const { response, user } = await mintTagged({}, { OPENAI_API_KEY: "sk-proj-not-the-right-key" });
-    const error = await expectError(response, 502, "upstream_auth_failed");
+    const error = await expectWrongKeyAuthFailed(mintTagged, { OPENAI_API_KEY: "sk-proj-not-the-right-key" });
     expect(error.message).not.toContain("Incorrect API key");
-    const [record] = await auditRecordsFor(user);
-    expect(record).toMatchObject({
-      outcome: "upstream_error",
-      upstream_status: 401,
-      error_code: "upstream_auth_failed",
-    });
   });
 
   it("maps OpenAI's 429 to 429 upstream_rate_limited with Retry-After", async () => {
@@ -328,9 +308,7 @@ describe("OpenAI's expires_at is checked like every vendor expiry", () => {
 
 describe("GET /v1/vendors and POLICY for openai", () => {
   it("lists openai with its TTL range, credential and options", async () => {
-    const response = await call("/v1/vendors", { headers: await bearer("alice") });
-    const { vendors } = (await response.json()) as { vendors: Record<string, unknown>[] };
-    const listed = vendors.find((v) => v.id === "openai");
+    const listed = await listedVendor("openai");
     expect(listed).toMatchObject({
       ttl_seconds: { min: 10, max: 7200, default: 600 },
       credential: openai.credential,
@@ -350,14 +328,9 @@ describe("GET /v1/vendors and POLICY for openai", () => {
       env: withPolicy(onlyRealtime),
     });
     expect(ok.status).toBe(201);
-    const { baseUrl, received } = taggedBaseUrl();
-    const refused = await mint("openai", uniqueUser(), {
-      body: { model: "gpt-realtime-2" },
-      env: withPolicy(onlyRealtime, { OPENAI_BASE_URL: baseUrl }),
-    });
-    const error = await expectError(refused, 403, "forbidden");
+    const refused = await mintTagged({ model: "gpt-realtime-2" }, withPolicy(onlyRealtime));
+    const error = await expectRefusedWithoutVendorCall(refused, 403, "forbidden");
     expect(error.message).toContain('model must be one of "gpt-realtime", "gpt-realtime-mini"');
-    expect(await received()).toHaveLength(0);
   });
 
   it("requires model to be sent when the operator restricts it", async () => {

@@ -1,18 +1,20 @@
 import { describe, expect, it } from "vitest";
-import type { Env } from "../../src/env";
 import type { VendorRequest } from "../../src/vendors/upstream";
 import { xai } from "../../src/vendors/xai";
-import { auditRecord, auditRecordsFor } from "../helpers/audit";
-import { call, captureLogs, emulatorUrl, expectError, masterKeys, uniqueUser } from "../helpers/broker";
-import { faultUrl, taggedBaseUrl } from "../helpers/emulator";
+import { emulatorUrl, expectError, masterKeys } from "../helpers/broker";
 import { mint } from "../helpers/mint";
-import { bearer } from "../helpers/tokens";
+import {
+  expectAuditedWithoutSecrets,
+  expectRefusedWithoutVendorCall,
+  expectWrongKeyAuthFailed,
+  handshakeStatus,
+  itMapsUpstreamFaults,
+  listedVendor,
+  mintAgainstFault,
+  taggedMint,
+} from "../helpers/vendor-tests";
 
-async function mintTagged(body: unknown = {}, env: Partial<Env> = {}, user = uniqueUser()) {
-  const { baseUrl, received } = taggedBaseUrl();
-  const response = await mint("xai", user, { body, env: { XAI_BASE_URL: baseUrl, ...env } });
-  return { response, received, user };
-}
+const mintTagged = taggedMint("xai", "XAI_BASE_URL");
 
 interface Minted {
   key: string;
@@ -23,14 +25,7 @@ interface Minted {
 
 /** Opens the emulator's Voice Agent WebSocket from inside workerd with these headers; the handshake's status. */
 async function open(headers: Record<string, string>) {
-  const response = await fetch(`${emulatorUrl}/v1/realtime`, { headers: { Upgrade: "websocket", ...headers } });
-  const socket = response.webSocket;
-  await response.body?.cancel();
-  if (socket) {
-    socket.accept();
-    socket.close(1000);
-  }
-  return response.status;
+  return handshakeStatus(await fetch(`${emulatorUrl}/v1/realtime`, { headers: { Upgrade: "websocket", ...headers } }));
 }
 
 /** The subprotocols `connect` names, with the key in place of `{key}`. */
@@ -71,11 +66,9 @@ describe("POST /v1/keys/xai", () => {
   });
 
   it.each([59, 3601, 0, 1.5, "300"])("refuses ttl_seconds %j without calling xAI", async (ttl) => {
-    const { response, received } = await mintTagged({ ttl_seconds: ttl });
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(await mintTagged({ ttl_seconds: ttl }), 400, "invalid_request");
     expect(error.message).toContain("ttl_seconds");
     if (typeof ttl === "number" && Number.isInteger(ttl)) expect(error.message).toContain("from 60 to 3600");
-    expect(await received()).toHaveLength(0);
   });
 
   it.each([
@@ -83,59 +76,34 @@ describe("POST /v1/keys/xai", () => {
     ["expires_after", { expires_after: { anchor: "created_at", seconds: 60 } }],
     ["client_ref", { client_ref: "mallory" }],
   ])("refuses the field %s without calling xAI", async (field, body) => {
-    const { response, received } = await mintTagged(body);
-    const error = await expectError(response, 400, "invalid_request");
+    const error = await expectRefusedWithoutVendorCall(await mintTagged(body), 400, "invalid_request");
     expect(error.message).toContain(`unknown field ${field}`);
-    expect(await received()).toHaveLength(0);
   });
 
   it("records the secret in the audit with a fingerprint, never the secret or the API key, in logs or audit", async () => {
-    const { result, lines } = await captureLogs(async () => {
-      const { response, user } = await mintTagged({ ttl_seconds: 120 });
-      return { body: (await response.json()) as Minted, user };
-    });
-    const record = await auditRecord(result.body.issuance_id);
-    expect(record).toMatchObject({
-      vendor: "xai",
-      outcome: "issued",
-      client_ref: result.user,
+    await expectAuditedWithoutSecrets("xai", () => mintTagged({ ttl_seconds: 120 }), {
       ttl_seconds: 120,
-      expires_at: result.body.expires_at,
       upstream_status: 200,
     });
-    expect(record.key_fingerprint).toMatch(/^[0-9a-f]{16}$/);
-    for (const text of [JSON.stringify(record), ...lines]) {
-      expect(text).not.toContain(result.body.key);
-      expect(text).not.toContain(masterKeys.xai);
-    }
   });
 
   it("maps xAI's 401 for a wrong API key to 502 upstream_auth_failed", async () => {
-    const { response, user } = await mintTagged({}, { XAI_API_KEY: "xai-not-the-broker-key" });
-    const error = await expectError(response, 502, "upstream_auth_failed");
-    expect(error.message).not.toContain("xai-not-the-broker-key");
-    const [record] = await auditRecordsFor(user);
-    expect(record).toMatchObject({ outcome: "upstream_error", upstream_status: 401, key_fingerprint: null });
+    await expectWrongKeyAuthFailed(mintTagged, { XAI_API_KEY: "xai-not-the-broker-key" });
   });
 
   it("passes on the message of xAI's error body for a 400", async () => {
-    const response = await mint("xai", uniqueUser(), { env: { XAI_BASE_URL: faultUrl("rejected") } });
-    const error = await expectError(response, 502, "upstream_rejected");
+    const error = await expectError(
+      await mintAgainstFault("xai", "XAI_BASE_URL", "rejected"),
+      502,
+      "upstream_rejected",
+    );
     expect(error.message).toMatch(/^xai rejected the request: .+/);
   });
 
-  it.each([
-    ["429", "rate-limited", 429, "upstream_rate_limited"],
-    ["5xx", "server-error", 502, "upstream_error"],
-    ["a success with no secret", "malformed", 502, "upstream_error"],
-  ])("maps %s", async (_case, fault, status, code) => {
-    await expectError(await mint("xai", uniqueUser(), { env: { XAI_BASE_URL: faultUrl(fault) } }), status, code);
-  });
+  itMapsUpstreamFaults("xai", "XAI_BASE_URL", "a success with no secret");
 
   it("lists xAI with its TTL range", async () => {
-    const response = await call("/v1/vendors", { headers: await bearer(uniqueUser()) });
-    const { vendors } = (await response.json()) as { vendors: Record<string, unknown>[] };
-    expect(vendors.find((v) => v.id === "xai")).toMatchObject({ ttl_seconds: { min: 60, max: 3600, default: 300 } });
+    expect(await listedVendor("xai")).toMatchObject({ ttl_seconds: { min: 60, max: 3600, default: 300 } });
   });
 });
 
