@@ -85,7 +85,8 @@ async function seed(): Promise<void> {
     );
   }
 
-  // Refusals before the vendor call: invalid bodies, an unknown vendor, a bad token, unusable vendors.
+  // Refusals before the vendor call: invalid bodies, an unknown vendor, a bad token (answered 401 but not
+  // counted, so the console does not show it), unusable vendors.
   await mint("bob", "soniox", { ttl_seconds: 999_999 });
   await mint("carol", "deepgram", { no_such_option: true });
   await mint("dave", "no-such-vendor");

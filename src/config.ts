@@ -400,11 +400,24 @@ function readAccess(vars: VarReader): AccessConfig | undefined {
       "ACCESS_TEAM_DOMAIN must be a bare host name such as myteam.cloudflareaccess.com, with no scheme, port or path",
     );
   }
-  if (jwksUrl !== undefined && !isAllowedBaseUrl(jwksUrl)) {
-    throw misconfigured("ACCESS_JWKS_URL", "ACCESS_JWKS_URL must be an https URL (http is allowed only for localhost)");
+  if (jwksUrl !== undefined && !isAccessKeySetUrl(jwksUrl, teamDomain)) {
+    throw misconfigured(
+      "ACCESS_JWKS_URL",
+      "ACCESS_JWKS_URL must be an https URL on ACCESS_TEAM_DOMAIN, or a URL on localhost (for an emulator)",
+    );
   }
   const issuer = `https://${teamDomain}`;
   return { issuer, audience, jwksUrl: new URL(jwksUrl ?? `${issuer}/cdn-cgi/access/certs`) };
+}
+
+/**
+ * Whoever serves the Access key set can sign admin tokens, so an override may only move the
+ * key set on the team's own host, or to a local emulator.
+ */
+function isAccessKeySetUrl(text: string, teamDomain: string): boolean {
+  if (!isAllowedBaseUrl(text)) return false;
+  const { hostname } = new URL(text);
+  return hostname === teamDomain || LOOPBACK_HOSTS.has(hostname);
 }
 
 /** A host-name label (RFC 1123): letters, digits and inner hyphens, at most 63. */

@@ -22,6 +22,8 @@ export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
     keySetDeps(c.var),
   );
   c.set("admin", admin);
+  // Reads leave no audit record, so the request log is where an export or a listing names its operator.
+  c.var.logFields.actor = admin.actor;
   await next();
 };
 

@@ -13,10 +13,19 @@ export const EXPOSED_HEADERS = "X-Request-Id, Retry-After";
 const MAX_LOGGED_ORIGIN_CHARS = 256;
 
 /**
+ * The operator's paths (the admin API and the audit trail). Cloudflare Access signs the
+ * operator in with a cookie the browser sends by itself, so a script on any origin the
+ * browser may call from could act as the operator: only the broker's own pages may.
+ * Matched on the path the routes are matched on, so no spelling reaches them past this check.
+ */
+export const OPERATOR_PATH = /^\/v1\/(admin|audit)(\/|$)/;
+
+/**
  * Exact-origin allowlist from `ALLOWED_ORIGINS`. A request without `Origin`
  * (mobile apps, servers) passes, and so does one from the broker's own origin
  * (the console at /console: not cross-origin, so it needs no CORS headers); a
- * browser origin not on the list gets `403` and no CORS headers. `*` is never sent.
+ * browser origin not on the list gets `403` and no CORS headers, and so does
+ * every other origin on the operator's paths, listed or not. `*` is never sent.
  *
  * The refusal happens before `next()`, and this middleware is mounted before
  * the routes: a refused origin never reaches a route, so no vendor is called
@@ -31,12 +40,15 @@ export const cors: MiddlewareHandler<AppEnv> = async (c, next) => {
     return;
   }
 
-  if (!c.var.config.allowedOrigins().has(origin)) {
+  const operatorPath = OPERATOR_PATH.test(c.req.path);
+  if (operatorPath || !c.var.config.allowedOrigins().has(origin)) {
     // The page sees only a network error (the browser hides a 403 without CORS headers),
-    // so the log line names the origin an operator would have to add.
+    // so the log line names the origin an operator would have to add (or move off the admin paths).
     c.var.logFields.refused_origin = origin.slice(0, MAX_LOGGED_ORIGIN_CHARS);
     throw brokerError("forbidden", "this origin is not allowed to call the broker", {
-      internal: "origin not in ALLOWED_ORIGINS",
+      internal: operatorPath
+        ? "only the broker's own origin may call the operator's paths"
+        : "origin not in ALLOWED_ORIGINS",
     });
   }
   // Any method makes a preflight: the browser checks it against `ALLOWED_METHODS`. An empty

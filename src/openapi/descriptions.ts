@@ -123,11 +123,11 @@ export const SCHEMA_DESCRIPTIONS: Record<string, PropertyDescriptions> = {
     since: "The window's start, as applied.",
     until: "The window's end, as applied.",
     hours:
-      "Counts of finished `POST /v1/keys/{vendor}` requests per UTC hour, vendor and outcome, in that order; hours, vendors and outcomes with none are left out.",
+      "Counts of finished `POST /v1/keys/{vendor}` and `POST /v1/livekit/token` requests of a verified user per UTC hour, vendor and outcome, in that order; requests without a verified user (`401`) are not counted. Hours, vendors and outcomes with none are left out.",
     "hours[].hour": "The hour's start (UTC).",
     "hours[].vendor": "The vendor asked; `unknown` when the path named none the broker has.",
     "hours[].outcome":
-      "`issued`; a vendor failure's error code; `refused_quota`, `refused_deny`, `refused_policy` (POLICY or a vendor setting such as AmiVoice's IP binding), `refused_burst`, `refused_invalid` (other 4xx of a verified user), `refused_unauthenticated` (no verified user); `error` (the broker's own 5xx).",
+      "`issued`; a vendor failure's error code; `refused_quota`, `refused_deny`, `refused_policy` (POLICY or a vendor setting such as AmiVoice's IP binding), `refused_burst`, `refused_invalid` (any other 4xx); `error` (the broker's own 5xx).",
     "hours[].count": "Requests with that outcome in that hour.",
     distinct_users:
       "Per UTC day the window touches: the users with at least one counted request (of `vendor` when given).",

@@ -10,6 +10,7 @@ import {
   MAX_CLIENT_REF_CHARS,
   MAX_REQUEST_BODY_BYTES,
 } from "../constants";
+import { OPERATOR_PATH } from "../http/cors";
 import { ISSUANCE_ID_PATTERN } from "../ids";
 import { denyBodySchema } from "../routes/admin";
 import { LIVEKIT_REFUSED_FIELDS, livekitTokenRequestSchema } from "../routes/livekit";
@@ -106,7 +107,8 @@ const TAGS = [
   {
     name: "cors",
     "x-displayName": "CORS preflight",
-    description: "CORS preflights (`OPTIONS`), answered the same on every path.",
+    description:
+      "CORS preflights (`OPTIONS`), answered the same on every path but the operator's (`/v1/admin/…`, `/v1/audit…`), which refuse them.",
   },
 ];
 
@@ -136,6 +138,8 @@ const TAG_GROUPS = [
 // check (src/http/cors.ts runs before any route) and an unexpected failure.
 
 const ORIGIN = "a browser `Origin` that is not in `ALLOWED_ORIGINS`, checked before anything else";
+const OPERATOR_ORIGIN =
+  "a browser `Origin` other than the broker's own, even one in `ALLOWED_ORIGINS`, checked before anything else";
 const ADMIN_DISABLED = "the admin API is off because neither `ADMIN_TOKEN` nor Cloudflare Access (`ACCESS_*`) is set";
 const INTERNAL = "an unexpected failure; the answer holds no details";
 const settings = (names: string) =>
@@ -148,7 +152,7 @@ const JWKS_DOWN = "the identity provider's keys (JWKS) could not be fetched and 
 const AUTH_SETTINGS =
   "`ALLOWED_ORIGINS` with an `Origin`, the `AUTH_*` and `CLIENT_REF_*` settings, `UPSTREAM_TIMEOUT_MS`";
 const ADMIN_SETTINGS =
-  "`ALLOWED_ORIGINS` with an `Origin`, `ADMIN_TOKEN` (too short), `ACCESS_TEAM_DOMAIN`, `ACCESS_AUD` and `ACCESS_JWKS_URL`, `UPSTREAM_TIMEOUT_MS`";
+  "`ADMIN_TOKEN` (too short), `ACCESS_TEAM_DOMAIN`, `ACCESS_AUD` and `ACCESS_JWKS_URL`, `UPSTREAM_TIMEOUT_MS`";
 const BODY_TOO_LARGE = `a body over ${MAX_REQUEST_BODY_BYTES} bytes`;
 const NOT_JSON = "a non-empty body whose `Content-Type` is not `application/json`";
 
@@ -160,7 +164,7 @@ const PUBLIC_ERRORS: ErrorCases = {
 
 const ADMIN_ERRORS = (extraSettings: string): ErrorCases => ({
   unauthenticated: ADMIN_AUTH,
-  forbidden: `${ORIGIN}; or ${ADMIN_DISABLED}`,
+  forbidden: `${OPERATOR_ORIGIN}; or ${ADMIN_DISABLED}`,
   auth_unavailable: "Cloudflare Access's keys could not be fetched and none are cached in this isolate",
   misconfigured: settings(`${ADMIN_SETTINGS}, ${extraSettings}`),
   internal_error: INTERNAL,
@@ -400,13 +404,20 @@ const clientRefParameter = {
 // ---------------------------------------------------------------------------------------------
 // The paths.
 
-/** The CORS preflight of one path: every path answers it the same way (src/http/cors.ts). */
+/**
+ * The CORS preflight of one path: every path answers it the same way (src/http/cors.ts), but
+ * the operator's paths, which refuse every origin but the broker's own, whose pages send none.
+ */
 function preflightOperation(path: string, allowed: string, pathParameters: Json[]): Json {
   const name = path.replace(/^\//, "").replace(/[{}]/g, "").replace(/[/.]/g, "_");
+  const notPreflight = `An \`OPTIONS\` request that is not a preflight (no \`Origin\`, or no or an empty \`Access-Control-Request-Method\`) gets \`405\` with \`Allow: ${allowed}\`, as does any method this path does not answer.`;
+  const operatorPath = OPERATOR_PATH.test(path);
   return {
     operationId: `preflight_${name}`,
     summary: `CORS preflight of ${path}`,
-    description: `A browser's preflight: \`Origin\` must be one of \`ALLOWED_ORIGINS\`. An \`OPTIONS\` request that is not a preflight (no \`Origin\`, or no or an empty \`Access-Control-Request-Method\`) gets \`405\` with \`Allow: ${allowed}\`, as does any method this path does not answer.`,
+    description: operatorPath
+      ? `Always refused: only the broker's own pages (the console) may call the operator's paths, and they are not cross-origin. ${notPreflight}`
+      : `A browser's preflight: \`Origin\` must be one of \`ALLOWED_ORIGINS\`. ${notPreflight}`,
     tags: ["cors"],
     security: [],
     parameters: [
@@ -414,15 +425,17 @@ function preflightOperation(path: string, allowed: string, pathParameters: Json[
       ...PREFLIGHT_PARAMETERS.map((parameter) =>
         parameter.name === "Access-Control-Request-Method"
           ? { ...parameter, example: allowed.split(", ")[0] }
-          : parameter,
+          : parameter.name === "Origin" && operatorPath
+            ? { ...parameter, description: "The page's origin; on this path every one is `403`." }
+            : parameter,
       ),
     ],
     responses: {
-      "204": PREFLIGHT_RESPONSE,
+      ...(operatorPath ? {} : { "204": PREFLIGHT_RESPONSE }),
       ...errorResponses({
-        forbidden: ORIGIN,
+        forbidden: operatorPath ? OPERATOR_ORIGIN : ORIGIN,
         method_not_allowed: `not a preflight; \`Allow: ${allowed}\``,
-        misconfigured: settings("`ALLOWED_ORIGINS`"),
+        ...(operatorPath ? {} : { misconfigured: settings("`ALLOWED_ORIGINS`") }),
         internal_error: INTERNAL,
       }),
     },

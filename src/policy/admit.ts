@@ -37,7 +37,8 @@ export function admitMint(vendorId: VendorId, body: unknown, config: BrokerConfi
   if (!policy.enabled) throw brokerError("forbidden", `${vendorId} is disabled by policy on this broker`);
   enforceClaimGate(vendorId, policy.requireClaim, user.claims);
 
-  const schema = policyRequestSchema(vendorId, adapter, policy);
+  // The configured policy, not the user's copy: its schema is built once, and the TTL range is the same.
+  const schema = policyRequestSchema(vendorId, adapter, configured);
   const { ttl_seconds, ...requested } = parseOrThrow(schema, body, `${vendorId} request`);
   // The schema accepted `body`, so it is an object.
   const options = applyOptionRules(vendorId, policy, body as object, requested, (name, current) =>

@@ -7,7 +7,7 @@ const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
 const outcomes: ReadonlySet<string> = new Set(MINT_OUTCOMES);
 
-/** Outcomes that count as a user's refusals; `refused_unauthenticated` has no user. */
+/** Outcomes that count as a user's refusals. */
 const REFUSALS: ReadonlySet<MintOutcome> = new Set([
   "refused_quota",
   "refused_deny",
@@ -67,9 +67,7 @@ export class MintStats extends DurableObject<Env> implements MintStatsApi {
     checkTime(at);
     if (typeof vendor !== "string" || vendor === "" || vendor.includes(",")) throw new TypeError("vendor is invalid");
     if (!outcomes.has(outcome)) throw new TypeError("outcome is not a known label");
-    if (clientRef !== null && (typeof clientRef !== "string" || clientRef === "")) {
-      throw new TypeError("clientRef must be a non-empty string or null");
-    }
+    if (typeof clientRef !== "string" || clientRef === "") throw new TypeError("clientRef must be a non-empty string");
     if (!Number.isSafeInteger(retentionDays) || retentionDays < 1) throw new RangeError("retentionDays must be >= 1");
     const day = utcDay(at);
 
@@ -88,7 +86,6 @@ export class MintStats extends DurableObject<Env> implements MintStatsApi {
         vendor,
         outcome,
       );
-      if (clientRef === null) return;
 
       const [row] = this.sql
         .exec<{ vendors: string }>("SELECT vendors FROM user_day WHERE day = ? AND client_ref = ?", day, clientRef)

@@ -20,7 +20,6 @@ export const MINT_OUTCOMES = [
   "refused_policy",
   "refused_burst",
   "refused_invalid",
-  "refused_unauthenticated",
   "error",
 ] as const;
 
@@ -43,8 +42,6 @@ export function mintOutcome(status: number, error: unknown): MintOutcome {
       return "refused_quota";
     case "rate_limited":
       return "refused_burst";
-    case "unauthenticated":
-      return "refused_unauthenticated";
     case "forbidden":
       return error instanceof UserDenied ? "refused_deny" : "refused_policy";
   }

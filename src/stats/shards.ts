@@ -18,9 +18,8 @@ export interface FinishedMint {
   at: Date;
   vendor: string;
   outcome: MintOutcome;
-  clientRef: string | null;
-  /** The broker's request id: spreads the requests that have no user over the shards. */
-  requestId: string;
+  /** The verified user: requests without one are not counted (src/stats/counting.ts). */
+  clientRef: string;
 }
 
 /** Counts one finished mint; runs after the answer, and its failure changes nothing (src/stats/counting.ts). */
@@ -29,7 +28,7 @@ export type MintCounter = (mint: FinishedMint, config: BrokerConfig) => Promise<
 /** The production counter: one RPC call to the user's shard. */
 export const countInShard: MintCounter = async (mint, config) => {
   const namespace = config.mintStatsNamespace();
-  await shard(namespace, shardOf(mint.clientRef ?? mint.requestId)).count({
+  await shard(namespace, shardOf(mint.clientRef)).count({
     at: mint.at.getTime(),
     vendor: mint.vendor,
     outcome: mint.outcome,

@@ -11,8 +11,8 @@ export interface MintCount {
   /** A vendor id, or `UNKNOWN_VENDOR` when the path named none. */
   vendor: string;
   outcome: MintOutcome;
-  /** The verified user; null when there was none (`refused_unauthenticated`, or an error before it). */
-  clientRef: string | null;
+  /** The verified user: requests without one are not counted. */
+  clientRef: string;
   /** `AUDIT_RETENTION_DAYS`: counts older than this many days are dropped. */
   retentionDays: number;
 }
@@ -45,7 +45,7 @@ export interface UserDay {
   client_ref: string;
   /** Keys issued. */
   mints: number;
-  /** Requests refused (the `refused_*` outcomes other than `refused_unauthenticated`). */
+  /** Requests refused (the `refused_*` outcomes). */
   refusals: number;
   /** When the last key was issued, ISO-8601; null when none was. */
   last_mint_at: string | null;

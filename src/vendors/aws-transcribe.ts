@@ -102,10 +102,10 @@ export const awsTranscribe = {
     return undefined;
   },
 
+  // language_code always applies: identify_language is another way to choose the language, so a
+  // POLICY rule on language_code must refuse it rather than be skipped (identification gets 400).
   optionApplies(name: string, options: AwsTranscribeOptions): boolean {
-    if (name === "language_code") return !options.identify_language;
-    if (name === "language_options") return options.identify_language;
-    return true;
+    return name !== "language_options" || options.identify_language;
   },
 
   settings(vars: VarReader): AwsTranscribeSettings | undefined {

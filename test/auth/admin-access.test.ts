@@ -60,12 +60,14 @@ describe("a Cloudflare Access assertion", () => {
     expect(await response.json()).toMatchObject({ actor: "7335d417-61da-459d-899c-0a01c76a2f94" });
   });
 
-  it("admits the audit routes too", async () => {
-    const response = await call("/v1/audit?limit=1", {
-      headers: accessHeader(await signAccessToken(OPS)),
-      env: ACCESS_ONLY,
-    });
+  it("admits the audit routes too, and the request log names who read", async () => {
+    const assertion = await signAccessToken(OPS);
+    const { result: response, lines } = await captureLogs(() =>
+      call("/v1/audit?limit=1", { headers: accessHeader(assertion), env: ACCESS_ONLY }),
+    );
     expect(response.status).toBe(200);
+    const line = lines.map((text) => JSON.parse(text) as Record<string, unknown>).find((l) => l.msg === "request");
+    expect(line).toMatchObject({ path: "/v1/audit", actor: OPS });
   });
 
   it.each([
@@ -209,6 +211,8 @@ describe("Access settings", () => {
       "ACCESS_TEAM_DOMAIN",
     ],
     ["a plain-http key set URL", { ...ACCESS_ENV, ACCESS_JWKS_URL: "http://certs.example.com/" }, "ACCESS_JWKS_URL"],
+    // Whoever serves the key set could sign admin tokens.
+    ["a key set on another host", { ...ACCESS_ENV, ACCESS_JWKS_URL: "https://certs.example.com/" }, "ACCESS_JWKS_URL"],
   ])("reports %s as misconfigured, on admin routes and in /healthz", async (_case, settings, variable) => {
     const { response } = await denyWith(tokenHeader, settings as Partial<Env>);
     const error = await expectError(response, 500, "misconfigured");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { auditRecordsFor } from "../helpers/audit";
-import { call, captureLogs, expectError, uniqueUser } from "../helpers/broker";
+import { ADMIN_TOKEN, call, captureLogs, expectError, uniqueUser } from "../helpers/broker";
 import { receivedFor, taggedBaseUrl } from "../helpers/emulator";
 import { mint } from "../helpers/mint";
 import { bearer } from "../helpers/tokens";
@@ -24,11 +24,13 @@ describe("CORS", () => {
     expect(response.headers.get("vary")).toBe("Origin");
   });
 
-  it("answers a preflight for any method on any path: the browser checks the method", async () => {
+  it("answers a preflight for any method on any path but the operator's: the browser checks the method", async () => {
     for (const path of [
       "/v1/keys/soniox",
-      "/v1/audit/not-an-issuance-id",
-      `/v1/admin/deny/${"x".repeat(300)}`,
+      `/v1/keys/${"x".repeat(300)}`,
+      "/v1/me/usage",
+      "/v1/auditor",
+      "/v1/administrator",
       "/nowhere",
     ]) {
       for (const method of ["PATCH", "frobnicate", "get"]) {
@@ -176,6 +178,76 @@ describe("CORS", () => {
         "forbidden",
       );
     }
+  });
+
+  describe("the operator's paths (admin API, audit trail)", () => {
+    const app = "https://app.example.com";
+    const operatorCalls = async (origin?: string) => {
+      const headers = { Authorization: `Bearer ${ADMIN_TOKEN}`, ...(origin === undefined ? {} : { Origin: origin }) };
+      return {
+        "GET /v1/audit": await call("/v1/audit", { headers }),
+        "GET /v1/admin/users": await call("/v1/admin/users", { headers }),
+        "GET /v1/admin/stats": await call("/v1/admin/stats", { headers }),
+        "POST /v1/admin/deny": await call("/v1/admin/deny", {
+          method: "POST",
+          headers,
+          body: { client_ref: uniqueUser("cors-deny"), reason: "cors test" },
+        }),
+      };
+    };
+
+    it("refuse an origin in ALLOWED_ORIGINS, which may still mint: 403, no CORS headers, before the route", async () => {
+      const user = uniqueUser("cors-app");
+      expect((await mint("soniox", user, { headers: { Origin: app } })).status).toBe(201);
+
+      for (const [name, response] of Object.entries(await operatorCalls(app))) {
+        expect(response.headers.get("access-control-allow-origin"), name).toBeNull();
+        expect(response.headers.get("access-control-expose-headers"), name).toBeNull();
+        await expectError(response, 403, "forbidden");
+      }
+      for (const path of [
+        "/v1/audit",
+        "/v1/audit/export",
+        "/v1/admin/deny",
+        "/v1/admin/deny/alice",
+        "/v1/admin/users",
+      ]) {
+        for (const method of ["GET", "POST", "DELETE"]) {
+          const headers = { ...preflightHeaders(app), "Access-Control-Request-Method": method };
+          const response = await call(path, { method: "OPTIONS", headers });
+          expect(response.headers.get("access-control-allow-origin"), `${method} ${path}`).toBeNull();
+          expect(response.headers.get("access-control-allow-methods"), `${method} ${path}`).toBeNull();
+          await expectError(response, 403, "forbidden");
+        }
+      }
+      // The deny was refused before its route: the user it named is not denied.
+      expect((await mint("soniox", user)).status).toBe(201);
+    });
+
+    it("refuse it however the path is spelled, as long as it reaches the route", async () => {
+      for (const path of ["/v1/audit?limit=1", "/v1/%61udit", "/v1/./audit", "/v1/keys/../audit"]) {
+        const response = await call(path, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, Origin: app } });
+        await expectError(response, 403, "forbidden");
+      }
+    });
+
+    it("let the broker's own origin and requests without Origin through", async () => {
+      for (const origin of [undefined, "https://broker.test"]) {
+        for (const [name, response] of Object.entries(await operatorCalls(origin))) {
+          expect(response.status, `${origin} ${name}`).toBe(200);
+          expect(response.headers.get("access-control-allow-origin"), name).toBeNull();
+          await response.body?.cancel();
+        }
+      }
+    });
+
+    it("log the refused origin", async () => {
+      const { lines } = await captureLogs(async () => {
+        await call("/v1/audit", { headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, Origin: app } });
+      });
+      const request = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((l) => l.msg === "request");
+      expect(request).toMatchObject({ status: 403, refused_origin: app });
+    });
   });
 
   it("never answers with a wildcard", async () => {

@@ -13,6 +13,7 @@ export const REQUEST_LOG_FIELDS = [
   "status",
   "duration_ms",
   "client_ref",
+  "actor",
   "vendor",
   "issuance_id",
   "code",

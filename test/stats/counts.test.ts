@@ -34,7 +34,7 @@ describe("counting mint requests per hour, vendor and outcome", () => {
     // The broker's own failure: the audit store is down, so the key is withheld.
     const auditDown = { env: { AUDIT: kvWithFailingWrites() } };
     await expectError(await mintAt(at, "deepgram", user, auditDown), 503, "audit_unavailable");
-    // No verified user: counted without one.
+    // No verified user: not counted at all.
     await expectError(
       await mintAt(at, "deepgram", user, { headers: { Authorization: "Bearer nope" } }),
       401,
@@ -50,7 +50,6 @@ describe("counting mint requests per hour, vendor and outcome", () => {
       upstream_error: 1,
       upstream_rate_limited: 1,
       error: 1,
-      refused_unauthenticated: 1,
     });
   });
 

@@ -77,9 +77,35 @@ describe("counting is off the mint's path", () => {
     const thrower: MintCounter = () => {
       throw new Error("counter exploded");
     };
-    const { response, ctx } = await mintCounted(thrower, "deepgram", uniqueUser(), { Authorization: "Bearer nope" });
+    const { response, ctx } = await mintCounted(thrower, "no-such-vendor", uniqueUser());
     await waitOnExecutionContext(ctx);
-    expect(response.status).toBe(401);
-    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("unauthenticated");
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("unknown_vendor");
+  });
+});
+
+describe("requests without a verified user", () => {
+  it("are not counted at all: no counter call, so an anonymous flood costs the shards nothing", async () => {
+    const counted: FinishedMint[] = [];
+    const recorder: MintCounter = async (mint) => {
+      counted.push(mint);
+    };
+    const anonymous: Record<string, string>[] = [{}, { Authorization: "Bearer nope" }, { Authorization: "Basic YTpi" }];
+    for (const headers of anonymous) {
+      for (const vendor of ["deepgram", "no-such-vendor"]) {
+        const { response, ctx } = await mintCounted(recorder, vendor, uniqueUser(), headers);
+        await waitOnExecutionContext(ctx);
+        expect(response.status, `${vendor} ${JSON.stringify(headers)}`).toBe(401);
+      }
+    }
+    expect(counted).toEqual([]);
+
+    // Control: the same counter sees a verified user's refusal.
+    const user = uniqueUser("counted-refusal");
+    const { ctx } = await mintCounted(recorder, "no-such-vendor", user);
+    await waitOnExecutionContext(ctx);
+    expect(counted).toEqual([
+      expect.objectContaining({ vendor: "unknown", outcome: "refused_invalid", clientRef: user }),
+    ]);
   });
 });

@@ -17,7 +17,7 @@ function ownObject() {
   return namespace.get(namespace.idFromName(`test-${crypto.randomUUID()}`));
 }
 
-const mint = (at: number, clientRef: string | null, retentionDays = 3): MintCount => ({
+const mint = (at: number, clientRef: string, retentionDays = 3): MintCount => ({
   at,
   vendor: "soniox",
   outcome: "issued",
@@ -39,7 +39,7 @@ describe("a MintStats shard", () => {
     expect(await stub.users({ day: "2026-06-01", after: null, limit: 10 })).toHaveLength(1);
 
     // Four days later it is not, and both its tables' rows are gone.
-    await stub.count(mint(day0 + 4 * DAY_MS, null));
+    await stub.count(mint(day0 + 4 * DAY_MS, "new-user"));
     expect(await read()).toEqual({ "2026-06-01": 0 });
     expect(await stub.users({ day: "2026-06-01", after: null, limit: 10 })).toEqual([]);
     const { hours } = await stub.stats({ since: day0 - DAY_MS, until: day0 + 10 * DAY_MS, days: [] });
@@ -49,7 +49,7 @@ describe("a MintStats shard", () => {
     ]);
   });
 
-  it("writes two SQLite rows for a user's count and one for a count without a user (the billed unit)", async () => {
+  it("writes two SQLite rows for a count (the billed unit)", async () => {
     const stub = ownObject();
     const written = await runInDurableObject(stub, async (object) => {
       const instance = object as unknown as MintStats;
@@ -74,10 +74,9 @@ describe("a MintStats shard", () => {
       return {
         newUser: await measure(mint(at, "alice", 90)),
         sameUser: await measure(mint(at + 1000, "alice", 90)),
-        noUser: await measure(mint(at + 2000, null, 90)),
       };
     });
-    expect(written).toEqual({ newUser: 2, sameUser: 2, noUser: 1 });
+    expect(written).toEqual({ newUser: 2, sameUser: 2 });
   });
 
   it("refuses a count it cannot read", async () => {
@@ -89,6 +88,11 @@ describe("a MintStats shard", () => {
     expect((await rejection(() => stub.count(mint(Number.NaN, "a")))).message).toBe("times must be epoch milliseconds");
     expect((await rejection(() => stub.count(mint(at, "a", 0)))).message).toBe("retentionDays must be >= 1");
     expect((await rejection(() => stub.count({ ...mint(at, "a"), vendor: "a,b" }))).message).toBe("vendor is invalid");
+    for (const clientRef of [null, ""]) {
+      expect((await rejection(() => stub.count({ ...mint(at, "a"), clientRef: clientRef as never }))).message).toBe(
+        "clientRef must be a non-empty string",
+      );
+    }
   });
 });
 
@@ -99,7 +103,6 @@ describe("the outcome label of a finished mint request", () => {
     ["a POLICY refusal", 403, brokerError("forbidden", "disabled by policy"), "refused_policy"],
     ["a spent quota", 429, brokerError("quota_exceeded", "quota"), "refused_quota"],
     ["the burst limit", 429, brokerError("rate_limited", "burst"), "refused_burst"],
-    ["a missing token", 401, brokerError("unauthenticated", "no token"), "refused_unauthenticated"],
     ["a bad body", 400, brokerError("invalid_request", "bad"), "refused_invalid"],
     ["a body too large", 413, brokerError("payload_too_large", "big"), "refused_invalid"],
     ["an unconfigured vendor", 404, brokerError("vendor_not_configured", "off"), "refused_invalid"],

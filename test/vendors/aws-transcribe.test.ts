@@ -312,11 +312,18 @@ describe("POLICY on aws-transcribe options", () => {
     );
   });
 
-  it("skips a language_code rule when the client identifies the language instead", async () => {
-    const POLICY = JSON.stringify({ [VENDOR]: { options: { language_code: { in: ["en-US", "de-DE"] } } } });
-    const body = { identify_language: true, language_options: "en-US,de-DE" };
-    const response = await mint(VENDOR, uniqueUser(), { body, env: { POLICY } });
-    expect(new URL((await minted(response)).url).searchParams.get("identify-language")).toBe("true");
+  it.each([
+    ["forced", { force: "de-DE" }],
+    ["allowed", { in: ["en-US", "de-DE"] }],
+  ])("holds a language the policy %s against identifying the language instead", async (_kind, rule) => {
+    const POLICY = JSON.stringify({ [VENDOR]: { options: { language_code: rule } } });
+    const body = { identify_language: true, language_options: "en-US,es-US" };
+    const error = await expectError(
+      await mint(VENDOR, uniqueUser(), { body, env: { POLICY } }),
+      400,
+      "invalid_request",
+    );
+    expect(error.message).toContain("language_code");
   });
 });
 
