@@ -78,6 +78,15 @@ import {
 export const API_VERSION: string = packageVersion;
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+/** The deny state of a user with no deny in force: what GET and DELETE of a deny both answer then. */
+const NO_DENY_EXAMPLE = {
+  client_ref: EXAMPLE_CLIENT_REF,
+  denied: false,
+  reason: null,
+  until: null,
+  since: null,
+  actor: null,
+};
 
 /** A JSON body: its schema and named examples. */
 function jsonBody(schema: Json, examples: Record<string, { summary?: string; value: unknown }>) {
@@ -702,14 +711,7 @@ export async function buildOpenApiDocument(): Promise<Json> {
             "The deny in force, if any",
             jsonBody(ref("DenyState"), {
               not_denied: {
-                value: {
-                  client_ref: EXAMPLE_CLIENT_REF,
-                  denied: false,
-                  reason: null,
-                  until: null,
-                  since: null,
-                  actor: null,
-                },
+                value: NO_DENY_EXAMPLE,
               },
             }),
           ),
@@ -733,14 +735,7 @@ export async function buildOpenApiDocument(): Promise<Json> {
             "No deny is in force any more",
             jsonBody(ref("DenyState"), {
               lifted: {
-                value: {
-                  client_ref: EXAMPLE_CLIENT_REF,
-                  denied: false,
-                  reason: null,
-                  until: null,
-                  since: null,
-                  actor: null,
-                },
+                value: NO_DENY_EXAMPLE,
               },
             }),
           ),

@@ -8,12 +8,11 @@ import { readJsonObject } from "../http/body";
 import { callerOf } from "../http/caller";
 import { type MintContext, mintKey } from "../mint";
 import { countMints } from "../stats/counting";
-import { countInShard } from "../stats/shards";
 import { vendorIdSchema } from "../vendors/registry";
 
 /** POST /v1/keys/{vendor}: validate, then hand over to the mint service; each request is counted after its answer. */
 export function keysRoutes({ now, fetch, countMint }: Deps) {
-  return new Hono<AppEnv>().post("/:vendor", countMints(countMint ?? countInShard), requireEndUser, async (c) => {
+  return new Hono<AppEnv>().post("/:vendor", countMints(countMint), requireEndUser, async (c) => {
     // Every mint is audited, so a missing AUDIT binding is refused before the
     // body is read or a vendor is called. It comes after authentication: an
     // anonymous caller learns nothing about the deployment, and no check made

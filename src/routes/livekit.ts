@@ -8,7 +8,6 @@ import { readJsonObject } from "../http/body";
 import { parseOrThrow } from "../http/validation";
 import { mintKey } from "../mint";
 import { countMints } from "../stats/counting";
-import { countInShard } from "../stats/shards";
 import { mintContext } from "./keys";
 
 /**
@@ -34,7 +33,7 @@ export const livekitTokenRequestSchema = z.strictObject({
 });
 
 export function livekitRoutes(deps: Pick<Deps, "now" | "fetch" | "countMint">) {
-  const counting = countMints(deps.countMint ?? countInShard, "livekit");
+  const counting = countMints(deps.countMint, "livekit");
   return new Hono<AppEnv>().post("/token", counting, requireEndUser, async (c) => {
     // As POST /v1/keys/{vendor}: every mint is audited, so a missing AUDIT binding is refused first.
     c.var.config.auditNamespace();

@@ -5,7 +5,7 @@ import type { BrokerConfig } from "../config";
 import { logLine } from "../log";
 import { type VendorId, vendorIds } from "../vendors/registry";
 import { mintOutcome } from "./outcome";
-import { type FinishedMint, type MintCounter, UNKNOWN_VENDOR } from "./shards";
+import { countInShard, type FinishedMint, type MintCounter, UNKNOWN_VENDOR } from "./shards";
 
 const knownVendors: ReadonlySet<string> = new Set(vendorIds);
 
@@ -16,9 +16,11 @@ const knownVendors: ReadonlySet<string> = new Set(vendorIds);
  * refusal that follows sign-in. A request with no verified user is not counted at all: anyone
  * can send those, and counting them would let an anonymous flood cost a Durable Object call
  * each and crowd out the real users' counts.
- * `routeVendor` names the vendor of a route that mints for one only (LiveKit's token endpoint).
+ * `counter` is the app's `deps.countMint`, the `MINT_STATS` shards when it is unset. `routeVendor`
+ * names the vendor of a route that mints for one only (LiveKit's token endpoint).
  */
-export function countMints(counter: MintCounter, routeVendor?: VendorId): MiddlewareHandler<AppEnv> {
+export function countMints(counter: MintCounter | undefined, routeVendor?: VendorId): MiddlewareHandler<AppEnv> {
+  const count = counter ?? countInShard;
   return async (c, next) => {
     await next();
     try {
@@ -31,7 +33,7 @@ export function countMints(counter: MintCounter, routeVendor?: VendorId): Middle
         outcome: mintOutcome(c.res.status, c.error),
         clientRef: user.clientRef,
       };
-      c.executionCtx.waitUntil(countQuietly(counter, mint, c.var.config, c.var.requestId));
+      c.executionCtx.waitUntil(countQuietly(count, mint, c.var.config, c.var.requestId));
     } catch (error) {
       uncounted(c.var.requestId, error);
     }
